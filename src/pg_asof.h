@@ -1,0 +1,12 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_asof.h
+ *	  Entry points that _PG_init (pg_asof.c) calls in the other files.
+ *	  Each file that needs start-up work declares one function here.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_ASOF_H
+#define PG_ASOF_H
+
+#endif							/* PG_ASOF_H */

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test/run.sh: "make test".
+#
+# On a Debian 12 machine with nothing but the basics: installs the Debian
+# packages it needs, builds with -Wall -Wextra -Werror, installs into a
+# private copy of PostgreSQL, starts a throwaway cluster (private socket,
+# shared_preload_libraries = pg_asof, run as the postgres OS user), runs
+# every regression test (test/sql), isolation test (test/specs) and shell
+# test (test/t/*.sh), stops the cluster and removes everything, even on
+# failure or interrupt.  Exits non-zero on any failure and ends with the
+# line "N passed, N failed".
+set -uo pipefail
+. "$(dirname "$0")/cluster.sh"
+cd "$ASOF_SRC"
+
+asof_init
+asof_install_deps perl || exit 1
+asof_build_install || { echo "0 passed, 1 failed"; exit 1; }
+asof_cluster_start main || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+diffs=()
+
+# count_pg_regress LOGFILE STATUS: add its "... ok" and "... FAILED" lines;
+# a failed run that names no failed test (pg_regress itself broke) counts as
+# one failure.
+count_pg_regress() {
+	local ok bad
+	ok=$(grep -cE '\.\.\. ok( |$)' "$1")
+	bad=$(grep -cE '\.\.\. (FAILED|failed)' "$1")
+	[ "$2" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
+mk=(make -s PG_CONFIG="$ASOF_PG_CONFIG")
+
+echo "== regression tests (test/sql)"
+rm -f regression.diffs
+"${mk[@]}" installcheck ISOLATION= 2>&1 | tee "$ASOF_TMP/regress.out"
+count_pg_regress "$ASOF_TMP/regress.out" "${PIPESTATUS[0]}"
+[ -s regression.diffs ] && cp regression.diffs "$ASOF_TMP/regress.diffs" && diffs+=("$ASOF_TMP/regress.diffs")
+
+if ls test/specs/*.spec >/dev/null 2>&1; then
+	echo "== isolation tests (test/specs)"
+	rm -f regression.diffs
+	"${mk[@]}" installcheck REGRESS= 2>&1 | tee "$ASOF_TMP/isolation.out"
+	count_pg_regress "$ASOF_TMP/isolation.out" "${PIPESTATUS[0]}"
+	[ -s regression.diffs ] && cp regression.diffs "$ASOF_TMP/isolation.diffs" && diffs+=("$ASOF_TMP/isolation.diffs")
+fi
+
+echo "== shell tests (test/t)"
+for t in test/t/*.sh; do
+	[ -e "$t" ] || continue
+	bash "$t" >"$ASOF_TMP/t.out" 2>&1
+	rc=$?
+	sed "s|^|  $(basename "$t"): |" "$ASOF_TMP/t.out"
+	ok=$(grep -c '^ok ' "$ASOF_TMP/t.out")
+	bad=$(grep -c '^not ok ' "$ASOF_TMP/t.out")
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; echo "  $(basename "$t"): exited with $rc"; fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+done
+
+for d in "${diffs[@]}"; do
+	echo "== $d"
+	cat "$d"
+done
+if [ "$failed" -gt 0 ]; then
+	echo "== server log (last 40 lines)"
+	tail -n 40 "$ASOF_TMP/main.log"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,3 @@
+-- test/t/dump_fixture.sql: fills every registry table of pg_asof through
+-- the extension's own functions, for test/t/dump_restore.sh.  Each part
+-- that adds a registry table adds the calls that fill it here.
