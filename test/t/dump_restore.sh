@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/t/dump_restore.sh: the registry tables are dumped by pg_dump and
 # restored with the extension.  Fills a database through the extension's
-# own functions (test/t/dump_fixture.sql), dumps it, restores it into a
+# own functions (test/t/dump_fixture*.sql, one file per part of the
+# extension), dumps it, restores it into a
 # second database of the same throwaway cluster, and compares every registry
 # table (every table pg_extension_config_dump registered) row for row.
 set -uo pipefail
@@ -10,7 +11,9 @@ psql=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
 
 "${psql[@]}" -d postgres -c 'DROP DATABASE IF EXISTS asof_dump_src' -c 'DROP DATABASE IF EXISTS asof_dump_dst' \
 	-c 'CREATE DATABASE asof_dump_src' -c 'CREATE DATABASE asof_dump_dst' >/dev/null || { echo "not ok - create databases"; exit 1; }
-"${psql[@]}" -d asof_dump_src -c 'CREATE EXTENSION pg_asof' -f "$here/dump_fixture.sql" >/dev/null ||
+fixtures=()
+for f in "$here"/dump_fixture*.sql; do fixtures+=(-f "$f"); done
+"${psql[@]}" -d asof_dump_src -c 'CREATE EXTENSION pg_asof' "${fixtures[@]}" >/dev/null ||
 	{ echo "not ok - fixture"; exit 1; }
 "$ASOF_BINDIR/pg_dump" -Fc -d asof_dump_src -f "$ASOF_TMP/asof_dump_src.dump" || { echo "not ok - pg_dump"; exit 1; }
 if "$ASOF_BINDIR/pg_restore" -d asof_dump_dst --exit-on-error "$ASOF_TMP/asof_dump_src.dump"; then
