@@ -24,6 +24,16 @@
 #define asof_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/*
+ * Options of the helper views feature_view.c creates: security_invoker
+ * (15+) makes a read through them use the reader's privileges.
+ */
+#if PG_VERSION_NUM >= 150000
+#define ASOF_HELPER_VIEW_OPTIONS " WITH (security_invoker = true)"
+#else
+#define ASOF_HELPER_VIEW_OPTIONS ""
+#endif
+
 /* tuplesort_begin_heap() took "bool randomAccess" before 15, "int sortopt" since. */
 #if PG_VERSION_NUM >= 150000
 #define asof_tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem) \
