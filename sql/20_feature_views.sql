@@ -80,6 +80,18 @@ CREATE FUNCTION asof._feature_view_check(name text) RETURNS void
 COMMENT ON FUNCTION asof._feature_view_check(text) IS
 'Internal: load feature view name (text) and validate it against its source as creation does; raises the error that creation would raise.  Called by the ddl_command_end event trigger after a source is altered.';
 
+CREATE FUNCTION asof.describe_feature_view(name text) RETURNS text
+    AS 'MODULE_PATHNAME', 'asof_describe_feature_view'
+    LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION asof.describe_feature_view(text) IS
+'The exact rule feature view name (text) follows, in words and formulas, as text: the effective time k(t) with its cadence, anchor and delay, the visibility predicate with the actual expressions, each feature with its window [k(t) - W, k(t)) and result type, the TTL rule.  Errors: undefined object (42704).';
+
+CREATE FUNCTION asof.feature_view_sql(feature_view text, spine regclass, at text) RETURNS text
+    AS 'MODULE_PATHNAME', 'asof_feature_view_sql'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION asof.feature_view_sql(text, regclass, text) IS
+'The plain-SQL query (text) that computes feature view feature_view (text) for every row of spine (regclass) at prediction time at (text: a spine column or expression of the view''s time type, or date for timestamp views): one row per spine row, every spine column in order, then one column "<view>__<feature>" per feature.  The reference formulation the engine is tested against; independent of the session TimeZone.  Errors: undefined object (42704), undefined column (42703) when the spine lacks an entity column, datatype mismatch (42804) for an entity column of another type or a time type mix, duplicate column (42701) when a feature column name is a spine column too.';
+
 CREATE FUNCTION asof.run_in_utc(query text) RETURNS SETOF record
     LANGUAGE plpgsql VOLATILE
     SET TimeZone = 'UTC'
