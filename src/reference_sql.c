@@ -341,7 +341,8 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	if (fv->has_ttl)
 		appendStringInfo(&q, ",\n                             CASE WHEN asof_u.t_us - " INT64_FORMAT " >= %s THEN asof_t.t - %s END AS t_minus_ttl",
 						 fv->ttl_us, minb, us_interval(fv->ttl_us));
-	appendStringInfo(&q, ") AS asof_k");
+	/* OFFSET 0: computed once per spine row, not inlined into every scan */
+	appendStringInfo(&q, " OFFSET 0) AS asof_k");
 
 	/* every windowed feature in one LATERAL subquery */
 	if (any_window)
