@@ -84,18 +84,20 @@ SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric(12,3)
        coalesce((SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') FROM 'VmHWM:\s*(\d+)')), 'n/a');
 SQL
 }
+# last line only: the timing row (the build's own result comes before it)
+run_last() { run_one "$@" | tail -n 1 | tr '|' ' '; }
 
 echo "engine, full job..." >&2
-read -r full_s full_kb < <(run_one full "SELECT asof.build_training_set('ts_full', 'flights', 'dep_time', '{by_origin, by_dest}');" | tr '|' ' ')
+read -r full_s full_kb < <(run_last full "SELECT asof.build_training_set('ts_full', 'flights', 'dep_time', '{by_origin, by_dest}');")
 nspine=$(psql -At -c "SELECT count(*) FROM ts_full")
 nslice=$(psql -At -c "SELECT count(*) FROM flights_slice")
 echo "engine, slice..." >&2
-read -r eslice_s eslice_kb < <(run_one slice "SELECT asof.build_training_set('ts_slice', 'flights_slice', 'dep_time', '{by_origin, by_dest}');" | tr '|' ' ')
+read -r eslice_s eslice_kb < <(run_last slice "SELECT asof.build_training_set('ts_slice', 'flights_slice', 'dep_time', '{by_origin, by_dest}');")
 echo "reference (feature_view_sql), slice..." >&2
-read -r rslice_s rslice_kb < <(run_one ref "
+read -r rslice_s rslice_kb < <(run_last ref "
 SELECT format('CREATE TABLE ref_slice_origin AS %s', asof.feature_view_sql('by_origin', 'flights_slice', 'dep_time')) \gexec
 SELECT format('CREATE TABLE ref_slice_dest AS %s', asof.feature_view_sql('by_dest', 'flights_slice', 'dep_time')) \gexec
-" | tr '|' ' ')
+")
 
 # the slice results agree (sanity; the regression tests do this in depth)
 diffs=$(psql -At <<'SQL'
