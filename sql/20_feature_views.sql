@@ -153,17 +153,18 @@ DECLARE
   v record;
   msg text;
 BEGIN
-  FOR v IN SELECT r.name, r.source
+  FOR v IN SELECT r.name, c.relname
              FROM asof.feature_view_registry r
-            WHERE r.source IN (SELECT c.objid FROM pg_event_trigger_ddl_commands() c
-                                WHERE c.classid = 'pg_class'::regclass)
+             JOIN pg_class c ON c.oid = r.source
+            WHERE r.source IN (SELECT d.objid FROM pg_event_trigger_ddl_commands() d
+                                WHERE d.classid = 'pg_class'::regclass)
             ORDER BY r.name
   LOOP
     BEGIN
       PERFORM asof._feature_view_check(v.name);
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-      RAISE EXCEPTION 'cannot alter relation "%" because feature view "%" uses it', v.source, v.name
+      RAISE EXCEPTION 'cannot alter relation "%" because feature view "%" uses it', v.relname, v.name
         USING ERRCODE = 'dependent_objects_still_exist',
               DETAIL = format('After the change the feature view would fail: %s.', msg),
               HINT = format('Drop the feature view first with asof.drop_feature_view(%L).', v.name);
