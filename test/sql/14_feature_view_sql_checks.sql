@@ -131,3 +131,9 @@ SELECT asof.describe_feature_view('txt');
 SELECT asof.describe_feature_view('chk_small');
 SELECT asof.describe_feature_view('sched');
 SELECT asof.describe_feature_view('no_such_view');
+
+-- clean up: dropping the sources (CASCADE) removes their feature views
+SET client_min_messages = warning;
+DROP TABLE chk_f, chk_q, sched_f, sched_q, sched2_f, sched2_q, bad_q1, bad_q2, bad_q3, bad_q4 CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS feature_views_left FROM asof.feature_views;
