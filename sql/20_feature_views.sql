@@ -141,6 +141,8 @@ COMMENT ON FUNCTION asof._feature_views_sql_drop() IS
 'Internal event trigger function: removes the registration of every feature view whose helper view was dropped.';
 CREATE EVENT TRIGGER asof_feature_views_sql_drop ON sql_drop
     EXECUTE FUNCTION asof._feature_views_sql_drop();
+COMMENT ON EVENT TRIGGER asof_feature_views_sql_drop IS
+'pg_asof: removes the registration of a feature view whose helper view asof_feature_views.<name> was dropped (DROP TABLE ... CASCADE of its source, DROP OWNED, ...).';
 
 -- A renamed source column does not break a view (views refer to columns by
 -- number) but breaks a feature view's expressions: re-validate the feature
@@ -176,3 +178,5 @@ COMMENT ON FUNCTION asof._feature_views_ddl_end() IS
 CREATE EVENT TRIGGER asof_feature_views_ddl_end ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE')
     EXECUTE FUNCTION asof._feature_views_ddl_end();
+COMMENT ON EVENT TRIGGER asof_feature_views_ddl_end IS
+'pg_asof: refuses an ALTER of a table or view (e.g. a column rename) that would break a feature view defined on it.';
