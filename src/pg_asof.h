@@ -9,4 +9,7 @@
 #ifndef PG_ASOF_H
 #define PG_ASOF_H
 
+/* guard.c: the leakage guard's settings and hooks. */
+extern void asof_guard_init(void);
+
 #endif							/* PG_ASOF_H */
