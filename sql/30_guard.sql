@@ -159,21 +159,21 @@ BEGIN
   END IF;
   PERFORM asof._check_owner(tbl);
   IF EXISTS (SELECT 1 FROM asof.protected_registry r WHERE r.tbl = protect.tbl) THEN
-    RAISE EXCEPTION 'table % is already protected', tbl USING ERRCODE = 'duplicate_object',
+    RAISE EXCEPTION 'table "%" is already protected', tbl USING ERRCODE = 'duplicate_object',
       HINT = format('Call asof.unprotect(%L) first to change its registration.', tbl::text);
   END IF;
   SELECT a.atttypid INTO ttype FROM pg_catalog.pg_attribute a
    WHERE a.attrelid = tbl AND a.attname = time_column AND a.attnum > 0 AND NOT a.attisdropped;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'column "%" of relation % does not exist', time_column, tbl USING ERRCODE = 'undefined_column';
+    RAISE EXCEPTION 'column "%" of relation "%" does not exist', time_column, tbl USING ERRCODE = 'undefined_column';
   END IF;
   IF ttype NOT IN ('timestamp'::regtype, 'timestamptz'::regtype, 'date'::regtype) THEN
-    RAISE EXCEPTION 'time column "%" of table % is of type %', time_column, tbl, ttype
+    RAISE EXCEPTION 'time column "%" of table "%" is of type %', time_column, tbl, ttype
       USING ERRCODE = 'datatype_mismatch',
       DETAIL = 'The time column must be of type timestamp, timestamp with time zone or date.';
   END IF;
   IF cardinality(label_columns) + cardinality(future_columns) = 0 THEN
-    RAISE EXCEPTION 'no label or future columns given for table %', tbl USING ERRCODE = 'invalid_parameter_value',
+    RAISE EXCEPTION 'no label or future columns given for table "%"', tbl USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Name the label columns (and the columns only known after the row''s time) to protect.';
   END IF;
   FOREACH c IN ARRAY label_columns || future_columns || entity_columns LOOP
@@ -182,7 +182,7 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl
                      AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped) THEN
-      RAISE EXCEPTION 'column "%" of relation % does not exist', c, tbl USING ERRCODE = 'undefined_column';
+      RAISE EXCEPTION 'column "%" of relation "%" does not exist', c, tbl USING ERRCODE = 'undefined_column';
     END IF;
   END LOOP;
   FOREACH c IN ARRAY label_columns || future_columns LOOP
@@ -206,7 +206,7 @@ BEGIN
   END IF;
   SELECT t.tgname INTO trig FROM pg_catalog.pg_trigger t WHERE t.tgrelid = tbl AND NOT t.tgisinternal LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'table % cannot be protected while it has triggers', tbl
+    RAISE EXCEPTION 'table "%" cannot be protected while it has triggers', tbl
       USING ERRCODE = 'object_in_use',
       DETAIL = format('Trigger "%s" would receive whole rows, labels and held-out rows included.', trig),
       HINT = 'Drop the table''s triggers first.';
@@ -263,7 +263,7 @@ BEGIN
   PERFORM asof._check_owner(tbl);
   SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = split.tbl;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'table % is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state',
+    RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state',
       HINT = format('Register it first with asof.protect(%L, time_column => ..., label_columns => ...).', tbl::text);
   END IF;
   SELECT a.atttypid INTO ttype FROM pg_catalog.pg_attribute a
@@ -281,10 +281,10 @@ BEGIN
 
   SELECT * INTO rep FROM asof._split_report(tbl, canonical);
   IF rep.entity_keys_on_both_sides IS NOT NULL THEN
-    RAISE NOTICE 'split of %: distinct entity keys (%) with rows on both sides of %: %',
+    RAISE NOTICE 'split of "%": distinct entity keys (%) with rows on both sides of %: %',
       tbl, array_to_string(reg.entity_columns, ', '), canonical, rep.entity_keys_on_both_sides;
   END IF;
-  RAISE NOTICE 'split of %: held-out rows equal to a training row on every column except % and the labels: %',
+  RAISE NOTICE 'split of "%": held-out rows equal to a training row on every column except % and the labels: %',
     tbl, reg.time_column, rep.duplicate_rows;
 
   previous := asof._set_split(tbl, canonical);
@@ -292,10 +292,10 @@ BEGIN
     SELECT count(*) INTO opened FROM asof.holdout_log l
      WHERE l.tbl = split.tbl AND l.event = 'unseal' AND l.at >= reg.registered_at;
     IF opened > 0 THEN
-      RAISE WARNING 'moved the split of % from % to % after its test set was opened (openings: %)', tbl, previous, canonical, opened
+      RAISE WARNING 'moved the split of "%" from % to % after its test set was opened (openings: %)', tbl, previous, canonical, opened
         USING DETAIL = 'Rows held out before were already seen; results on the new test set are optimistic.';
     ELSE
-      RAISE NOTICE 'moved the split of % from % to %', tbl, previous, canonical;
+      RAISE NOTICE 'moved the split of "%" from % to %', tbl, previous, canonical;
     END IF;
   END IF;
 END $$;
@@ -324,18 +324,18 @@ BEGIN
   PERFORM asof._check_owner(tbl);
   SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = unseal.tbl;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'table % is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
+    RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   IF reg.test_from IS NULL THEN
-    RAISE EXCEPTION 'table % has no split to unseal', tbl USING ERRCODE = 'object_not_in_prerequisite_state',
+    RAISE EXCEPTION 'table "%" has no split to unseal', tbl USING ERRCODE = 'object_not_in_prerequisite_state',
       HINT = format('Declare a split with asof.split(%L, test_from => ...).', tbl::text);
   END IF;
   before := asof._unseal(tbl, reason);
   IF before > 0 THEN
-    RAISE WARNING 'the test set of % has been opened before (openings now: %)', tbl, before + 1
+    RAISE WARNING 'the test set of "%" has been opened before (openings now: %)', tbl, before + 1
       USING DETAIL = 'Each evaluation on the same held-out rows adapts the model to them: results on this test set are now optimistic.';
   ELSE
-    RAISE NOTICE 'held-out rows of % are visible until the end of this transaction', tbl;
+    RAISE NOTICE 'held-out rows of "%" are visible until the end of this transaction', tbl;
   END IF;
 END $$;
 COMMENT ON FUNCTION asof.unseal(regclass, text) IS
@@ -354,7 +354,7 @@ BEGIN
   PERFORM asof._check_owner(tbl);
   SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = unprotect.tbl;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'table % is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
+    RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   EXECUTE format('DROP POLICY IF EXISTS asof_guard_deny ON %s', tbl);
   IF reg.permissive_policy_added THEN

@@ -100,7 +100,15 @@ asof_catalog_relcache_callback(Datum arg, Oid relid)
 	}
 	entry = hash_search(rel_hash, &relid, HASH_FIND, NULL);
 	if (entry == NULL)
+	{
+		ListCell   *lc;
+
+		/* A registered table not looked up yet (dropped, altered). */
+		foreach(lc, registrations)
+			if (((AsofRegistration *) lfirst(lc))->relid == relid)
+				cache_valid = false;
 		return;
+	}
 	if (entry->is_protected)
 		cache_valid = false;
 	else

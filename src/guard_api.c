@@ -158,12 +158,40 @@ asof_check_label_time(PG_FUNCTION_ARGS)
 	Oid			type;
 
 	sql = psprintf("SELECT (%s) FROM %s", expr, table_text(relid));
-	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
-	if (list_length(raw) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("label_time must be a single expression")));
-	q = asof_parse_analyze(linitial_node(RawStmt, raw), sql);
+
+	/*
+	 * Parse and analyze as a query over the table; report errors against
+	 * the expression, not the caller's statement.
+	 */
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+			if (list_length(raw) != 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("label_time must be a single expression")));
+			q = asof_parse_analyze(linitial_node(RawStmt, raw), sql);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			ereport(ERROR,
+					(errcode(edata->sqlerrcode == ERRCODE_SYNTAX_ERROR ||
+							 edata->sqlerrcode == ERRCODE_UNDEFINED_COLUMN ?
+							 edata->sqlerrcode : ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid label_time expression for table %s: %s",
+							table_text(relid), edata->message),
+					 errdetail("label_time must be an expression over the columns of the table, such as \"arr_time\" or \"dep_time + interval '1 day'\".")));
+		}
+		PG_END_TRY();
+	}
 	if (q->commandType != CMD_SELECT || q->setOperations != NULL ||
 		list_length(q->rtable) != 1 || list_length(q->targetList) != 1 ||
 		q->jointree->quals != NULL || q->groupClause != NIL ||

@@ -30,6 +30,95 @@
 #include "guard.h"
 
 static ExecutorCheckPerms_hook_type prev_check_perms_hook = NULL;
+static ExecutorStart_hook_type prev_executor_start_hook = NULL;
+
+/*
+ * The plan being started, so that the permission hook can tell which range
+ * table entries a plan really scans: a reference the planner removed (a
+ * subquery folded away by a constant false, a join removed) reads nothing.
+ * NULL outside ExecutorStart (COPY t TO, foreign-key checks): then every
+ * entry counts.
+ */
+static PlannedStmt *current_pstmt = NULL;
+
+static void
+collect_scanned(Plan *plan, Bitmapset **scanned)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return;
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+		case T_SampleScan:
+		case T_IndexScan:
+		case T_IndexOnlyScan:
+		case T_BitmapHeapScan:
+		case T_TidScan:
+		case T_TidRangeScan:
+		case T_SubqueryScan:
+		case T_FunctionScan:
+		case T_ValuesScan:
+		case T_TableFuncScan:
+		case T_CteScan:
+		case T_NamedTuplestoreScan:
+		case T_WorkTableScan:
+			*scanned = bms_add_member(*scanned, ((Scan *) plan)->scanrelid);
+			break;
+		case T_ForeignScan:
+			*scanned = bms_add_member(*scanned, ((Scan *) plan)->scanrelid);
+			*scanned = bms_add_members(*scanned, ((ForeignScan *) plan)->fs_relids);
+			break;
+		case T_CustomScan:
+			*scanned = bms_add_member(*scanned, ((Scan *) plan)->scanrelid);
+			*scanned = bms_add_members(*scanned, ((CustomScan *) plan)->custom_relids);
+			foreach(lc, ((CustomScan *) plan)->custom_plans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_Append:
+			*scanned = bms_add_members(*scanned, ((Append *) plan)->apprelids);
+			foreach(lc, ((Append *) plan)->appendplans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_MergeAppend:
+			*scanned = bms_add_members(*scanned, ((MergeAppend *) plan)->apprelids);
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_BitmapAnd:
+			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_BitmapOr:
+			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_ModifyTable:
+			foreach(lc, ((ModifyTable *) plan)->resultRelations)
+				*scanned = bms_add_member(*scanned, lfirst_int(lc));
+			break;
+		default:
+			break;
+	}
+	if (IsA(plan, SubqueryScan))
+		collect_scanned(((SubqueryScan *) plan)->subplan, scanned);
+	collect_scanned(plan->lefttree, scanned);
+	collect_scanned(plan->righttree, scanned);
+}
+
+/* Range table indexes (1-based) the plan scans, subplans included. */
+static Bitmapset *
+scanned_rtindexes(PlannedStmt *pstmt)
+{
+	Bitmapset  *scanned = NULL;
+	ListCell   *lc;
+
+	collect_scanned(pstmt->planTree, &scanned);
+	foreach(lc, pstmt->subplans)
+		collect_scanned(lfirst(lc), &scanned);
+	return scanned;
+}
 
 /* How the hint names the table: as regclass prints it. */
 static char *
@@ -88,6 +177,9 @@ static bool
 asof_check_perms(List *rangeTable, bool ereport_on_violation)
 {
 	ListCell   *lc;
+	Bitmapset  *scanned = NULL;
+	bool		know_scanned = false;
+	int			rti = 0;
 
 	if (prev_check_perms_hook &&
 		!prev_check_perms_hook(rangeTable, ereport_on_violation))
@@ -106,6 +198,7 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 		bool		whole_row;
 		int			i;
 
+		rti++;
 		if (rte->rtekind != RTE_RELATION)
 			continue;
 		g = asof_catalog_lookup(rte->relid);
@@ -145,6 +238,17 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 		}
 
 		i = first_guarded_read(g, rte, &whole_row);
+		if (i >= 0 && current_pstmt != NULL && current_pstmt->rtable == rangeTable)
+		{
+			/* Not refused when the plan never scans the relation. */
+			if (!know_scanned)
+			{
+				scanned = scanned_rtindexes(current_pstmt);
+				know_scanned = true;
+			}
+			if (!bms_is_member(rti, scanned))
+				i = -1;
+		}
 		if (i >= 0)
 		{
 			if (!ereport_on_violation)
@@ -155,9 +259,31 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 	return true;
 }
 
+static void
+asof_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	PlannedStmt *save = current_pstmt;
+
+	current_pstmt = queryDesc->plannedstmt;
+	PG_TRY();
+	{
+		if (prev_executor_start_hook)
+			prev_executor_start_hook(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+	}
+	PG_FINALLY();
+	{
+		current_pstmt = save;
+	}
+	PG_END_TRY();
+}
+
 void
 asof_guard_columns_init(void)
 {
 	prev_check_perms_hook = ExecutorCheckPerms_hook;
 	ExecutorCheckPerms_hook = asof_check_perms;
+	prev_executor_start_hook = ExecutorStart_hook;
+	ExecutorStart_hook = asof_executor_start;
 }

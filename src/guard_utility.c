@@ -97,7 +97,10 @@ check_drop_extension(DropStmt *stmt)
 	}
 	if (!ours || !OidIsValid(get_extension_oid("pg_asof", true)))
 		return;
-	relids = asof_catalog_registered_relids();
+	relids = NIL;
+	foreach(lc, asof_catalog_registered_relids())
+		if (get_rel_name(lfirst_oid(lc)) != NULL)
+			relids = lappend_oid(relids, lfirst_oid(lc));
 	if (relids == NIL)
 		return;
 
