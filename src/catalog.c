@@ -93,7 +93,9 @@ asof_catalog_relcache_callback(Datum arg, Oid relid)
 
 	if (!cache_valid)
 		return;
-	if (relid == InvalidOid || relid == registry_relid || rel_hash == NULL)
+	/* Without the registry (no extension yet), any new relation may be it. */
+	if (relid == InvalidOid || relid == registry_relid || rel_hash == NULL ||
+		registry_relid == InvalidOid)
 	{
 		cache_valid = false;
 		return;
