@@ -151,6 +151,7 @@ DECLARE
   rls boolean;
   permissive boolean;
   trig name;
+  stmt text;
 BEGIN
   IF tbl IS NULL OR time_column IS NULL OR label_columns IS NULL
      OR future_columns IS NULL OR entity_columns IS NULL THEN
@@ -229,8 +230,8 @@ BEGIN
   FOREACH c IN ARRAY label_columns || future_columns LOOP
     EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 0', tbl, c);
   END LOOP;
-  FOR trig IN
-    SELECT format('%I.%I', n.nspname, s.stxname) FROM pg_catalog.pg_statistic_ext s
+  FOR stmt IN
+    SELECT format('ALTER STATISTICS %I.%I SET STATISTICS 0', n.nspname, s.stxname) FROM pg_catalog.pg_statistic_ext s
       JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
      WHERE s.stxrelid = tbl
        AND (s.stxexprs IS NOT NULL
@@ -238,7 +239,18 @@ BEGIN
                         WHERE a.attrelid = tbl AND a.attnum = ANY (s.stxkeys)
                           AND a.attname = ANY (label_columns || future_columns)))
   LOOP
-    EXECUTE format('ALTER STATISTICS %s SET STATISTICS 0', trig);
+    EXECUTE stmt;
+  END LOOP;
+
+  -- Expression indexes get statistics of their own at ANALYZE: none for
+  -- any expression column (they may compute a label).
+  FOR stmt IN
+    SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS 0', i.indexrelid::regclass, p.n)
+      FROM pg_catalog.pg_index i
+      CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts) AS p(n)
+     WHERE i.indrelid = tbl AND i.indexprs IS NOT NULL AND i.indkey[p.n - 1] = 0
+  LOOP
+    EXECUTE stmt;
   END LOOP;
 
   PERFORM asof._register(tbl, time_column, label_columns, future_columns, entity_columns,
@@ -319,7 +331,7 @@ BEGIN
   END IF;
   IF reason IS NULL OR btrim(reason) = '' THEN
     RAISE EXCEPTION 'a reason is required to open the test set' USING ERRCODE = 'invalid_parameter_value',
-      HINT = 'Say why the held-out rows are opened, e.g. asof.unseal(''flights'', reason => ''final evaluation of model v3'').';
+      HINT = format('Say why the held-out rows are opened, e.g. asof.unseal(%L, reason => ''final evaluation of model v3'').', tbl::text);
   END IF;
   PERFORM asof._check_owner(tbl);
   SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = unseal.tbl;
@@ -367,6 +379,18 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = c AND NOT a.attisdropped) THEN
       EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS -1', tbl, c);
     END IF;
+  END LOOP;
+  FOR s IN
+    SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS -1', i.indexrelid::regclass, p.n)
+      FROM pg_catalog.pg_index i
+      CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts) AS p(n)
+     WHERE i.indrelid = tbl AND i.indexprs IS NOT NULL AND i.indkey[p.n - 1] = 0
+    UNION ALL
+    SELECT format('ALTER STATISTICS %I.%I SET STATISTICS -1', n.nspname, x.stxname)
+      FROM pg_catalog.pg_statistic_ext x JOIN pg_catalog.pg_namespace n ON n.oid = x.stxnamespace
+     WHERE x.stxrelid = tbl AND x.stxstattarget = 0
+  LOOP
+    EXECUTE s;
   END LOOP;
   PERFORM asof._unregister(tbl);
 END $$;

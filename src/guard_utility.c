@@ -124,8 +124,9 @@ check_drop_extension(DropStmt *stmt)
 		if (SPI_execute_with_args("SELECT asof.unprotect($1::pg_catalog.regclass)", 1,
 								  &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not unprotect table %s", name);
-		ereport(NOTICE,
-				(errmsg("table %s is no longer protected", name)));
+		ereport(WARNING,
+				(errmsg("table %s is no longer protected", name),
+				 errdetail("DROP EXTENSION pg_asof ... CASCADE unprotects every protected table: its label columns and held-out rows are readable again.")));
 	}
 	SPI_finish();
 }
