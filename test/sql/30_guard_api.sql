@@ -3,6 +3,7 @@
 -- ownership; bad input (G9) changes nothing; the registry is written only
 -- through the functions (G6).  Contract: docs/leakage-guard.md.
 --
+\set SHOW_CONTEXT never
 SET client_min_messages = notice;
 CREATE ROLE asof_g_owner;
 CREATE ROLE asof_g_analyst;

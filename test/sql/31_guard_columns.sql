@@ -4,6 +4,7 @@
 -- columns stay readable.  Each refused case sits beside its legitimate one.
 -- Ends with the split: statements prepared before it run after it.
 --
+\set SHOW_CONTEXT never
 CREATE ROLE asof_g_owner;
 CREATE ROLE asof_g_analyst;
 CREATE ROLE asof_g_viewer;

@@ -3,6 +3,7 @@
 -- NULL time) are invisible on every path, to every role, the owner and
 -- superusers included; training rows keep their label and future columns.
 --
+\set SHOW_CONTEXT never
 CREATE ROLE asof_g_owner;
 CREATE ROLE asof_g_analyst;
 CREATE ROLE asof_g_viewer;

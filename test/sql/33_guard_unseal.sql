@@ -4,6 +4,7 @@
 -- rollback, counts the openings and warns when the test set is reused; no
 -- plan made while unsealed is reused after the transaction.
 --
+\set SHOW_CONTEXT never
 CREATE ROLE asof_g_owner;
 CREATE ROLE asof_g_analyst;
 CREATE SCHEMA g33 AUTHORIZATION asof_g_owner;

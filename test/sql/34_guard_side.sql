@@ -2,6 +2,7 @@
 -- 34_guard_side: G3 (statistics, triggers, error details), G7 (DROP
 -- EXTENSION while tables are protected).
 --
+\set SHOW_CONTEXT never
 CREATE ROLE asof_g_owner;
 CREATE ROLE asof_g_analyst;
 CREATE SCHEMA g34 AUTHORIZATION asof_g_owner;
