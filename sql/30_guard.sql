@@ -368,6 +368,9 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
+  -- First the registration (the guard refuses the statements below on a
+  -- protected table), then the table's own state.
+  PERFORM asof._unregister(tbl);
   EXECUTE format('DROP POLICY IF EXISTS asof_guard_deny ON %s', tbl);
   IF reg.permissive_policy_added THEN
     EXECUTE format('DROP POLICY IF EXISTS asof_guard_permit ON %s', tbl);
@@ -392,7 +395,6 @@ BEGIN
   LOOP
     EXECUTE s;
   END LOOP;
-  PERFORM asof._unregister(tbl);
 END $$;
 COMMENT ON FUNCTION asof.unprotect(regclass) IS
 'Removes the protection of a table (owner only): drops its registry row and the guard''s policies, restores its row-level-security state and the default statistics target of its label and future columns (statistics come back at the next ANALYZE).  The audit log keeps its history.  Errors: not the owner (42501), not protected (55000).  Returns nothing.';

@@ -28,12 +28,10 @@ asof_init
 asof_install_deps || exit 1
 asof_build_install || exit 1
 
-start() { # start NAME PRELOAD: a server; prints its socket directory
-	asof_cluster_start "$1" "$2" >&2 || exit 1
-	echo "$PGHOST"
-}
-sock_plain=$(start bench_plain '')
-sock_guard=$(start bench_guard pg_asof)
+asof_cluster_start bench_plain '' || exit 1
+sock_plain=$PGHOST
+asof_cluster_start bench_guard pg_asof || exit 1
+sock_guard=$PGHOST
 psql() { "$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 for s in "$sock_plain" "$sock_guard"; do
