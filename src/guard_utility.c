@@ -57,7 +57,7 @@ check_copy(CopyStmt *stmt)
 		return;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	g = asof_catalog_lookup(relid);
-	if (g == NULL || !g->has_split || asof_guard_is_unsealed(g->regrelid))
+	if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -295,7 +295,9 @@ check_drop_extension(DropStmt *stmt)
 		Oid			argtype = OIDOID;
 		char	   *name = table_text(lfirst_oid(lc));
 
-		if (SPI_execute_with_args("SELECT asof.unprotect($1::pg_catalog.regclass)", 1,
+		/* Training sets linked to a spine go with the spine. */
+		if (SPI_execute_with_args("SELECT asof.unprotect(r.tbl) FROM asof.protected_registry r "
+								  "WHERE r.tbl = $1::pg_catalog.regclass AND r.linked_to IS NULL", 1,
 								  &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not unprotect table %s", name);
 		ereport(WARNING,
