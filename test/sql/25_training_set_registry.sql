@@ -50,8 +50,8 @@ RESET ROLE;
 SELECT to_regclass('r_out.ts_outsider') AS not_created;
 
 DROP SCHEMA r_out CASCADE;
-DROP VIEW r_q_view;
 REVOKE SELECT ON r_f, r_q, r_q_view FROM r_builder;
 REVOKE SELECT ON r_q FROM r_outsider;
+DROP VIEW r_q_view;
 DROP ROLE r_builder;
 DROP ROLE r_outsider;
