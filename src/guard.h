@@ -40,6 +40,7 @@ extern void asof_guard_utility_init(void);
 /* guard_rows.c: tables unsealed in the current transaction. */
 extern bool asof_guard_is_unsealed(Oid regrelid);
 extern void asof_guard_mark_unsealed(Oid regrelid);
+extern bool asof_guard_any_unsealed(void);
 
 /*
  * Whether a protected relation's held-out rows are open in this

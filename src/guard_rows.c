@@ -143,6 +143,12 @@ asof_guard_is_unsealed(Oid regrelid)
 }
 
 bool
+asof_guard_any_unsealed(void)
+{
+	return unsealed != NIL;
+}
+
+bool
 asof_guard_rel_unsealed(const AsofGuardedRel *g)
 {
 	if (unsealed == NIL)

@@ -14,6 +14,8 @@
  *		or retyping registered columns, DISABLE ROW LEVEL SECURITY, dropping
  *		the guard's policies; LOAD while tables are protected (a module
  *		loaded later could replace the hooks) (G3, G6, G7);
+ *	  - a WITH HOLD cursor in a transaction that unsealed a test set (it would
+ *		keep held-out rows past the transaction) (G4);
  *	  - constraint-violation DETAILs (row values) of protected tables are
  *		removed from error reports, superusers' included (G3).
  *
@@ -343,6 +345,15 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 				break;
 			case T_LoadStmt:
 				check_load();
+				break;
+			case T_DeclareCursorStmt:
+				if ((((DeclareCursorStmt *) parsetree)->options & CURSOR_OPT_HOLD) &&
+					asof_guard_any_unsealed())
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("cannot declare a WITH HOLD cursor while a test set is unsealed"),
+							 errdetail("A cursor held past the transaction would keep held-out rows open after it."),
+							 errhint("Declare the cursor without WITH HOLD, or in a transaction that did not call asof.unseal.")));
 				break;
 			default:
 				break;
