@@ -66,7 +66,7 @@ RETURNS void
     AS 'MODULE_PATHNAME', 'asof_create_feature_view'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.create_feature_view(text, regclass, name[], text, text[], text, interval, timestamptz, interval, interval) IS
-'Register a feature view (the caller owns it).  name: text without "__"; source: table or view the caller can read; entity: key column names of the source (one or more); event_time, available_time (default: event_time): a column or SQL expression over the source row of type timestamp or timestamptz (both the same), no subquery, aggregate, window, set-returning or volatile function, evaluated with TimeZone = UTC; features: "agg(expr) over W [as name]" (count, sum, avg, min, max, stddev, var), "count(*) over W", "last(expr)", "last_nonnull(expr)"; cadence (NULL: continuous), anchor, delay, ttl (NULL: never expires): absolute intervals without months (a day is 24 hours).  Effective time k(t) = t - delay (continuous) or the latest tick anchor + n*cadence with tick + delay <= t.  Errors: invalid parameter value (22023) for bad intervals or names, undefined column (42703), datatype mismatch (42804), name too long (42622), duplicate column (42701), duplicate object (42710), insufficient privilege (42501); nothing is stored on error.';
+'Register a feature view (the caller owns it).  name: text without "__"; source: table or view the caller can read; entity: key column names of the source (one or more); event_time, available_time (default: event_time): a column or SQL expression over the source row of type timestamp or timestamptz (both the same), no subquery, aggregate, window, set-returning or volatile function, evaluated with TimeZone = UTC; features: "agg(expr) over W [as name]" (count, sum, avg, min, max, stddev, var), "count(*) over W", "last(expr)", "last_nonnull(expr)"; cadence (NULL: continuous), anchor, delay, ttl (NULL: never expires): absolute intervals without months (a day is 24 hours).  Effective time k(t) = t - delay (continuous) or the latest tick anchor + n*cadence with tick + delay <= t.  Errors (nothing is stored): invalid parameter value (22023) for bad intervals, syntax error (42601), invalid name (42602), undefined column (42703), datatype mismatch (42804), undefined function (42883) for a type without btree ordering, grouping error (42803), windowing error (42P20), feature not supported (0A000) for subqueries, set-returning or volatile functions, name too long (42622), duplicate column (42701), duplicate object (42710), insufficient privilege (42501).  See docs/feature-views.md.';
 
 CREATE FUNCTION asof.drop_feature_view(name text) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_drop_feature_view'
@@ -79,6 +79,18 @@ CREATE FUNCTION asof._feature_view_check(name text) RETURNS void
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION asof._feature_view_check(text) IS
 'Internal: load feature view name (text) and validate it against its source as creation does; raises the error that creation would raise.  Called by the ddl_command_end event trigger after a source is altered.';
+
+CREATE FUNCTION asof.describe_feature_view(name text) RETURNS text
+    AS 'MODULE_PATHNAME', 'asof_describe_feature_view'
+    LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION asof.describe_feature_view(text) IS
+'The exact rule feature view name (text) follows, in words and formulas, as text: the effective time k(t) with its cadence, anchor and delay, the visibility predicate with the actual expressions, each feature with its window [k(t) - W, k(t)) and result type, the TTL rule.  Errors: undefined object (42704).';
+
+CREATE FUNCTION asof.feature_view_sql(feature_view text, spine regclass, at text) RETURNS text
+    AS 'MODULE_PATHNAME', 'asof_feature_view_sql'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION asof.feature_view_sql(text, regclass, text) IS
+'The plain-SQL query (text) that computes feature view feature_view (text) for every row of spine (regclass) at prediction time at (text: a spine column or expression of the view''s time type, or date for timestamp views): one row per spine row, every spine column in order, then one column "<view>__<feature>" per feature.  The reference formulation the engine is tested against; independent of the session TimeZone.  Errors: undefined object (42704), undefined column (42703) when the spine lacks an entity column, datatype mismatch (42804) for an entity column of another type or a time type mix, duplicate column (42701) when a feature column name is a spine column too.';
 
 CREATE FUNCTION asof.run_in_utc(query text) RETURNS SETOF record
     LANGUAGE plpgsql VOLATILE
@@ -129,6 +141,8 @@ COMMENT ON FUNCTION asof._feature_views_sql_drop() IS
 'Internal event trigger function: removes the registration of every feature view whose helper view was dropped.';
 CREATE EVENT TRIGGER asof_feature_views_sql_drop ON sql_drop
     EXECUTE FUNCTION asof._feature_views_sql_drop();
+COMMENT ON EVENT TRIGGER asof_feature_views_sql_drop IS
+'pg_asof: removes the registration of a feature view whose helper view asof_feature_views.<name> was dropped (DROP TABLE ... CASCADE of its source, DROP OWNED, ...).';
 
 -- A renamed source column does not break a view (views refer to columns by
 -- number) but breaks a feature view's expressions: re-validate the feature
@@ -141,17 +155,18 @@ DECLARE
   v record;
   msg text;
 BEGIN
-  FOR v IN SELECT r.name, r.source
+  FOR v IN SELECT r.name, c.relname
              FROM asof.feature_view_registry r
-            WHERE r.source IN (SELECT c.objid FROM pg_event_trigger_ddl_commands() c
-                                WHERE c.classid = 'pg_class'::regclass)
+             JOIN pg_class c ON c.oid = r.source
+            WHERE r.source IN (SELECT d.objid FROM pg_event_trigger_ddl_commands() d
+                                WHERE d.classid = 'pg_class'::regclass)
             ORDER BY r.name
   LOOP
     BEGIN
       PERFORM asof._feature_view_check(v.name);
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-      RAISE EXCEPTION 'cannot alter relation "%" because feature view "%" uses it', v.source, v.name
+      RAISE EXCEPTION 'cannot alter relation "%" because feature view "%" uses it', v.relname, v.name
         USING ERRCODE = 'dependent_objects_still_exist',
               DETAIL = format('After the change the feature view would fail: %s.', msg),
               HINT = format('Drop the feature view first with asof.drop_feature_view(%L).', v.name);
@@ -163,3 +178,5 @@ COMMENT ON FUNCTION asof._feature_views_ddl_end() IS
 CREATE EVENT TRIGGER asof_feature_views_ddl_end ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE')
     EXECUTE FUNCTION asof._feature_views_ddl_end();
+COMMENT ON EVENT TRIGGER asof_feature_views_ddl_end IS
+'pg_asof: refuses an ALTER of a table or view (e.g. a column rename) that would break a feature view defined on it.';
