@@ -255,6 +255,21 @@ asof_guard_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * A failed statement inside a subtransaction (a PL/pgSQL exception block)
+ * must not leave the engine's exemptions armed for later statements.
+ */
+static void
+asof_guard_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		pending_exempt = InvalidOid;
+		asof_guard_build_end();
+	}
+}
+
 void
 asof_guard_mark_unsealed(Oid regrelid)
 {
@@ -275,4 +290,5 @@ asof_guard_rows_init(void)
 	prev_planner_hook = planner_hook;
 	planner_hook = asof_planner;
 	RegisterXactCallback(asof_guard_xact_callback, NULL);
+	RegisterSubXactCallback(asof_guard_subxact_callback, NULL);
 }

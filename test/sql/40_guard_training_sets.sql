@@ -127,6 +127,22 @@ COMMIT;
 SELECT asof.build_training_set('g40.ts_at', 'g40.pspine', 'outcome_at', '{g40_clean}');
 SELECT count(*) FROM g40.ts_at;
 
+-- A build that fails inside an exception block leaves nothing armed: a
+-- later features_at past the split, in the same transaction, is still
+-- refused.
+SELECT asof.create_feature_view('g40_boom', 'g40.flights', '{origin}', 'dep_time',
+    '{avg(1 / (distance - 400)) over 30 days}');
+BEGIN;
+DO $$
+BEGIN
+  PERFORM asof.build_training_set('g40.ts_boom', 'g40.pspine', 't', '{g40_boom}');
+EXCEPTION WHEN division_by_zero THEN
+  RAISE NOTICE 'build failed: %', SQLERRM;
+END $$;
+SELECT asof.features_at('g40_label', '{SFO}', '2001-03-20'::timestamp);
+ROLLBACK;
+SELECT asof.drop_feature_view('g40_boom');
+
 -- Unsealed spine: every row is visible in this transaction (unsealing a
 -- spine opens its training sets too); afterwards the held-out rows are
 -- hidden again.
