@@ -1,0 +1,37 @@
+-- test/demo/10_protect.sql: step 1 of the flights demo.  Creates the
+-- extension, registers flights with the leakage guard (time dep_time, label
+-- delay, label known at landing) and runs the first query a data scientist
+-- would run, which the guard refuses: it reads the label before any
+-- train/test split exists.
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_asof;
+RESET client_min_messages;
+SELECT extname, extversion, asof.version() AS library_version
+  FROM pg_extension WHERE extname = 'pg_asof';
+\i test/demo/common.sql
+\if :have_guard
+-- The label (arrival delay) is known when the flight lands: modelled as
+-- 30 minutes of taxiing plus 480 mph, integer division as SQL does it.
+SELECT asof.protect('asof_demo.flights',
+                    time_column    => 'dep_time',
+                    label_columns  => '{delay}',
+                    entity_columns => '{origin,destination}',
+                    label_time     => 'dep_time + (30 + distance / 8) * interval ''1 minute''');
+
+\echo
+\echo 'The first thing a data scientist types:'
+\echo '  SELECT avg(delay) FROM flights;'
+\set ON_ERROR_STOP 0
+SELECT avg(delay) FROM flights;
+\set ON_ERROR_STOP 1
+SELECT :'LAST_ERROR_SQLSTATE' = '42501' AS refused \gset
+\if :refused
+\echo '=> refused (SQLSTATE 42501): no label is read before the split.'
+\else
+\echo '=> NOT refused: the leakage guard let a label read through before the split'
+SELECT 1 / 0 AS guard_failed;
+\endif
+\else
+\echo 'SKIPPED: this build has no leakage guard (asof.protect, asof.split, asof.unseal); the data stay unprotected.'
+\endif

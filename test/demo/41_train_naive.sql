@@ -1,0 +1,12 @@
+-- test/demo/41_train_naive.sql: step 4b of the flights demo.  The same
+-- spine with the naive features.
+\set ON_ERROR_STOP 1
+\i test/demo/common.sql
+\if :have_engine
+SELECT asof.build_training_set('asof_demo.train_naive',
+         spine         => 'asof_demo.flights',
+         at            => 'dep_time',
+         feature_views => '{origin_naive,route_naive}') AS rows_built;
+\else
+\echo 'SKIPPED: this build has no training set engine (asof.build_training_set).'
+\endif
