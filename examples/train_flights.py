@@ -75,7 +75,7 @@ def read(cur, table, columns, period):
             cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
             tbl=sql.Identifier(SCHEMA, table),
             lo=sql.Literal(period[0]), hi=sql.Literal(period[1]))
-    buf = io.StringIO()
+    buf = io.BytesIO()
     cur.copy_expert(query.as_string(cur), buf)
     buf.seek(0)
     return pd.read_csv(buf)

@@ -32,6 +32,12 @@ SELECT :'LAST_ERROR_SQLSTATE' = '42501' AS refused \gset
 \echo '=> NOT refused: the leakage guard let a label read through before the split'
 SELECT 1 / 0 AS guard_failed;
 \endif
+
+\echo
+\echo 'Queries that read no label keep working, over all rows (the test period too):'
+SELECT count(*) AS flights, count(DISTINCT origin) AS origins,
+       round(avg(distance)) AS avg_distance
+  FROM flights;
 \else
 \echo 'SKIPPED: this build has no leakage guard (asof.protect, asof.split, asof.unseal); the data stay unprotected.'
 \endif
