@@ -24,4 +24,14 @@
 #define asof_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/*
+ * Options of the helper views feature_view.c creates: security_invoker
+ * (15+) makes a read through them use the reader's privileges.
+ */
+#if PG_VERSION_NUM >= 150000
+#define ASOF_HELPER_VIEW_OPTIONS " WITH (security_invoker = true)"
+#else
+#define ASOF_HELPER_VIEW_OPTIONS ""
+#endif
+
 #endif							/* PG_ASOF_COMPAT_H */

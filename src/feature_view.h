@@ -40,8 +40,9 @@ typedef struct AsofFeature
 {
 	char	   *name;			/* feature name (column suffix), e.g. avg_delay_1h */
 	AsofAgg		agg;
-	char	   *expr;			/* SQL expression over the source row, as
-								 * written; NULL for count(*) */
+	char	   *expr;			/* SQL expression over the source row,
+								 * normalized (see event_time); NULL for
+								 * count(*) */
 	int64		window_us;		/* window W in microseconds; 0 for last and
 								 * last_nonnull */
 	Oid			input_type;		/* type of expr (InvalidOid for count(*)) */
@@ -58,6 +59,16 @@ typedef struct AsofFeatureView
 	char	  **key_names;		/* entity column names of the source */
 	Oid		   *key_types;
 	Oid		   *key_collations;
+	/*
+	 * event_time, available_time and every feature's expr are SQL
+	 * expressions over an unqualified source row (write them into a query
+	 * whose FROM clause holds the source alone, or under a subquery with
+	 * it), normalized when the view was created: everything outside
+	 * pg_catalog is schema-qualified and constants are in ISO/UTC form, so
+	 * the text means the same under any search_path (best evaluated with
+	 * search_path = pg_catalog, pg_temp), DateStyle and TimeZone.  The
+	 * contract evaluates them with TimeZone = UTC.
+	 */
 	char	   *event_time;		/* SQL expression (or column name) */
 	char	   *available_time; /* SQL expression; NULL means event_time */
 	Oid			time_type;		/* TIMESTAMPOID or TIMESTAMPTZOID */
@@ -70,6 +81,9 @@ typedef struct AsofFeatureView
 	int64		ttl_us;
 	int			nfeatures;
 	AsofFeature *features;
+	bool		immutable_exprs;	/* added by spec: every expression above is
+									 * immutable, so TimeZone cannot change
+									 * its value (no need to set it) */
 } AsofFeatureView;
 
 /*

@@ -1,0 +1,640 @@
+/*-------------------------------------------------------------------------
+ *
+ * feature_spec.c
+ *	  Parsing and validating the pieces of a feature view definition
+ *	  (docs/point-in-time.md, "Features" and "Feature names"):
+ *
+ *	  - feature texts `agg(expr) over W [as name]`, `count(*) over W`,
+ *		`last(expr)`, `last_nonnull(expr)`, split with PostgreSQL's own
+ *		SQL scanner so quotes, comments and nested parentheses behave as
+ *		in SQL;
+ *	  - default feature names (`avg_delay_1h`);
+ *	  - absolute intervals (no month component, a day is 24 hours);
+ *	  - SQL expressions over the source row, analyzed by PostgreSQL's parser
+ *		against the source relation, checked (no subqueries, aggregates,
+ *		window functions, set-returning or volatile functions), and
+ *		normalized to a text that means the same under any search_path,
+ *		DateStyle and TimeZone.
+ *
+ *	  This file never runs a query on data and never touches the catalog
+ *	  tables: feature_view.c does that.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "common/int.h"
+#include "common/keywords.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/parsenodes.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
+#include "parser/gram.h"
+#include "utils/builtins.h"
+#include "utils/formatting.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/timestamp.h"
+
+#include "feature_spec.h"
+
+static const struct
+{
+	const char *name;
+	AsofAgg		agg;
+}			agg_names[] =
+{
+	{"count", ASOF_AGG_COUNT},
+	{"sum", ASOF_AGG_SUM},
+	{"avg", ASOF_AGG_AVG},
+	{"min", ASOF_AGG_MIN},
+	{"max", ASOF_AGG_MAX},
+	{"stddev", ASOF_AGG_STDDEV},
+	{"var", ASOF_AGG_VAR},
+	{"last", ASOF_AGG_LAST},
+	{"last_nonnull", ASOF_AGG_LAST_NONNULL},
+};
+
+const char *
+asof_agg_name(AsofAgg agg)
+{
+	if (agg == ASOF_AGG_COUNT_STAR)
+		return "count";
+	for (int i = 0; i < lengthof(agg_names); i++)
+		if (agg_names[i].agg == agg)
+			return agg_names[i].name;
+	elog(ERROR, "unrecognized feature aggregate %d", (int) agg);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * The aggregate named `name` (as stored in the catalog: "count(*)" for
+ * count(*)); -1 when there is none.
+ */
+AsofAgg
+asof_agg_from_name(const char *name)
+{
+	if (strcmp(name, "count(*)") == 0)
+		return ASOF_AGG_COUNT_STAR;
+	for (int i = 0; i < lengthof(agg_names); i++)
+		if (strcmp(agg_names[i].name, name) == 0)
+			return agg_names[i].agg;
+	return (AsofAgg) -1;
+}
+
+static bool
+agg_is_last(AsofAgg agg)
+{
+	return agg == ASOF_AGG_LAST || agg == ASOF_AGG_LAST_NONNULL;
+}
+
+/*
+ * Interval -> microseconds, with a day counted as exactly 24 hours.  A
+ * month or year component, a value below zero, or zero (unless
+ * zero_allowed) is an error naming `what`.
+ */
+int64
+asof_interval_us(const Interval *iv, const char *what, bool zero_allowed)
+{
+	int64		us;
+
+	if (iv->month != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot have a month or year component", what),
+				 errdetail("Months and years have no fixed length; pg_asof uses absolute intervals only."),
+				 errhint("Write it in days, hours, minutes or seconds (a day counts as exactly 24 hours).")));
+	if (pg_mul_s64_overflow((int64) iv->day, USECS_PER_DAY, &us) ||
+		pg_add_s64_overflow(us, iv->time, &us))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what)));
+	if (us < 0 || (us == 0 && !zero_allowed))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be %s", what,
+						zero_allowed ? "zero or positive" : "positive"),
+				 errdetail("The value given is %s microseconds.",
+						   psprintf(INT64_FORMAT, us))));
+	return us;
+}
+
+/*
+ * A duration in microseconds written with the largest unit of d, h, min,
+ * s, ms, us that divides it exactly: 5400000000 -> "90min".
+ */
+char *
+asof_format_duration(int64 us)
+{
+	static const struct
+	{
+		int64		us;
+		const char *unit;
+	}			units[] =
+	{
+		{USECS_PER_DAY, "d"},
+		{USECS_PER_HOUR, "h"},
+		{USECS_PER_MINUTE, "min"},
+		{USECS_PER_SEC, "s"},
+		{1000, "ms"},
+	};
+
+	for (int i = 0; i < lengthof(units); i++)
+		if (us != 0 && us % units[i].us == 0)
+			return psprintf(INT64_FORMAT "%s", us / units[i].us, units[i].unit);
+	return psprintf(INT64_FORMAT "us", us);
+}
+
+/*
+ * The expression part of a default name: lower-cased, every run of
+ * characters other than a-z and 0-9 replaced by one "_", leading and
+ * trailing "_" removed.
+ */
+static char *
+name_part(const char *expr)
+{
+	StringInfoData buf;
+	bool		pending = false;
+
+	initStringInfo(&buf);
+	for (const char *p = expr; *p; p++)
+	{
+		char		c = *p;
+
+		if (c >= 'A' && c <= 'Z')
+			c = c - 'A' + 'a';
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		{
+			if (pending && buf.len > 0)
+				appendStringInfoChar(&buf, '_');
+			pending = false;
+			appendStringInfoChar(&buf, c);
+		}
+		else
+			pending = true;
+	}
+	return buf.data;
+}
+
+/*
+ * Default feature name: <agg>_<expr>_<window>; count(*): count_<window>;
+ * last values: last_<expr> / last_nonnull_<expr>.  An expression with no
+ * letter or digit contributes nothing (no empty part, no "__").
+ */
+char *
+asof_default_feature_name(AsofAgg agg, const char *expr, int64 window_us)
+{
+	StringInfoData buf;
+	char	   *part = expr ? name_part(expr) : "";
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, asof_agg_name(agg));
+	if (part[0] != '\0')
+		appendStringInfo(&buf, "_%s", part);
+	if (!agg_is_last(agg))
+		appendStringInfo(&buf, "_%s", asof_format_duration(window_us));
+	return buf.data;
+}
+
+/* Skip white space (the scanner has already rejected anything else). */
+static char *
+trimmed(const char *start, const char *end)
+{
+	while (start < end && isspace((unsigned char) *start))
+		start++;
+	while (end > start && isspace((unsigned char) end[-1]))
+		end--;
+	return pnstrdup(start, end - start);
+}
+
+/* The word at `p` (letters, digits, underscores), lower-cased. */
+static char *
+word_at(const char *p)
+{
+	const char *q = p;
+
+	while (isalnum((unsigned char) *q) || *q == '_')
+		q++;
+	return asc_tolower(p, q - p);
+}
+
+/*
+ * Split a feature text into aggregate, argument, window and name.  Errors
+ * carry the feature text in their message or detail; the caller adds an
+ * error context naming the feature's position.
+ */
+void
+asof_parse_feature(const char *text, AsofFeatureText *out)
+{
+	core_yy_extra_type yyext;
+	core_yyscan_t scanner;
+	core_YYSTYPE lval;
+	int			loc;
+	int			tok;
+	char	   *aggname;
+	int			open_loc;
+	int			close_loc = -1;
+	int			depth;
+	int			over_end = -1;
+	int			as_loc = -1;
+	int			window_sconst = 0;
+	char	   *window_str = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feature cannot be null")));
+
+	scanner = scanner_init(text, &yyext, &ScanKeywords, ScanKeywordTokens);
+
+	/* aggregate name */
+	tok = core_yylex(&lval, &loc, scanner);
+	if (tok == 0 || tok == '(' || !(isalpha((unsigned char) text[loc]) || text[loc] == '_'))
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("invalid feature \"%s\"", text),
+				 errdetail("A feature is written agg(expr) over W, count(*) over W, last(expr) or last_nonnull(expr), optionally followed by \"as name\".")));
+	aggname = (tok == IDENT) ? lval.str : word_at(text + loc);
+	out->agg = asof_agg_from_name(aggname);
+	if ((int) out->agg < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unsupported feature aggregate \"%s\" in feature \"%s\"", aggname, text),
+				 errhint("Use count, sum, avg, min, max, stddev, var, last or last_nonnull.")));
+
+	/* argument, up to the matching parenthesis */
+	tok = core_yylex(&lval, &loc, scanner);
+	if (tok != '(')
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("invalid feature \"%s\"", text),
+				 errdetail("Expected \"(\" after \"%s\".", aggname)));
+	open_loc = loc;
+	depth = 1;
+	while ((tok = core_yylex(&lval, &loc, scanner)) != 0)
+	{
+		if (tok == '(')
+			depth++;
+		else if (tok == ')' && --depth == 0)
+		{
+			close_loc = loc;
+			break;
+		}
+	}
+	if (close_loc < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("invalid feature \"%s\"", text),
+				 errdetail("The parenthesis after \"%s\" is not closed.", aggname)));
+	out->expr = trimmed(text + open_loc + 1, text + close_loc);
+	if (out->expr[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("invalid feature \"%s\"", text),
+				 errdetail("The aggregate has no argument.")));
+	if (strcmp(out->expr, "*") == 0)
+	{
+		if (out->agg != ASOF_AGG_COUNT)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid feature \"%s\"", text),
+					 errdetail("Only count accepts \"*\".")));
+		out->agg = ASOF_AGG_COUNT_STAR;
+		out->expr = NULL;
+	}
+
+	/* optional "over W", optional "as name" */
+	tok = core_yylex(&lval, &loc, scanner);
+	if (tok == OVER)
+	{
+		over_end = loc + 4;
+		while ((tok = core_yylex(&lval, &loc, scanner)) != 0 && tok != AS)
+		{
+			if (tok == SCONST)
+			{
+				window_sconst++;
+				window_str = lval.str;
+			}
+			else
+				window_sconst += 2;
+		}
+	}
+	if (tok == AS)
+	{
+		as_loc = loc;
+		tok = core_yylex(&lval, &loc, scanner);
+		if (tok == IDENT)
+			out->name = lval.str;
+		else if (tok != 0 && tok != SCONST && tok != ICONST && tok != FCONST &&
+				 (isalpha((unsigned char) text[loc]) || text[loc] == '_'))
+			out->name = word_at(text + loc);	/* a keyword, e.g. "last" */
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_SYNTAX_ERROR),
+					 errmsg("invalid feature \"%s\"", text),
+					 errdetail("Expected a name after \"as\".")));
+		out->explicit_name = true;
+		tok = core_yylex(&lval, &loc, scanner);
+	}
+	if (tok != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("invalid feature \"%s\"", text),
+				 errdetail("Unexpected text \"%s\".", text + loc)));
+	scanner_finish(scanner);
+
+	if (over_end >= 0)
+	{
+		Interval   *iv;
+
+		if (agg_is_last(out->agg))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s takes no window, in feature \"%s\"", aggname, text),
+					 errdetail("A last value is taken over every visible row; its age is limited by the feature view's ttl.")));
+		/* one quoted literal is accepted too: over '1 hour' */
+		out->window = (window_sconst == 1) ? window_str :
+			trimmed(text + over_end, as_loc >= 0 ? text + as_loc : text + strlen(text));
+		if (out->window[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_SYNTAX_ERROR),
+					 errmsg("invalid feature \"%s\"", text),
+					 errdetail("\"over\" must be followed by an interval, e.g. \"over 1 hour\".")));
+		iv = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+												   CStringGetDatum(out->window),
+												   ObjectIdGetDatum(InvalidOid),
+												   Int32GetDatum(-1)));
+		out->window_us = asof_interval_us(iv, psprintf("window \"%s\"", out->window), false);
+	}
+	else if (!agg_is_last(out->agg))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs a window, in feature \"%s\"", aggname, text),
+				 errhint("Add one, e.g. \"%s over 1 hour\".", text)));
+
+	if (!out->explicit_name)
+		out->name = asof_default_feature_name(out->agg, out->expr, out->window_us);
+	if (out->name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("feature name cannot be empty, in feature \"%s\"", text)));
+}
+
+/*
+ * True when `type` has a default btree operator class, i.e. an ordering
+ * min, max and last can use.
+ */
+bool
+asof_type_has_btree_order(Oid type)
+{
+	return OidIsValid(GetDefaultOpClass(type, BTREE_AM_OID));
+}
+
+/* The six input types sum, avg, stddev and var accept. */
+static bool
+is_numeric_input(Oid type)
+{
+	switch (getBaseType(type))
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * The contract's result type of `agg` over `input_type`; an error naming
+ * the feature when the aggregate does not fit the type.
+ */
+Oid
+asof_feature_result_type(AsofAgg agg, Oid input_type, const char *feature)
+{
+	switch (agg)
+	{
+		case ASOF_AGG_COUNT_STAR:
+		case ASOF_AGG_COUNT:
+			return INT8OID;
+		case ASOF_AGG_SUM:
+		case ASOF_AGG_AVG:
+		case ASOF_AGG_STDDEV:
+		case ASOF_AGG_VAR:
+			if (!is_numeric_input(input_type))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("%s cannot be computed over type %s, in feature \"%s\"",
+								asof_agg_name(agg), format_type_be(input_type), feature),
+						 errhint("sum, avg, stddev and var need smallint, integer, bigint, numeric, real or double precision; cast the argument.")));
+			if (agg != ASOF_AGG_SUM)
+				return FLOAT8OID;
+			switch (getBaseType(input_type))
+			{
+				case INT2OID:
+				case INT4OID:
+					return INT8OID;
+				case INT8OID:
+				case NUMERICOID:
+					return NUMERICOID;
+				default:
+					return FLOAT8OID;
+			}
+		case ASOF_AGG_MIN:
+		case ASOF_AGG_MAX:
+		case ASOF_AGG_LAST:
+		case ASOF_AGG_LAST_NONNULL:
+			if (!asof_type_has_btree_order(input_type))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_FUNCTION),
+						 errmsg("%s cannot be computed over type %s, in feature \"%s\"",
+								asof_agg_name(agg), format_type_be(input_type), feature),
+						 errdetail("Type %s has no default btree ordering.",
+								   format_type_be(input_type))));
+			return input_type;
+	}
+	return InvalidOid;			/* keep compiler quiet */
+}
+
+/*
+ * Deparse an analyzed expression over `rel` so that it reads the same under
+ * any search_path (everything outside pg_catalog schema-qualified),
+ * DateStyle, IntervalStyle and TimeZone (constants printed in ISO form, in
+ * UTC).
+ */
+static char *
+normalize_expr(Relation rel, Node *expr)
+{
+	int			nestlevel = NewGUCNestLevel();
+	char	   *sql;
+
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("DateStyle", "ISO, YMD", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("IntervalStyle", "postgres", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("TimeZone", "UTC", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	sql = deparse_expression(expr,
+							 deparse_context_for(RelationGetRelationName(rel),
+												 RelationGetRelid(rel)),
+							 false, false);
+	AtEOXact_GUC(true, nestlevel);
+	return sql;
+}
+
+typedef struct ExprErrorContext
+{
+	const char *what;
+	const char *text;
+} ExprErrorContext;
+
+/*
+ * Errors the parser raises while analyzing an expression point into the
+ * expression's own text (as an internal query), not into the statement
+ * that called us, and say which expression it is.
+ */
+static void
+expr_errcontext(void *arg)
+{
+	ExprErrorContext *ec = (ExprErrorContext *) arg;
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(Max(pos - (int) strlen("SELECT "), 1));
+		internalerrquery(ec->text);
+	}
+	errcontext("%s \"%s\"", ec->what, ec->text);
+}
+
+/*
+ * Analyze `text`, an SQL expression over a row of `rel`, and check that it
+ * is allowed: a single scalar expression, no subquery, aggregate, window
+ * function, set-returning or volatile function.  `what` names it in errors
+ * ("event time", "feature \"avg(x) over 1h\""...).  A `normalized` text
+ * (as stored in the catalog) is analyzed with search_path = pg_catalog, as
+ * it was written for.
+ */
+void
+asof_analyze_source_expr(Relation rel, const char *text, const char *what,
+						 bool normalized, AsofSourceExpr *out)
+{
+	char	   *sql = psprintf("SELECT %s", text);
+	List	   *raw;
+	RawStmt    *rs;
+	SelectStmt *sel;
+	ResTarget  *rt;
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	Node	   *expr;
+	int			nestlevel = -1;
+	ExprErrorContext ec = {what, text};
+	ErrorContextCallback cb;
+
+	if (text == NULL || text[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot be empty", what)));
+
+	cb.callback = expr_errcontext;
+	cb.arg = &ec;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+
+	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	rs = linitial_node(RawStmt, raw);
+	sel = (SelectStmt *) rs->stmt;
+	if (list_length(raw) != 1 || !IsA(sel, SelectStmt) ||
+		sel->op != SETOP_NONE || sel->valuesLists != NIL ||
+		list_length(sel->targetList) != 1 || sel->fromClause != NIL ||
+		sel->whereClause != NULL || sel->groupClause != NIL ||
+		sel->havingClause != NULL || sel->windowClause != NIL ||
+		sel->distinctClause != NIL || sel->sortClause != NIL ||
+		sel->limitCount != NULL || sel->limitOffset != NULL ||
+		sel->lockingClause != NIL || sel->withClause != NULL ||
+		sel->intoClause != NULL ||
+		linitial_node(ResTarget, sel->targetList)->name != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("%s must be a single SQL expression over the source row", what)));
+	rt = linitial_node(ResTarget, sel->targetList);
+	if (IsA(rt->val, ColumnRef) &&
+		IsA(llast(((ColumnRef *) rt->val)->fields), A_Star))
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("%s must be a single SQL expression over the source row", what)));
+
+	if (normalized)
+	{
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = sql;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock,
+										   NULL, false, false);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	expr = transformExpr(pstate, rt->val, EXPR_KIND_SELECT_TARGET);
+	assign_expr_collations(pstate, expr);
+
+	if (pstate->p_hasSubLinks)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot contain a subquery", what)));
+	if (pstate->p_hasAggs || contain_agg_clause(expr))
+		ereport(ERROR,
+				(errcode(ERRCODE_GROUPING_ERROR),
+				 errmsg("%s cannot contain an aggregate function", what),
+				 errhint("Features aggregate over a window themselves: write e.g. \"avg(delay) over 1 hour\".")));
+	if (pstate->p_hasWindowFuncs || contain_window_function(expr))
+		ereport(ERROR,
+				(errcode(ERRCODE_WINDOWING_ERROR),
+				 errmsg("%s cannot contain a window function", what)));
+	if (pstate->p_hasTargetSRFs || expression_returns_set(expr))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot contain a set-returning function", what)));
+	if (contain_volatile_functions(expr))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot contain a volatile function", what),
+				 errhint("A feature value must be the same each time it is computed; use immutable or stable functions only.")));
+
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
+	free_parsestate(pstate);
+	error_context_stack = cb.previous;
+
+	out->expr = expr;
+	out->type = exprType(expr);
+	out->typmod = exprTypmod(expr);
+	out->collation = exprCollation(expr);
+	out->immutable = !contain_mutable_functions(expr);
+	out->sql = normalize_expr(rel, expr);
+}

@@ -1,0 +1,436 @@
+/*-------------------------------------------------------------------------
+ *
+ * reference_sql.c
+ *	  asof.feature_view_sql(feature_view, spine, at): the plain-SQL query
+ *	  that computes a feature view for every spine row, exactly as the
+ *	  contract (docs/point-in-time.md) defines it.  It is the independent
+ *	  reference the C engine is tested against and the baseline it is
+ *	  benchmarked against, so it must share no code path with engine.c,
+ *	  window.c or schedule.c: it only reads the definition (the loader) and
+ *	  writes SQL text.
+ *
+ *	  Shape of the query (one row per spine row, spine columns first):
+ *
+ *	  - t = the prediction time; t_us = t in microseconds since 1970
+ *		(numeric, exact, the same for every TimeZone); k_us = the
+ *		effective time in integer arithmetic; k, the window lower bounds
+ *		and t - ttl as timestamps, or NULL when out of range;
+ *	  - one LATERAL subquery for every windowed feature together: rows of
+ *		the entity with ta < k, te < k and te >= the smallest lower bound,
+ *		each aggregate FILTERed to its own window (one index range scan
+ *		per spine row when the source has an index on (entity, te));
+ *	  - one LATERAL subquery per last value: ORDER BY te DESC, ta DESC,
+ *		value DESC NULLS LAST LIMIT 1.
+ *
+ *	  When an expression of the view (or the prediction time) is not
+ *	  immutable its value may depend on TimeZone: the query is then wrapped
+ *	  in asof.run_in_utc(), which runs it with TimeZone = UTC.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "parser/parse_relation.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "feature_spec.h"
+#include "feature_view.h"
+
+/* microseconds from 1970-01-01 (extract(epoch ...)) to 2000-01-01 */
+#define UNIX_TO_PG_US \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
+/* An absolute interval literal: hours:minutes:seconds, no day part. */
+static char *
+us_interval(int64 us)
+{
+	int64		h = us / USECS_PER_HOUR;
+	int64		rest = us % USECS_PER_HOUR;
+	int			m = (int) (rest / USECS_PER_MINUTE);
+	int			s = (int) ((rest % USECS_PER_MINUTE) / USECS_PER_SEC);
+	int			f = (int) (rest % USECS_PER_SEC);
+
+	if (f != 0)
+		return psprintf("interval '" INT64_FORMAT ":%02d:%02d.%06d'", h, m, s, f);
+	return psprintf("interval '" INT64_FORMAT ":%02d:%02d'", h, m, s);
+}
+
+static const char *
+cast_type(Oid type, int32 typmod)
+{
+	return format_type_with_typemod(type, typmod);
+}
+
+/* True when pg_catalog.<name>(type) is an aggregate taking exactly `type`. */
+static bool
+has_exact_agg(const char *name, Oid type)
+{
+	Oid			argtypes[1] = {type};
+
+	return OidIsValid(LookupFuncName(list_make2(makeString("pg_catalog"),
+												makeString(pstrdup(name))),
+									 1, argtypes, true));
+}
+
+/*
+ * The SQL of one windowed aggregate over argument `x`, over the rows that
+ * satisfy `cond` (NULL: every row), with the contract's result type.
+ */
+static char *
+window_agg_sql(AsofFeature *f, const char *x, const char *cond)
+{
+	const char *flt = cond ? psprintf(" FILTER (WHERE %s)", cond) : "";
+	Oid			base = OidIsValid(f->input_type) ? getBaseType(f->input_type) : InvalidOid;
+	bool		is_float = (base == FLOAT4OID || base == FLOAT8OID);
+	bool		is_small = (base == INT2OID || base == INT4OID);
+
+	switch (f->agg)
+	{
+		case ASOF_AGG_COUNT_STAR:
+			return psprintf("count(*)%s", flt);
+		case ASOF_AGG_COUNT:
+			return psprintf("count(%s)%s", x, flt);
+		case ASOF_AGG_SUM:
+			if (is_float)
+				return psprintf("sum(CAST(%s AS double precision))%s", x, flt);
+			/* smallint, integer: bigint; bigint, numeric: numeric (exact) */
+			return psprintf("sum(%s)%s", x, flt);
+		case ASOF_AGG_AVG:
+			if (is_float)
+				return psprintf("avg(CAST(%s AS double precision))%s", x, flt);
+			/* exact sum / count, rounded once to double precision */
+			return psprintf("CAST(round(CAST(sum(%s)%s AS numeric), 40) / count(%s)%s AS double precision)",
+							x, flt, x, flt);
+		case ASOF_AGG_STDDEV:
+		case ASOF_AGG_VAR:
+			if (is_float)
+				return psprintf("%s(CAST(%s AS double precision))%s",
+								f->agg == ASOF_AGG_VAR ? "var_samp" : "stddev_samp",
+								x, flt);
+			else
+			{
+				/*
+				 * Exact: (n * sum(x^2) - sum(x)^2) / (n * (n - 1)), in
+				 * numeric, rounded once to double precision.
+				 */
+				char	   *n = psprintf("count(%s)%s", x, flt);
+				char	   *s = psprintf("CAST(sum(%s)%s AS numeric)", x, flt);
+				char	   *q = is_small ?
+					psprintf("sum(CAST(%s AS bigint) * %s)%s", x, x, flt) :
+					psprintf("sum(CAST(%s AS numeric) * %s)%s", x, x, flt);
+				char	   *v = psprintf("round(%s * %s - %s * %s, 40) / (%s * (%s - 1))",
+										 n, q, s, s, n, n);
+
+				return psprintf("CASE WHEN %s > 1 THEN CAST(%s%s%s AS double precision) END",
+								n, f->agg == ASOF_AGG_STDDEV ? "sqrt(" : "",
+								v, f->agg == ASOF_AGG_STDDEV ? ")" : "");
+			}
+		case ASOF_AGG_MIN:
+		case ASOF_AGG_MAX:
+			{
+				const char *name = f->agg == ASOF_AGG_MIN ? "min" : "max";
+
+				if (has_exact_agg(name, f->input_type))
+					return psprintf("%s(%s)%s", name, x, flt);
+				/* any type with a default btree ordering */
+				return psprintf("CAST((array_agg(%s ORDER BY %s %s) FILTER (WHERE %s IS NOT NULL%s%s))[1] AS %s)",
+								x, x, f->agg == ASOF_AGG_MIN ? "ASC" : "DESC", x,
+								cond ? " AND " : "", cond ? cond : "",
+								cast_type(f->input_type, f->input_typmod));
+			}
+		default:
+			elog(ERROR, "not a window aggregate: %d", (int) f->agg);
+	}
+	return NULL;				/* keep compiler quiet */
+}
+
+PG_FUNCTION_INFO_V1(asof_feature_view_sql);
+
+/* asof.feature_view_sql(feature_view text, spine regclass, at text) -> text */
+Datum
+asof_feature_view_sql(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	Oid			spine;
+	char	   *at;
+	AsofFeatureView *fv;
+	Relation	srel;
+	TupleDesc	sdesc;
+	AsofSourceExpr atx;
+	Oid			at_type;
+	const char *T;
+	char	   *src;
+	char	   *keys;
+	char	   *te;
+	char	   *ta;
+	StringInfoData q;
+	StringInfoData cols;
+	char	  **colnames;
+	int64	   *windows;
+	int			nwindows = 0;
+	bool		any_window = false;
+	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP + UNIX_TO_PG_US);
+	char	   *endb = psprintf(UINT64_FORMAT, (uint64) END_TIMESTAMP + (uint64) UNIX_TO_PG_US);
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feature_view, spine and at cannot be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	spine = PG_GETARG_OID(1);
+	at = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	fv = asof_load_feature_view(name);
+	T = format_type_be(fv->time_type);
+
+	/* the spine: entity columns of the same names and types */
+	srel = relation_open(spine, AccessShareLock);
+	sdesc = RelationGetDescr(srel);
+	for (int i = 0; i < fv->nkeys; i++)
+	{
+		AttrNumber	attnum = attnameAttNum(srel, fv->key_names[i], false);
+		Form_pg_attribute att;
+
+		if (attnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("spine \"%s\" has no entity column \"%s\"",
+							RelationGetRelationName(srel), fv->key_names[i]),
+					 errdetail("Feature view \"%s\" has %d entity column(s); the spine must supply every one under the same name.",
+							   fv->name, fv->nkeys)));
+		att = TupleDescAttr(sdesc, attnum - 1);
+		if (att->atttypid != fv->key_types[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("entity column \"%s\" is of type %s in spine \"%s\" but of type %s in feature view \"%s\"",
+							fv->key_names[i], format_type_be(att->atttypid),
+							RelationGetRelationName(srel),
+							format_type_be(fv->key_types[i]), fv->name),
+					 errhint("Cast it in a view over the spine.")));
+	}
+
+	/* the prediction time */
+	asof_analyze_source_expr(srel, at, "prediction time", false, &atx);
+	at_type = getBaseType(atx.type);
+	if (!(at_type == fv->time_type ||
+		  (at_type == DATEOID && fv->time_type == TIMESTAMPOID)))
+	{
+		if (at_type == DATEOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("prediction time \"%s\" is of type date but feature view \"%s\" uses timestamp with time zone",
+							at, fv->name),
+					 errdetail("A date is taken as midnight only with timestamp without time zone feature views."),
+					 errhint("Cast the prediction time to timestamp with time zone explicitly.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("prediction time \"%s\" is of type %s but feature view \"%s\" uses %s",
+						at, format_type_be(atx.type), fv->name, T),
+				 errhint("Cast the prediction time to %s explicitly.", T)));
+	}
+
+	/* output column names: spine columns, then <view>__<feature> */
+	colnames = palloc(sizeof(char *) * fv->nfeatures);
+	for (int i = 0; i < fv->nfeatures; i++)
+	{
+		colnames[i] = psprintf("%s__%s", fv->name, fv->features[i].name);
+		for (int j = 0; j < sdesc->natts; j++)
+		{
+			Form_pg_attribute att = TupleDescAttr(sdesc, j);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), colnames[i]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("spine \"%s\" already has a column \"%s\"",
+								RelationGetRelationName(srel), colnames[i]),
+						 errhint("Rename the feature with \"as\" (drop and re-create feature view \"%s\") or the spine column.",
+								 fv->name)));
+		}
+	}
+
+	src = quote_qualified_identifier(get_namespace_name(get_rel_namespace(fv->source)),
+									 get_rel_name(fv->source));
+	te = psprintf("(%s)", fv->event_time);
+	ta = fv->available_time ? psprintf("(%s)", fv->available_time) : te;
+	{
+		StringInfoData kb;
+
+		initStringInfo(&kb);
+		for (int i = 0; i < fv->nkeys; i++)
+			appendStringInfo(&kb, "asof_r.%s = s.%s AND ",
+							 quote_identifier(fv->key_names[i]),
+							 quote_identifier(fv->key_names[i]));
+		keys = kb.data;
+	}
+
+	/* distinct windows, in order of first use */
+	windows = palloc(sizeof(int64) * fv->nfeatures);
+	for (int i = 0; i < fv->nfeatures; i++)
+	{
+		AsofFeature *f = &fv->features[i];
+		bool		seen = false;
+
+		if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
+			continue;
+		any_window = true;
+		for (int j = 0; j < nwindows; j++)
+			seen = seen || windows[j] == f->window_us;
+		if (!seen)
+			windows[nwindows++] = f->window_us;
+	}
+
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT s.*");
+	for (int i = 0; i < fv->nfeatures; i++)
+	{
+		AsofFeature *f = &fv->features[i];
+
+		if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
+		{
+			if (fv->has_ttl)
+				appendStringInfo(&q, ",\n       CASE WHEN asof_l%d.te >= asof_k.t_minus_ttl THEN asof_l%d.v END AS %s",
+								 i + 1, i + 1, quote_identifier(colnames[i]));
+			else
+				appendStringInfo(&q, ",\n       asof_l%d.v AS %s",
+								 i + 1, quote_identifier(colnames[i]));
+		}
+		else
+			appendStringInfo(&q, ",\n       asof_w.f%d AS %s",
+							 i + 1, quote_identifier(colnames[i]));
+	}
+	appendStringInfo(&q, "\n  FROM %s AS s",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(srel)),
+												RelationGetRelationName(srel)));
+
+	/* t, t_us, k_us */
+	appendStringInfo(&q, "\n  -- t: the prediction time");
+	appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT CAST(%s AS %s) AS t) AS asof_t", atx.sql, T);
+	appendStringInfo(&q, "\n  -- t_us: t in microseconds since 1970-01-01 (exact; NULL when t is NULL or infinite)");
+	appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT CASE WHEN isfinite(asof_t.t) THEN EXTRACT(epoch FROM asof_t.t) * 1000000 END AS t_us) AS asof_u");
+	if (fv->has_cadence)
+	{
+		int64		a = fv->anchor_us + UNIX_TO_PG_US;
+
+		appendStringInfo(&q, "\n  -- k_us: the effective time, max { a + n*c : a + n*c + d <= t } with a = " INT64_FORMAT ", c = " INT64_FORMAT ", d = " INT64_FORMAT " (microseconds)",
+						 a, fv->cadence_us, fv->delay_us);
+		appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT asof_u.t_us - " INT64_FORMAT " - mod(mod(asof_u.t_us - " INT64_FORMAT ", " INT64_FORMAT ") + " INT64_FORMAT ", " INT64_FORMAT ") AS k_us) AS asof_ku",
+						 fv->delay_us, fv->delay_us + a, fv->cadence_us,
+						 fv->cadence_us, fv->cadence_us);
+	}
+	else
+	{
+		appendStringInfo(&q, "\n  -- k_us: the effective time, t - d with d = " INT64_FORMAT " microseconds", fv->delay_us);
+		appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT asof_u.t_us - " INT64_FORMAT " AS k_us) AS asof_ku", fv->delay_us);
+	}
+
+	/* k, window lower bounds, t - ttl as timestamps, NULL out of range */
+	appendStringInfo(&q, "\n  -- k, k - W, t - ttl as %s (NULL when out of range)", T);
+	appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT CASE WHEN asof_ku.k_us >= %s AND asof_ku.k_us < %s THEN asof_t.t - CAST(asof_u.t_us - asof_ku.k_us AS double precision) * interval '00:00:00.000001' END AS k",
+					 minb, endb);
+	for (int j = 0; j < nwindows; j++)
+		appendStringInfo(&q, ",\n                             CASE WHEN asof_ku.k_us - " INT64_FORMAT " >= %s AND asof_ku.k_us < %s THEN asof_t.t - CAST(asof_u.t_us - asof_ku.k_us AS double precision) * interval '00:00:00.000001' - %s END AS lo%d",
+						 windows[j], minb, endb, us_interval(windows[j]), j + 1);
+	if (fv->has_ttl)
+		appendStringInfo(&q, ",\n                             CASE WHEN asof_u.t_us - " INT64_FORMAT " >= %s THEN asof_t.t - %s END AS t_minus_ttl",
+						 fv->ttl_us, minb, us_interval(fv->ttl_us));
+	/* OFFSET 0: computed once per spine row, not inlined into every scan */
+	appendStringInfo(&q, " OFFSET 0) AS asof_k");
+
+	/* every windowed feature in one LATERAL subquery */
+	if (any_window)
+	{
+		StringInfoData least;
+
+		initStringInfo(&least);
+		for (int j = 0; j < nwindows; j++)
+			appendStringInfo(&least, "%sasof_k.lo%d", j ? ", " : "", j + 1);
+
+		appendStringInfo(&q, "\n  -- windowed features: visible rows of the entity with k - W <= te < k");
+		appendStringInfo(&q, "\n  LEFT JOIN LATERAL (SELECT ");
+		for (int i = 0, n = 0; i < fv->nfeatures; i++)
+		{
+			AsofFeature *f = &fv->features[i];
+			char	   *filter = NULL;
+			int			w = 0;
+
+			if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
+				continue;
+			while (windows[w] != f->window_us)
+				w++;
+			if (nwindows > 1)
+				filter = psprintf("%s >= asof_k.lo%d", te, w + 1);
+			appendStringInfo(&q, "%s%s AS f%d", n++ ? ",\n                            " : "",
+							 window_agg_sql(f, f->expr ? psprintf("(%s)", f->expr) : NULL, filter),
+							 i + 1);
+		}
+		appendStringInfo(&q, "\n                       FROM %s AS asof_r", src);
+		appendStringInfo(&q, "\n                      WHERE %s%s < asof_k.k AND %s < asof_k.k AND %s >= %s%s%s) AS asof_w ON true",
+						 keys, ta, te, te,
+						 nwindows > 1 ? "LEAST(" : "", least.data,
+						 nwindows > 1 ? ")" : "");
+	}
+
+	/* one LATERAL subquery per last value */
+	for (int i = 0; i < fv->nfeatures; i++)
+	{
+		AsofFeature *f = &fv->features[i];
+		char	   *x;
+
+		if (f->agg != ASOF_AGG_LAST && f->agg != ASOF_AGG_LAST_NONNULL)
+			continue;
+		x = psprintf("(%s)", f->expr);
+		appendStringInfo(&q, "\n  -- %s: the visible row with the greatest te, then ta, then value (NULLs lowest)",
+						 quote_identifier(colnames[i]));
+		appendStringInfo(&q, "\n  LEFT JOIN LATERAL (SELECT %s AS v, %s AS te FROM %s AS asof_r", x, te, src);
+		appendStringInfo(&q, "\n                      WHERE %s%s < asof_k.k AND %s < asof_k.k%s%s%s",
+						 keys, ta, te,
+						 f->agg == ASOF_AGG_LAST_NONNULL ? " AND " : "",
+						 f->agg == ASOF_AGG_LAST_NONNULL ? x : "",
+						 f->agg == ASOF_AGG_LAST_NONNULL ? " IS NOT NULL" : "");
+		appendStringInfo(&q, "\n                      ORDER BY %s DESC, %s DESC, %s DESC NULLS LAST LIMIT 1) AS asof_l%d ON true",
+						 te, ta, x, i + 1);
+	}
+
+	if (fv->immutable_exprs && atx.immutable)
+	{
+		relation_close(srel, NoLock);
+		PG_RETURN_TEXT_P(cstring_to_text(q.data));
+	}
+
+	/*
+	 * A stable expression may depend on TimeZone: run the query with
+	 * TimeZone = UTC, as the contract evaluates every expression.
+	 */
+	initStringInfo(&cols);
+	for (int j = 0; j < sdesc->natts; j++)
+	{
+		Form_pg_attribute att = TupleDescAttr(sdesc, j);
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfo(&cols, "%s%s %s", cols.len ? ", " : "",
+						 quote_identifier(NameStr(att->attname)),
+						 format_type_with_typemod(att->atttypid, att->atttypmod));
+	}
+	for (int i = 0; i < fv->nfeatures; i++)
+	{
+		AsofFeature *f = &fv->features[i];
+		bool		input_typed = (f->agg == ASOF_AGG_MIN || f->agg == ASOF_AGG_MAX ||
+								   f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL);
+
+		appendStringInfo(&cols, ", %s %s", quote_identifier(colnames[i]),
+						 input_typed ? format_type_with_typemod(f->input_type, f->input_typmod) :
+						 format_type_be(f->result_type));
+	}
+	relation_close(srel, NoLock);
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("-- the feature view's expressions depend on TimeZone: evaluated with TimeZone = UTC\nSELECT * FROM asof.run_in_utc(%s) AS asof_q(%s)",
+											  quote_literal_cstr(q.data), cols.data)));
+}
