@@ -34,4 +34,30 @@
 #define ASOF_HELPER_VIEW_OPTIONS ""
 #endif
 
+/* tuplesort_begin_heap() took "bool randomAccess" before 15, "int sortopt" since. */
+#if PG_VERSION_NUM >= 150000
+#define asof_tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem) \
+	tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem, NULL, TUPLESORT_NONE)
+#else
+#define asof_tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem) \
+	tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem, NULL, false)
+#endif
+
+/* User data of a TupleHashTable entry (the engine keeps a dense entity id). */
+#define asof_tuplehash_get_id(entry) ((int32) (intptr_t) (entry)->additional)
+#define asof_tuplehash_set_id(entry, id) ((entry)->additional = (void *) (intptr_t) (id))
+
+/* Exact window sums need 128-bit integers (gcc and clang on 64-bit). */
+#ifndef HAVE_INT128
+#error "pg_asof needs a compiler with 128-bit integers"
+#endif
+
+/*
+ * The engine streams query results into its own DestReceiver through
+ * SPI_execute_extended(), which PostgreSQL 14 introduced.
+ */
+#if PG_VERSION_NUM < 140000
+#error "the pg_asof engine needs PostgreSQL 14 or later (SPI_execute_extended)"
+#endif
+
 #endif							/* PG_ASOF_COMPAT_H */

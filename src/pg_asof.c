@@ -37,6 +37,8 @@ _PG_init(void)
 				 errdetail("The leakage guard installs its hooks when the server starts; loaded later it would be off in other sessions."),
 				 errhint("Add pg_asof to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
 
+	asof_training_set_init();
+
 	asof_reserve_guc_prefix("asof");
 }
 

@@ -9,4 +9,7 @@
 #ifndef PG_ASOF_H
 #define PG_ASOF_H
 
+/* training_set.c: the asof.progress_interval setting */
+extern void asof_training_set_init(void);
+
 #endif							/* PG_ASOF_H */

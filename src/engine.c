@@ -1,0 +1,1014 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.c
+ *	  The point-in-time merge (docs/point-in-time.md; design in
+ *	  docs/engine.md).
+ *
+ *	  For one feature view: the spine rows arrive through
+ *	  asof_engine_add_spine and are sorted by (entity, k(t)); the source is
+ *	  read once (one query, TimeZone UTC, the caller's privileges) and
+ *	  sorted by (entity, visibility moment max(ta, te)).  Entity keys are
+ *	  mapped to dense integer ids first (a hash table over the spine's
+ *	  keys), so both sorts compare integers only, and source rows of
+ *	  entities the spine does not ask for are dropped before sorting.  Then
+ *	  one pass per entity walks the spine rows in increasing k: admits the
+ *	  source rows that became visible (max(ta, te) < k), lets rows whose
+ *	  event time fell out of a window (te < k - W) leave it (a heap per
+ *	  distinct W, ordered by te), reads every feature once per distinct k
+ *	  and emits one result per spine row (TTL per row).  Sorting goes
+ *	  through PostgreSQL's tuplesort, which spills beyond work_mem; the
+ *	  per-entity state holds only the rows currently inside some window.
+ *
+ *	  Owns: the source query (asof_engine_source_sql, the one place the
+ *	  engine's reads are built), the sorts, the merge.
+ *	  Must not: create tables, talk to the catalog, know how results are
+ *	  written.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/params.h"
+#include "tcop/dest.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/tuplesort.h"
+#include "utils/typcache.h"
+
+#include "compat.h"
+#include "engine.h"
+#include "schedule.h"
+#include "window.h"
+
+#define PROGRESS_EVERY 65536
+
+/* A source row inside a window: event time + one value per group feature. */
+typedef struct WinRow
+{
+	int64		te;
+	Datum		values[FLEXIBLE_ARRAY_MEMBER];	/* then nfeat bools */
+} WinRow;
+
+#define WINROW_NULLS(row, nfeat) ((bool *) ((row)->values + (nfeat)))
+
+/* The features sharing one window length, and the rows inside it. */
+typedef struct WinGroup
+{
+	int64		window_us;
+	int			nfeat;
+	int		   *feats;			/* feature indexes */
+	bool		byref;			/* some feature keeps by-ref values */
+	WinRow	  **heap;			/* min-heap by te */
+	int			n;
+	int			cap;
+	bool		start_valid;	/* k - W inside the timestamp range */
+	int64		start;			/* k - W, or PG_INT64_MIN when not valid */
+} WinGroup;
+
+struct AsofEngine
+{
+	AsofFeatureView *view;
+	AsofSchedule sched;
+	MemoryContext cxt;			/* everything of the engine */
+	MemoryContext entcxt;		/* per entity: window rows, state copies */
+	MemoryContext kcxt;			/* per distinct k: feature values */
+	MemoryContext tmpcxt;		/* hash lookups */
+
+	int			nfeat;
+	AsofAggSpec *specs;
+	AsofAggState *states;
+	int		   *feat_input;		/* index into inputs, -1 for count(*) */
+	int		   *feat_group;		/* window group, -1 for last values */
+	int		   *feat_slot;		/* position inside the group's rows */
+	int			ngroups;
+	WinGroup   *groups;
+	int			ninputs;		/* distinct feature input expressions */
+	char	  **inputs;
+	Oid		   *input_types;
+	int			nfloat_inputs;
+
+	/* entity keys -> dense ids (1, 2, ...) */
+	TupleDesc	keydesc;
+	TupleTableSlot *keyslot;
+	TupleHashTable keyhash;
+	int32		nentities;
+	int64		nlookups;
+
+	/* spine: (id, k, t, ordinal) sorted by (id, k) */
+	TupleDesc	spinedesc;
+	TupleTableSlot *spineslot;
+	Tuplesortstate *spinesort;
+	int64		nspine;
+	int64		nspine_sorted;
+
+	/* source: (id, vis, te, ta, inputs...) sorted by (id, vis, te, ta, floats) */
+	TupleDesc	srcdesc;
+	TupleTableSlot *srcslot;
+	Tuplesortstate *srcsort;
+	int64		nsource;
+
+	/* results: (ordinal, features...) sorted by ordinal */
+	TupleDesc	resdesc;
+	TupleTableSlot *resslot;
+	Tuplesortstate *ressort;
+	bool		results_ready;
+
+	/* feature values at the current k */
+	Datum	   *kvalues;
+	bool	   *knulls;
+	int64	   *klast_te;
+
+	/* the source row being admitted */
+	int32		src_id;
+	int64		src_vis;
+	int64		src_te;
+	int64		src_ta;
+
+	AsofProgressFn progress;
+	void	   *progress_arg;
+};
+
+/* ----------------------------------------------------------------------
+ * Setup
+ * ----------------------------------------------------------------------
+ */
+static int
+input_index(AsofEngine *e, const AsofFeature *f)
+{
+	for (int i = 0; i < e->ninputs; i++)
+		if (strcmp(e->inputs[i], f->expr) == 0 && e->input_types[i] == f->input_type)
+			return i;
+	e->inputs[e->ninputs] = f->expr;
+	e->input_types[e->ninputs] = f->input_type;
+	if (f->input_type == FLOAT4OID || f->input_type == FLOAT8OID)
+		e->nfloat_inputs++;
+	return e->ninputs++;
+}
+
+static void
+setup_features(AsofEngine *e)
+{
+	AsofFeatureView *v = e->view;
+
+	e->nfeat = v->nfeatures;
+	e->specs = palloc0(sizeof(AsofAggSpec) * e->nfeat);
+	e->states = palloc0(sizeof(AsofAggState) * e->nfeat);
+	e->feat_input = palloc(sizeof(int) * e->nfeat);
+	e->feat_group = palloc(sizeof(int) * e->nfeat);
+	e->feat_slot = palloc(sizeof(int) * e->nfeat);
+	e->inputs = palloc(sizeof(char *) * e->nfeat);
+	e->input_types = palloc(sizeof(Oid) * e->nfeat);
+	e->groups = palloc0(sizeof(WinGroup) * e->nfeat);
+
+	for (int i = 0; i < e->nfeat; i++)
+	{
+		AsofFeature *f = &v->features[i];
+		bool		windowed = !(f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL);
+
+		asof_agg_spec_init(&e->specs[i], f);
+		asof_agg_init(&e->states[i], &e->specs[i], e->entcxt);
+		e->feat_input[i] = f->agg == ASOF_AGG_COUNT_STAR ? -1 : input_index(e, f);
+		e->feat_group[i] = -1;
+		if (windowed)
+		{
+			int			g;
+
+			if (f->window_us <= 0)
+				elog(ERROR, "feature \"%s\" has no window", f->name);
+			for (g = 0; g < e->ngroups; g++)
+				if (e->groups[g].window_us == f->window_us)
+					break;
+			if (g == e->ngroups)
+			{
+				e->groups[g].window_us = f->window_us;
+				e->groups[g].feats = palloc(sizeof(int) * e->nfeat);
+				e->ngroups++;
+			}
+			e->feat_group[i] = g;
+			e->feat_slot[i] = e->groups[g].nfeat;
+			e->groups[g].feats[e->groups[g].nfeat++] = i;
+			if (e->specs[i].repr == ASOF_REPR_DATUM && !e->specs[i].typbyval)
+				e->groups[g].byref = true;
+		}
+	}
+}
+
+static void
+setup_keys(AsofEngine *e)
+{
+	AsofFeatureView *v = e->view;
+	int			n = v->nkeys;
+	Oid		   *eqops = palloc(sizeof(Oid) * n);
+	Oid		   *eqfuncs;
+	FmgrInfo   *hashfuncs;
+	AttrNumber *cols = palloc(sizeof(AttrNumber) * n);
+
+	e->keydesc = CreateTemplateTupleDesc(n);
+	for (int i = 0; i < n; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(v->key_types[i],
+											   TYPECACHE_EQ_OPR | TYPECACHE_HASH_PROC);
+
+		if (!OidIsValid(tc->eq_opr) || !OidIsValid(tc->hash_proc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("entity column \"%s\" of feature view \"%s\" has type %s, which cannot be hashed",
+							v->key_names[i], v->name, format_type_be(v->key_types[i]))));
+		eqops[i] = tc->eq_opr;
+		cols[i] = i + 1;
+		TupleDescInitEntry(e->keydesc, i + 1, NULL, v->key_types[i], -1, 0);
+		TupleDescInitEntryCollation(e->keydesc, i + 1, v->key_collations[i]);
+	}
+	execTuplesHashPrepare(n, eqops, &eqfuncs, &hashfuncs);
+	e->keyslot = MakeSingleTupleTableSlot(e->keydesc, &TTSOpsVirtual);
+	e->keyhash = BuildTupleHashTableExt(NULL, e->keydesc, n, cols, eqfuncs,
+										hashfuncs, v->key_collations, 1024, 0,
+										e->cxt,
+										AllocSetContextCreate(e->cxt, "asof entity keys",
+															  ALLOCSET_DEFAULT_SIZES),
+										e->tmpcxt, false);
+}
+
+static void
+setup_sorts(AsofEngine *e)
+{
+	AttrNumber	scols[2] = {1, 2};
+	Oid			sops[2] = {Int4LessOperator, Int8LessOperator};
+	Oid			scolls[2] = {InvalidOid, InvalidOid};
+	bool		snf[2] = {false, false};
+	int			nsrckeys = 4 + e->nfloat_inputs;
+	AttrNumber *ccols = palloc(sizeof(AttrNumber) * nsrckeys);
+	Oid		   *cops = palloc(sizeof(Oid) * nsrckeys);
+	Oid		   *ccolls = palloc0(sizeof(Oid) * nsrckeys);
+	bool	   *cnf = palloc0(sizeof(bool) * nsrckeys);
+	AttrNumber	rcols[1] = {1};
+	Oid			rops[1] = {Int8LessOperator};
+	Oid			rcolls[1] = {InvalidOid};
+	bool		rnf[1] = {false};
+	int			j;
+
+	/* spine */
+	e->spinedesc = CreateTemplateTupleDesc(4);
+	TupleDescInitEntry(e->spinedesc, 1, "id", INT4OID, -1, 0);
+	TupleDescInitEntry(e->spinedesc, 2, "k", INT8OID, -1, 0);
+	TupleDescInitEntry(e->spinedesc, 3, "t", INT8OID, -1, 0);
+	TupleDescInitEntry(e->spinedesc, 4, "ordinal", INT8OID, -1, 0);
+	e->spineslot = MakeSingleTupleTableSlot(e->spinedesc, &TTSOpsMinimalTuple);
+	e->spinesort = asof_tuplesort_begin_heap(e->spinedesc, 2, scols, sops, scolls,
+											 snf, work_mem);
+
+	/*
+	 * source: ties on (id, vis, te, ta) are ordered by the floating-point
+	 * inputs too, so running float sums see the same sequence of additions
+	 * whatever order the source query returned the rows in.
+	 */
+	e->srcdesc = CreateTemplateTupleDesc(4 + e->ninputs);
+	TupleDescInitEntry(e->srcdesc, 1, "id", INT4OID, -1, 0);
+	TupleDescInitEntry(e->srcdesc, 2, "vis", INT8OID, -1, 0);
+	TupleDescInitEntry(e->srcdesc, 3, "te", INT8OID, -1, 0);
+	TupleDescInitEntry(e->srcdesc, 4, "ta", INT8OID, -1, 0);
+	for (int i = 0; i < 4; i++)
+	{
+		ccols[i] = i + 1;
+		cops[i] = i == 0 ? Int4LessOperator : Int8LessOperator;
+	}
+	j = 4;
+	for (int i = 0; i < e->ninputs; i++)
+	{
+		TupleDescInitEntry(e->srcdesc, 5 + i, NULL, e->input_types[i], -1, 0);
+		if (e->input_types[i] == FLOAT4OID || e->input_types[i] == FLOAT8OID)
+		{
+			ccols[j] = 5 + i;
+			cops[j] = lookup_type_cache(e->input_types[i], TYPECACHE_LT_OPR)->lt_opr;
+			j++;
+		}
+	}
+	/* collations of the inputs, for min/max/last on text */
+	for (int f = 0; f < e->nfeat; f++)
+		if (e->feat_input[f] >= 0)
+			TupleDescInitEntryCollation(e->srcdesc, 5 + e->feat_input[f],
+										e->view->features[f].input_collation);
+	e->srcslot = MakeSingleTupleTableSlot(e->srcdesc, &TTSOpsMinimalTuple);
+	e->srcsort = asof_tuplesort_begin_heap(e->srcdesc, nsrckeys, ccols, cops,
+										   ccolls, cnf, work_mem);
+
+	/* results */
+	e->resdesc = CreateTemplateTupleDesc(1 + e->nfeat);
+	TupleDescInitEntry(e->resdesc, 1, "ordinal", INT8OID, -1, 0);
+	for (int f = 0; f < e->nfeat; f++)
+	{
+		TupleDescInitEntry(e->resdesc, 2 + f, NULL, e->view->features[f].result_type, -1, 0);
+		TupleDescInitEntryCollation(e->resdesc, 2 + f, e->view->features[f].input_collation);
+	}
+	e->resslot = MakeSingleTupleTableSlot(e->resdesc, &TTSOpsMinimalTuple);
+	e->ressort = asof_tuplesort_begin_heap(e->resdesc, 1, rcols, rops, rcolls,
+										   rnf, work_mem);
+}
+
+AsofEngine *
+asof_engine_create(AsofFeatureView *view)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "asof engine",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	AsofEngine *e = palloc0(sizeof(AsofEngine));
+
+	e->view = view;
+	e->cxt = cxt;
+	e->entcxt = AllocSetContextCreate(cxt, "asof entity", ALLOCSET_DEFAULT_SIZES);
+	e->kcxt = AllocSetContextCreate(cxt, "asof tick", ALLOCSET_DEFAULT_SIZES);
+	e->tmpcxt = AllocSetContextCreate(cxt, "asof key lookups", ALLOCSET_SMALL_SIZES);
+	e->sched.has_cadence = view->has_cadence;
+	e->sched.cadence_us = view->cadence_us;
+	e->sched.anchor_us = view->anchor_us;
+	e->sched.delay_us = view->delay_us;
+	if (view->has_cadence && view->cadence_us <= 0)
+		elog(ERROR, "feature view \"%s\" has a cadence of zero or below", view->name);
+
+	setup_features(e);
+	setup_keys(e);
+	setup_sorts(e);
+	e->kvalues = palloc0(sizeof(Datum) * e->nfeat);
+	e->knulls = palloc0(sizeof(bool) * e->nfeat);
+	e->klast_te = palloc0(sizeof(int64) * e->nfeat);
+
+	MemoryContextSwitchTo(old);
+	return e;
+}
+
+void
+asof_engine_set_progress(AsofEngine *e, AsofProgressFn fn, void *arg)
+{
+	e->progress = fn;
+	e->progress_arg = arg;
+}
+
+/* ----------------------------------------------------------------------
+ * Results
+ * ----------------------------------------------------------------------
+ */
+
+/* A spine row that sees nothing: counts 0, everything else NULL. */
+static void
+emit_empty(AsofEngine *e, int64 ordinal)
+{
+	TupleTableSlot *slot = e->resslot;
+
+	ExecClearTuple(slot);
+	slot->tts_values[0] = Int64GetDatum(ordinal);
+	slot->tts_isnull[0] = false;
+	for (int f = 0; f < e->nfeat; f++)
+	{
+		AsofAgg		agg = e->specs[f].agg;
+		bool		count = agg == ASOF_AGG_COUNT || agg == ASOF_AGG_COUNT_STAR;
+
+		slot->tts_values[1 + f] = Int64GetDatum(0);
+		slot->tts_isnull[1 + f] = !count;
+	}
+	ExecStoreVirtualTuple(slot);
+	tuplesort_puttupleslot(e->ressort, slot);
+}
+
+/* ----------------------------------------------------------------------
+ * Spine
+ * ----------------------------------------------------------------------
+ */
+static int32
+lookup_entity(AsofEngine *e, Datum *keys, bool *keynulls, bool insert)
+{
+	TupleTableSlot *slot = e->keyslot;
+	TupleHashEntry entry;
+	bool		isnew = false;
+	int			n = e->view->nkeys;
+
+	for (int i = 0; i < n; i++)
+		if (keynulls[i])
+			return 0;			/* a NULL key never matches */
+	if (++e->nlookups % 1024 == 0)
+		MemoryContextReset(e->tmpcxt);
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, keys, sizeof(Datum) * n);
+	memset(slot->tts_isnull, 0, sizeof(bool) * n);
+	ExecStoreVirtualTuple(slot);
+	entry = LookupTupleHashEntry(e->keyhash, slot, insert ? &isnew : NULL, NULL);
+	if (entry == NULL)
+		return 0;
+	if (isnew)
+		asof_tuplehash_set_id(entry, ++e->nentities);
+	return asof_tuplehash_get_id(entry);
+}
+
+void
+asof_engine_add_spine(AsofEngine *e, int64 ordinal, Datum *keys, bool *keynulls,
+					  int64 t, bool t_valid)
+{
+	MemoryContext old = MemoryContextSwitchTo(e->cxt);
+	TupleTableSlot *slot = e->spineslot;
+	int64		k;
+	int32		id;
+
+	e->nspine++;
+	id = lookup_entity(e, keys, keynulls, true);
+	if (id == 0 || !t_valid || !asof_effective_time(&e->sched, t, &k))
+	{
+		emit_empty(e, ordinal);
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	ExecClearTuple(slot);
+	slot->tts_values[0] = Int32GetDatum(id);
+	slot->tts_values[1] = Int64GetDatum(k);
+	slot->tts_values[2] = Int64GetDatum(t);
+	slot->tts_values[3] = Int64GetDatum(ordinal);
+	memset(slot->tts_isnull, 0, sizeof(bool) * 4);
+	ExecStoreVirtualTuple(slot);
+	tuplesort_puttupleslot(e->spinesort, slot);
+	e->nspine_sorted++;
+	MemoryContextSwitchTo(old);
+}
+
+/* ----------------------------------------------------------------------
+ * Source
+ * ----------------------------------------------------------------------
+ */
+char *
+asof_engine_source_sql(const AsofFeatureView *view, int ninputs, char **inputs,
+					   bool filter)
+{
+	StringInfoData sql;
+	Oid			nsp = get_rel_namespace(view->source);
+	char	   *relname = get_rel_name(view->source);
+
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("source relation of feature view \"%s\" does not exist", view->name)));
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < view->nkeys; i++)
+		appendStringInfo(&sql, "%s, ", quote_identifier(view->key_names[i]));
+	appendStringInfo(&sql, "(%s), (%s)", view->event_time,
+					 view->available_time ? view->available_time : view->event_time);
+	for (int i = 0; i < ninputs; i++)
+		appendStringInfo(&sql, ", (%s)", inputs[i]);
+	appendStringInfo(&sql, " FROM %s",
+					 quote_qualified_identifier(get_namespace_name(nsp), relname));
+	if (filter)
+	{
+		for (int i = 0; i < view->nkeys; i++)
+			appendStringInfo(&sql, "%s %s = $%d", i == 0 ? " WHERE" : " AND",
+							 quote_identifier(view->key_names[i]), i + 1);
+	}
+	return sql.data;
+}
+
+typedef struct SourceReceiver
+{
+	DestReceiver pub;
+	AsofEngine *e;
+} SourceReceiver;
+
+static void
+source_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+	AsofEngine *e = ((SourceReceiver *) self)->e;
+	AsofFeatureView *v = e->view;
+	int			nk = v->nkeys;
+
+	if (desc->natts != nk + 2 + e->ninputs)
+		elog(ERROR, "source query of feature view \"%s\" returned %d columns", v->name, desc->natts);
+	for (int i = 0; i < nk; i++)
+		if (TupleDescAttr(desc, i)->atttypid != v->key_types[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("entity column \"%s\" of the source of feature view \"%s\" has type %s, not %s",
+							v->key_names[i], v->name,
+							format_type_be(TupleDescAttr(desc, i)->atttypid),
+							format_type_be(v->key_types[i])),
+					 errhint("The source changed since the feature view was created: drop and re-create it.")));
+	for (int i = 0; i < 2; i++)
+		if (TupleDescAttr(desc, nk + i)->atttypid != v->time_type)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("%s of feature view \"%s\" has type %s, not %s",
+							i == 0 ? "event time" : "available time", v->name,
+							format_type_be(TupleDescAttr(desc, nk + i)->atttypid),
+							format_type_be(v->time_type)),
+					 errhint("The source changed since the feature view was created: drop and re-create it.")));
+	for (int i = 0; i < e->ninputs; i++)
+		if (TupleDescAttr(desc, nk + 2 + i)->atttypid != e->input_types[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("feature input \"%s\" of feature view \"%s\" has type %s, not %s",
+							e->inputs[i], v->name,
+							format_type_be(TupleDescAttr(desc, nk + 2 + i)->atttypid),
+							format_type_be(e->input_types[i])),
+					 errhint("The source changed since the feature view was created: drop and re-create it.")));
+}
+
+static bool
+source_receive(TupleTableSlot *in, DestReceiver *self)
+{
+	AsofEngine *e = ((SourceReceiver *) self)->e;
+	int			nk = e->view->nkeys;
+	TupleTableSlot *out = e->srcslot;
+	int32		id;
+	int64		te,
+				ta;
+	MemoryContext old;
+
+	slot_getallattrs(in);
+	if (in->tts_isnull[nk] || in->tts_isnull[nk + 1])
+		return true;			/* NULL te or ta: never visible */
+	old = MemoryContextSwitchTo(e->cxt);
+	id = lookup_entity(e, in->tts_values, in->tts_isnull, false);
+	MemoryContextSwitchTo(old);
+	if (id == 0)
+		return true;			/* NULL key, or no spine row asks for it */
+
+	te = DatumGetInt64(in->tts_values[nk]);
+	ta = DatumGetInt64(in->tts_values[nk + 1]);
+	ExecClearTuple(out);
+	out->tts_values[0] = Int32GetDatum(id);
+	out->tts_values[1] = Int64GetDatum(Max(te, ta));
+	out->tts_values[2] = Int64GetDatum(te);
+	out->tts_values[3] = Int64GetDatum(ta);
+	memset(out->tts_isnull, 0, sizeof(bool) * 4);
+	for (int i = 0; i < e->ninputs; i++)
+	{
+		out->tts_values[4 + i] = in->tts_values[nk + 2 + i];
+		out->tts_isnull[4 + i] = in->tts_isnull[nk + 2 + i];
+	}
+	ExecStoreVirtualTuple(out);
+	tuplesort_puttupleslot(e->srcsort, out);
+	if (++e->nsource % PROGRESS_EVERY == 0)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (e->progress)
+			e->progress(e->progress_arg, "reading the source", e->nsource, -1);
+	}
+	return true;
+}
+
+static void
+receiver_noop(DestReceiver *self)
+{
+}
+
+void
+asof_engine_run_query(const char *sql, ParamListInfo params, bool read_only,
+					  bool source, DestReceiver *dest)
+{
+	SPIExecuteOptions opts;
+	int			nest;
+	int			rc;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.params = params;
+	opts.read_only = read_only;
+	opts.dest = dest;
+
+	/* every expression is evaluated with TimeZone UTC (the contract) */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	/*
+	 * A view's expressions were normalized at creation (schema-qualified
+	 * outside pg_catalog): read them with a search_path that nothing can
+	 * hijack.
+	 */
+	if (source)
+		(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_extended(sql, &opts);
+	if (rc < 0)
+		elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(rc));
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+}
+
+static void
+read_source(AsofEngine *e, Datum *filter_keys, bool read_only)
+{
+	SourceReceiver r;
+	ParamListInfo params = NULL;
+	char	   *sql;
+
+	sql = asof_engine_source_sql(e->view, e->ninputs, e->inputs, filter_keys != NULL);
+	if (filter_keys)
+	{
+		params = makeParamList(e->view->nkeys);
+		for (int i = 0; i < e->view->nkeys; i++)
+		{
+			params->params[i].value = filter_keys[i];
+			params->params[i].isnull = false;
+			params->params[i].pflags = PARAM_FLAG_CONST;
+			params->params[i].ptype = e->view->key_types[i];
+		}
+	}
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = source_receive;
+	r.pub.rStartup = source_startup;
+	r.pub.rShutdown = receiver_noop;
+	r.pub.rDestroy = receiver_noop;
+	r.pub.mydest = DestNone;
+	r.e = e;
+	asof_engine_run_query(sql, params, read_only, true, &r.pub);
+}
+
+/* ----------------------------------------------------------------------
+ * Merge
+ * ----------------------------------------------------------------------
+ */
+static bool
+next_source(AsofEngine *e)
+{
+	if (!tuplesort_gettupleslot(e->srcsort, true, false, e->srcslot, NULL))
+		return false;
+	slot_getallattrs(e->srcslot);
+	e->src_id = DatumGetInt32(e->srcslot->tts_values[0]);
+	e->src_vis = DatumGetInt64(e->srcslot->tts_values[1]);
+	e->src_te = DatumGetInt64(e->srcslot->tts_values[2]);
+	e->src_ta = DatumGetInt64(e->srcslot->tts_values[3]);
+	return true;
+}
+
+static void
+heap_swap(WinRow **h, int a, int b)
+{
+	WinRow	   *t = h[a];
+
+	h[a] = h[b];
+	h[b] = t;
+}
+
+static void
+group_push(AsofEngine *e, WinGroup *g, WinRow *row)
+{
+	int			i;
+
+	if (g->n == g->cap)
+	{
+		int			cap = g->cap ? g->cap * 2 : 64;
+
+		if (g->heap)
+			g->heap = repalloc_huge(g->heap, sizeof(WinRow *) * cap);
+		else
+			g->heap = MemoryContextAllocHuge(e->entcxt, sizeof(WinRow *) * cap);
+		g->cap = cap;
+	}
+	i = g->n++;
+	g->heap[i] = row;
+	while (i > 0 && g->heap[(i - 1) / 2]->te > g->heap[i]->te)
+	{
+		heap_swap(g->heap, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static WinRow *
+group_pop(WinGroup *g)
+{
+	WinRow	   *top = g->heap[0];
+	int			i = 0;
+
+	g->heap[0] = g->heap[--g->n];
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= g->n)
+			break;
+		if (c + 1 < g->n && g->heap[c + 1]->te < g->heap[c]->te)
+			c++;
+		if (g->heap[i]->te <= g->heap[c]->te)
+			break;
+		heap_swap(g->heap, i, c);
+		i = c;
+	}
+	return top;
+}
+
+/* Rows whose event time fell out of the window leave it. */
+static void
+group_expire(AsofEngine *e, WinGroup *g)
+{
+	while (g->n > 0 && g->heap[0]->te < g->start)
+	{
+		WinRow	   *row = group_pop(g);
+		bool	   *nulls = WINROW_NULLS(row, g->nfeat);
+
+		for (int j = 0; j < g->nfeat; j++)
+		{
+			int			f = g->feats[j];
+
+			asof_agg_remove(&e->states[f], row->values[j], nulls[j]);
+			if (!nulls[j] && e->specs[f].repr == ASOF_REPR_DATUM && !e->specs[f].typbyval)
+				pfree(DatumGetPointer(row->values[j]));
+		}
+		pfree(row);
+	}
+}
+
+/* The current source row became visible: into windows and last values. */
+static void
+admit(AsofEngine *e)
+{
+	TupleTableSlot *s = e->srcslot;
+	int64		te = e->src_te;
+
+	for (int gi = 0; gi < e->ngroups; gi++)
+	{
+		WinGroup   *g = &e->groups[gi];
+		WinRow	   *row;
+		bool	   *nulls;
+
+		if (te < g->start)
+			continue;			/* already out of this window */
+		row = MemoryContextAlloc(e->entcxt,
+								 offsetof(WinRow, values) + g->nfeat * (sizeof(Datum) + sizeof(bool)));
+		nulls = WINROW_NULLS(row, g->nfeat);
+		row->te = te;
+		for (int j = 0; j < g->nfeat; j++)
+		{
+			int			f = g->feats[j];
+			int			col = e->feat_input[f];
+			const AsofAggSpec *spec = &e->specs[f];
+
+			if (col < 0)
+			{
+				row->values[j] = (Datum) 0;
+				nulls[j] = false;
+			}
+			else if (s->tts_isnull[4 + col])
+			{
+				row->values[j] = (Datum) 0;
+				nulls[j] = true;
+			}
+			else
+			{
+				Datum		v = s->tts_values[4 + col];
+
+				nulls[j] = false;
+				if (spec->repr == ASOF_REPR_NONE)
+					v = (Datum) 0;
+				else if (spec->repr == ASOF_REPR_DATUM)
+				{
+					if (!spec->typbyval)
+					{
+						MemoryContext old = MemoryContextSwitchTo(e->entcxt);
+
+						v = datumCopy(v, false, spec->typlen);
+						MemoryContextSwitchTo(old);
+					}
+				}
+				else
+					v = asof_agg_normalize(spec, v);
+				row->values[j] = v;
+			}
+			asof_agg_add(&e->states[f], row->values[j], nulls[j], te, e->src_ta, g->start);
+		}
+		group_push(e, g, row);
+	}
+
+	for (int f = 0; f < e->nfeat; f++)
+	{
+		int			col = e->feat_input[f];
+
+		if (e->feat_group[f] >= 0)
+			continue;
+		asof_agg_add(&e->states[f], s->tts_values[4 + col], s->tts_isnull[4 + col],
+					 te, e->src_ta, 0);
+	}
+}
+
+/* Floating-point sums that lost too much to cancellation: rebuild. */
+static void
+recompute_if_needed(AsofEngine *e, WinGroup *g)
+{
+	for (int j = 0; j < g->nfeat; j++)
+	{
+		int			f = g->feats[j];
+
+		if (!asof_agg_needs_recompute(&e->states[f]))
+			continue;
+		asof_agg_restart(&e->states[f]);
+		for (int r = 0; r < g->n; r++)
+		{
+			WinRow	   *row = g->heap[r];
+
+			asof_agg_add(&e->states[f], row->values[j],
+						 WINROW_NULLS(row, g->nfeat)[j], row->te, 0, g->start);
+		}
+	}
+}
+
+/*
+ * Move the entity's state to effective time k: expire, admit, read every
+ * feature once.
+ */
+static void
+advance_to(AsofEngine *e, int32 id, int64 k, bool *have_src)
+{
+	MemoryContext old;
+
+	MemoryContextReset(e->kcxt);
+	for (int gi = 0; gi < e->ngroups; gi++)
+	{
+		WinGroup   *g = &e->groups[gi];
+
+		g->start_valid = asof_time_minus(k, g->window_us, &g->start);
+		if (!g->start_valid)
+			g->start = PG_INT64_MIN;
+		group_expire(e, g);
+	}
+	while (*have_src && e->src_id == id && e->src_vis < k)
+	{
+		admit(e);
+		*have_src = next_source(e);
+	}
+
+	old = MemoryContextSwitchTo(e->kcxt);
+	for (int gi = 0; gi < e->ngroups; gi++)
+		recompute_if_needed(e, &e->groups[gi]);
+	for (int f = 0; f < e->nfeat; f++)
+	{
+		int			gi = e->feat_group[f];
+
+		if (gi >= 0 && !e->groups[gi].start_valid)
+		{
+			/* the window start overflows the timestamp range: no value */
+			AsofAgg		agg = e->specs[f].agg;
+
+			e->kvalues[f] = Int64GetDatum(0);
+			e->knulls[f] = !(agg == ASOF_AGG_COUNT || agg == ASOF_AGG_COUNT_STAR);
+			continue;
+		}
+		asof_agg_read(&e->states[f], gi >= 0 ? e->groups[gi].start : 0,
+					  &e->kvalues[f], &e->knulls[f]);
+		if (gi < 0 && !e->knulls[f])
+			(void) asof_agg_last_te(&e->states[f], &e->klast_te[f]);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+static void
+emit(AsofEngine *e, int64 ordinal, int64 t)
+{
+	TupleTableSlot *slot = e->resslot;
+	AsofFeatureView *v = e->view;
+
+	ExecClearTuple(slot);
+	slot->tts_values[0] = Int64GetDatum(ordinal);
+	slot->tts_isnull[0] = false;
+	for (int f = 0; f < e->nfeat; f++)
+	{
+		slot->tts_values[1 + f] = e->kvalues[f];
+		slot->tts_isnull[1 + f] = e->knulls[f];
+		if (e->feat_group[f] < 0 && v->has_ttl && !e->knulls[f])
+		{
+			int64		bound;
+
+			/* NULL when the chosen row's te < t - ttl */
+			if (!asof_time_minus(t, v->ttl_us, &bound) || e->klast_te[f] < bound)
+				slot->tts_isnull[1 + f] = true;
+		}
+	}
+	ExecStoreVirtualTuple(slot);
+	tuplesort_puttupleslot(e->ressort, slot);
+}
+
+static void
+reset_entity(AsofEngine *e)
+{
+	MemoryContextReset(e->entcxt);
+	for (int f = 0; f < e->nfeat; f++)
+		asof_agg_reset(&e->states[f]);
+	for (int gi = 0; gi < e->ngroups; gi++)
+	{
+		e->groups[gi].heap = NULL;
+		e->groups[gi].n = 0;
+		e->groups[gi].cap = 0;
+	}
+}
+
+static void
+merge(AsofEngine *e)
+{
+	bool		have_src;
+	bool		have_spine;
+	int32		cur = -1;
+	bool		have_k = false;
+	int64		prev_k = 0;
+	int64		done = 0;
+
+	have_src = next_source(e);
+	have_spine = tuplesort_gettupleslot(e->spinesort, true, false, e->spineslot, NULL);
+	while (have_spine)
+	{
+		int32		id;
+		int64		k,
+					t,
+					ordinal;
+
+		slot_getallattrs(e->spineslot);
+		id = DatumGetInt32(e->spineslot->tts_values[0]);
+		k = DatumGetInt64(e->spineslot->tts_values[1]);
+		t = DatumGetInt64(e->spineslot->tts_values[2]);
+		ordinal = DatumGetInt64(e->spineslot->tts_values[3]);
+
+		if (id != cur)
+		{
+			reset_entity(e);
+			cur = id;
+			have_k = false;
+			while (have_src && e->src_id < id)
+				have_src = next_source(e);
+		}
+		if (!have_k || k != prev_k)
+		{
+			advance_to(e, id, k, &have_src);
+			prev_k = k;
+			have_k = true;
+		}
+		emit(e, ordinal, t);
+
+		if (++done % PROGRESS_EVERY == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			if (e->progress)
+				e->progress(e->progress_arg, "merging", done, e->nspine_sorted);
+		}
+		have_spine = tuplesort_gettupleslot(e->spinesort, true, false, e->spineslot, NULL);
+	}
+	reset_entity(e);
+}
+
+void
+asof_engine_run(AsofEngine *e, Datum *filter_keys)
+{
+	MemoryContext old;
+
+	/* nothing asks for any entity: no need to read the source at all */
+	if (e->nentities > 0)
+		read_source(e, filter_keys, filter_keys != NULL);
+
+	old = MemoryContextSwitchTo(e->cxt);
+	if (e->progress)
+		e->progress(e->progress_arg, "sorting", e->nsource + e->nspine_sorted, -1);
+	tuplesort_performsort(e->srcsort);
+	tuplesort_performsort(e->spinesort);
+	merge(e);
+	tuplesort_end(e->srcsort);
+	e->srcsort = NULL;
+	tuplesort_end(e->spinesort);
+	e->spinesort = NULL;
+	tuplesort_performsort(e->ressort);
+	e->results_ready = true;
+	MemoryContextSwitchTo(old);
+}
+
+bool
+asof_engine_next(AsofEngine *e, int64 *ordinal, Datum *values, bool *isnull)
+{
+	if (!e->results_ready)
+		elog(ERROR, "asof_engine_next called before asof_engine_run");
+	if (!tuplesort_gettupleslot(e->ressort, true, false, e->resslot, NULL))
+		return false;
+	slot_getallattrs(e->resslot);
+	*ordinal = DatumGetInt64(e->resslot->tts_values[0]);
+	memcpy(values, e->resslot->tts_values + 1, sizeof(Datum) * e->nfeat);
+	memcpy(isnull, e->resslot->tts_isnull + 1, sizeof(bool) * e->nfeat);
+	return true;
+}
+
+void
+asof_engine_end(AsofEngine *e)
+{
+	if (e->srcsort)
+		tuplesort_end(e->srcsort);
+	if (e->spinesort)
+		tuplesort_end(e->spinesort);
+	if (e->ressort)
+		tuplesort_end(e->ressort);
+	ExecDropSingleTupleTableSlot(e->keyslot);
+	ExecDropSingleTupleTableSlot(e->spineslot);
+	ExecDropSingleTupleTableSlot(e->srcslot);
+	ExecDropSingleTupleTableSlot(e->resslot);
+	MemoryContextDelete(e->cxt);
+}

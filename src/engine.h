@@ -1,0 +1,78 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.h
+ *	  The point-in-time engine: for one feature view, computes the
+ *	  features of every spine row (docs/point-in-time.md) by merging the
+ *	  spine and the source, both ordered by (entity, time).
+ *
+ *	  Use: asof_engine_create; asof_engine_add_spine for every spine row
+ *	  (keys + prediction time + an ordinal of the caller's choosing);
+ *	  asof_engine_run (reads the source once and merges); then
+ *	  asof_engine_next returns one result per spine row, in ordinal order;
+ *	  asof_engine_end.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_ASOF_ENGINE_H
+#define PG_ASOF_ENGINE_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "nodes/params.h"
+#include "tcop/dest.h"
+
+#include "feature_view.h"
+
+typedef struct AsofEngine AsofEngine;
+
+/* Called from long loops; done/total in rows (total -1 when unknown). */
+typedef void (*AsofProgressFn) (void *arg, const char *phase,
+								int64 done, int64 total);
+
+extern AsofEngine *asof_engine_create(AsofFeatureView *view);
+extern void asof_engine_set_progress(AsofEngine *e, AsofProgressFn fn, void *arg);
+
+/*
+ * One spine row.  keys[] are the entity key values in the view's key order
+ * (of the view's key types); t is the prediction time as int64 microseconds
+ * (a timestamp for timestamp views, an instant for timestamptz views),
+ * t_valid false for NULL (all features NULL, counts 0).
+ */
+extern void asof_engine_add_spine(AsofEngine *e, int64 ordinal,
+								  Datum *keys, bool *keynulls,
+								  int64 t, bool t_valid);
+
+/*
+ * Read the source once (with TimeZone UTC and the caller's privileges) and
+ * merge.  filter_keys: when not NULL, only source rows of that one entity
+ * are read (features_at); its values are of the view's key types.
+ */
+extern void asof_engine_run(AsofEngine *e, Datum *filter_keys);
+
+/* The results: one per spine row, in increasing ordinal. */
+extern bool asof_engine_next(AsofEngine *e, int64 *ordinal,
+							 Datum *values, bool *isnull);
+
+extern void asof_engine_end(AsofEngine *e);
+
+/*
+ * The SQL text that reads a view's source: one row per source row with
+ * the entity keys, event time, available time and each distinct feature
+ * input expression.  The one place where the engine's reads are built
+ * (the leakage guard hooks in here).  filter appends key equality
+ * conditions on parameters $1..$nkeys.
+ */
+/*
+ * Run one query through SPI with TimeZone set to UTC for its duration
+ * (and, for a source query, search_path = pg_catalog, pg_temp), streaming
+ * its rows into dest (used for the source and the spine).
+ */
+extern void asof_engine_run_query(const char *sql, ParamListInfo params,
+								  bool read_only, bool source,
+								  DestReceiver *dest);
+
+extern char *asof_engine_source_sql(const AsofFeatureView *view,
+									int ninputs, char **inputs, bool filter);
+
+#endif							/* PG_ASOF_ENGINE_H */

@@ -1,0 +1,851 @@
+/*-------------------------------------------------------------------------
+ *
+ * window.c
+ *	  Sliding-window aggregate states: add, remove, read
+ *	  (docs/point-in-time.md, "Features"; design in docs/engine.md).
+ *
+ *	  Owns: exact accumulators (128-bit integers for int2/int4/int8 sums,
+ *	  numeric for numeric inputs and int8 variances), compensated floating
+ *	  point moments that are rebuilt from the window's rows when removals
+ *	  have cancelled most of what was added, min/max as a binary heap with
+ *	  lazy deletion by event time (removal in any order), and the
+ *	  last/last_nonnull tie-breaks (greatest event time, then available
+ *	  time, then value with NULLs lowest).
+ *
+ *	  Must not: know about tuples, SPI, sorting or schedules.  The engine
+ *	  decides which rows are in a window.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/typcache.h"
+
+#include "window.h"
+
+/* Rebuild floating-point moments when the history is this much larger. */
+#define ASOF_FLOAT_HISTORY_RATIO 1048576.0
+
+/* ----------------------------------------------------------------------
+ * Specs and normalization
+ * ----------------------------------------------------------------------
+ */
+static bool
+is_int_type(Oid t)
+{
+	return t == INT2OID || t == INT4OID || t == INT8OID;
+}
+
+static bool
+is_float_type(Oid t)
+{
+	return t == FLOAT4OID || t == FLOAT8OID;
+}
+
+void
+asof_agg_spec_init(AsofAggSpec *spec, const AsofFeature *f)
+{
+	Oid			t = f->input_type;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->agg = f->agg;
+	spec->input_type = t;
+	spec->collation = f->input_collation;
+	spec->result_type = f->result_type;
+	if (OidIsValid(t))
+		get_typlenbyval(t, &spec->typlen, &spec->typbyval);
+
+	switch (f->agg)
+	{
+		case ASOF_AGG_COUNT_STAR:
+			spec->acc = ASOF_ACC_COUNT;
+			spec->repr = ASOF_REPR_NONE;
+			return;
+		case ASOF_AGG_COUNT:
+			spec->acc = ASOF_ACC_COUNT;
+			spec->repr = ASOF_REPR_NONE;	/* only nullness matters */
+			return;
+		case ASOF_AGG_SUM:
+		case ASOF_AGG_AVG:
+		case ASOF_AGG_STDDEV:
+		case ASOF_AGG_VAR:
+			if (is_int_type(t))
+			{
+				spec->repr = ASOF_REPR_INT;
+				/* int8 squares overflow 128 bits: numeric for variances */
+				if (t == INT8OID && (f->agg == ASOF_AGG_STDDEV || f->agg == ASOF_AGG_VAR))
+				{
+					spec->acc = ASOF_ACC_NUMERIC;
+					spec->int8_input = true;
+				}
+				else
+					spec->acc = ASOF_ACC_INT;
+			}
+			else if (is_float_type(t))
+			{
+				spec->repr = ASOF_REPR_FLOAT;
+				spec->acc = ASOF_ACC_FLOAT;
+			}
+			else if (t == NUMERICOID)
+			{
+				spec->repr = ASOF_REPR_DATUM;
+				spec->acc = ASOF_ACC_NUMERIC;
+			}
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("feature \"%s\" cannot aggregate values of type %s",
+								f->name, format_type_be(t))));
+			return;
+		case ASOF_AGG_MIN:
+		case ASOF_AGG_MAX:
+		case ASOF_AGG_LAST:
+		case ASOF_AGG_LAST_NONNULL:
+			spec->acc = (f->agg == ASOF_AGG_MIN || f->agg == ASOF_AGG_MAX) ?
+				ASOF_ACC_EXTREME : ASOF_ACC_LAST;
+			if (is_int_type(t) && spec->acc == ASOF_ACC_EXTREME)
+				spec->repr = ASOF_REPR_INT;
+			else if (is_float_type(t) && spec->acc == ASOF_ACC_EXTREME)
+				spec->repr = ASOF_REPR_FLOAT;
+			else
+			{
+				TypeCacheEntry *tc = lookup_type_cache(t, TYPECACHE_CMP_PROC_FINFO);
+
+				if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+					ereport(ERROR,
+							(errcode(ERRCODE_UNDEFINED_FUNCTION),
+							 errmsg("feature \"%s\" needs a default btree ordering for type %s",
+									f->name, format_type_be(t))));
+				fmgr_info_cxt(tc->cmp_proc_finfo.fn_oid, &spec->cmp, CurrentMemoryContext);
+				spec->has_cmp = true;
+				spec->repr = ASOF_REPR_DATUM;
+			}
+			return;
+	}
+	elog(ERROR, "unrecognized feature aggregate %d", (int) f->agg);
+}
+
+Datum
+asof_agg_normalize(const AsofAggSpec *spec, Datum value)
+{
+	switch (spec->repr)
+	{
+		case ASOF_REPR_INT:
+			switch (spec->input_type)
+			{
+				case INT2OID:
+					return Int64GetDatum((int64) DatumGetInt16(value));
+				case INT4OID:
+					return Int64GetDatum((int64) DatumGetInt32(value));
+				default:
+					return value;
+			}
+		case ASOF_REPR_FLOAT:
+			if (spec->input_type == FLOAT4OID)
+				return Float8GetDatum((double) DatumGetFloat4(value));
+			return value;
+		default:
+			return value;
+	}
+}
+
+/* Convert a normalized value back to the input type (min, max). */
+static Datum
+denormalize(const AsofAggSpec *spec, Datum v)
+{
+	switch (spec->repr)
+	{
+		case ASOF_REPR_INT:
+			if (spec->input_type == INT2OID)
+				return Int16GetDatum((int16) DatumGetInt64(v));
+			if (spec->input_type == INT4OID)
+				return Int32GetDatum((int32) DatumGetInt64(v));
+			return v;
+		case ASOF_REPR_FLOAT:
+			if (spec->input_type == FLOAT4OID)
+				return Float4GetDatum((float4) DatumGetFloat8(v));
+			return v;
+		default:
+			return datumCopy(v, spec->typbyval, spec->typlen);
+	}
+}
+
+/* Total order on normalized values: the type's btree order (NaN highest). */
+static int
+value_cmp(const AsofAggSpec *spec, Datum a, Datum b)
+{
+	switch (spec->repr)
+	{
+		case ASOF_REPR_INT:
+			{
+				int64		x = DatumGetInt64(a),
+							y = DatumGetInt64(b);
+
+				return (x > y) - (x < y);
+			}
+		case ASOF_REPR_FLOAT:
+			return float8_cmp_internal(DatumGetFloat8(a), DatumGetFloat8(b));
+		default:
+			return DatumGetInt32(FunctionCall2Coll((FmgrInfo *) &spec->cmp,
+												   spec->collation, a, b));
+	}
+}
+
+static Datum
+copy_value(AsofAggState *st, Datum v)
+{
+	const AsofAggSpec *spec = st->spec;
+	MemoryContext old;
+	Datum		r;
+
+	if (spec->repr != ASOF_REPR_DATUM || spec->typbyval)
+		return v;
+	old = MemoryContextSwitchTo(st->cxt);
+	r = datumCopy(v, false, spec->typlen);
+	MemoryContextSwitchTo(old);
+	return r;
+}
+
+static void
+free_value(AsofAggState *st, Datum v)
+{
+	if (st->spec->repr == ASOF_REPR_DATUM && !st->spec->typbyval)
+		pfree(DatumGetPointer(v));
+}
+
+/* ----------------------------------------------------------------------
+ * Exact and compensated arithmetic helpers
+ * ----------------------------------------------------------------------
+ */
+static inline void
+ksum_add(AsofKSum *k, double x)
+{
+	double		t = k->s + x;
+
+	if (fabs(k->s) >= fabs(x))
+		k->c += (k->s - t) + x;
+	else
+		k->c += (x - t) + k->s;
+	k->s = t;
+}
+
+static inline double
+ksum_value(const AsofKSum *k)
+{
+	return k->s + k->c;
+}
+
+#define TWO_53 ((int128) 1 << 53)
+
+/*
+ * num / den (den > 0) rounded to double: correctly rounded when both fit
+ * in 53 bits (one IEEE division of exact operands), otherwise through long
+ * double (at most one unit in the last place off).
+ */
+static double
+div_to_double(int128 num, int128 den)
+{
+	if (num <= TWO_53 && num >= -TWO_53 && den <= TWO_53)
+		return (double) num / (double) den;
+	return (double) ((long double) num / (long double) den);
+}
+
+static Datum
+int128_to_numeric(int128 v)
+{
+	const int64 base = INT64CONST(1000000000000000000);
+	int128	q;
+	int64		r;
+
+	if (v >= PG_INT64_MIN && v <= PG_INT64_MAX)
+		return NumericGetDatum(int64_to_numeric((int64) v));
+	q = v / base;
+	r = (int64) (v % base);
+	return DirectFunctionCall2(numeric_add,
+							   DirectFunctionCall2(numeric_mul,
+												   int128_to_numeric(q),
+												   NumericGetDatum(int64_to_numeric(base))),
+							   NumericGetDatum(int64_to_numeric(r)));
+}
+
+static Datum
+numeric_of(const AsofAggState *st, Datum v)
+{
+	if (st->spec->int8_input)
+		return NumericGetDatum(int64_to_numeric(DatumGetInt64(v)));
+	return v;
+}
+
+/* acc := acc + sign * x (numeric, kept in the state's context) */
+static void
+numeric_acc_update(AsofAggState *st, Datum *acc, Datum x, bool subtract)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+	Datum		r;
+
+	r = DirectFunctionCall2(subtract ? numeric_sub : numeric_add, *acc, x);
+	pfree(DatumGetPointer(*acc));
+	*acc = r;
+	MemoryContextSwitchTo(old);
+}
+
+/* ----------------------------------------------------------------------
+ * Min/max heap with lazy deletion
+ * ----------------------------------------------------------------------
+ */
+
+/* true when a belongs above b in the heap */
+static inline bool
+heap_above(const AsofAggState *st, const AsofExtremeEntry *a, const AsofExtremeEntry *b)
+{
+	int			c = value_cmp(st->spec, a->value, b->value);
+
+	return st->spec->agg == ASOF_AGG_MAX ? c > 0 : c < 0;
+}
+
+static void
+heap_sift_up(AsofAggState *st, int i)
+{
+	AsofExtremeEntry e = st->heap[i];
+
+	while (i > 0)
+	{
+		int			p = (i - 1) / 2;
+
+		if (!heap_above(st, &e, &st->heap[p]))
+			break;
+		st->heap[i] = st->heap[p];
+		i = p;
+	}
+	st->heap[i] = e;
+}
+
+static void
+heap_sift_down(AsofAggState *st, int i)
+{
+	AsofExtremeEntry e = st->heap[i];
+	int			n = st->heap_n;
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && heap_above(st, &st->heap[c + 1], &st->heap[c]))
+			c++;
+		if (!heap_above(st, &st->heap[c], &e))
+			break;
+		st->heap[i] = st->heap[c];
+		i = c;
+	}
+	st->heap[i] = e;
+}
+
+static void
+heap_pop(AsofAggState *st)
+{
+	free_value(st, st->heap[0].value);
+	st->heap_n--;
+	if (st->heap_n > 0)
+	{
+		st->heap[0] = st->heap[st->heap_n];
+		heap_sift_down(st, 0);
+	}
+}
+
+/* Drop every dead entry (te < window_start) and rebuild the heap. */
+static void
+heap_compact(AsofAggState *st, int64 window_start)
+{
+	int			j = 0;
+
+	for (int i = 0; i < st->heap_n; i++)
+	{
+		if (st->heap[i].te < window_start)
+			free_value(st, st->heap[i].value);
+		else
+			st->heap[j++] = st->heap[i];
+	}
+	st->heap_n = j;
+	for (int i = j / 2 - 1; i >= 0; i--)
+		heap_sift_down(st, i);
+}
+
+static void
+heap_push(AsofAggState *st, Datum v, int64 te, int64 window_start)
+{
+	/* dead entries may not outnumber live ones by much: memory stays bounded */
+	if (st->heap_n >= 2 * st->n + 64)
+		heap_compact(st, window_start);
+	if (st->heap_n == st->heap_cap)
+	{
+		int			cap = st->heap_cap ? st->heap_cap * 2 : 16;
+
+		if (st->heap)
+			st->heap = repalloc_huge(st->heap, sizeof(AsofExtremeEntry) * cap);
+		else
+			st->heap = MemoryContextAllocHuge(st->cxt, sizeof(AsofExtremeEntry) * cap);
+		st->heap_cap = cap;
+	}
+	st->heap[st->heap_n].value = copy_value(st, v);
+	st->heap[st->heap_n].te = te;
+	st->heap_n++;
+	heap_sift_up(st, st->heap_n - 1);
+}
+
+/* ----------------------------------------------------------------------
+ * State lifecycle
+ * ----------------------------------------------------------------------
+ */
+void
+asof_agg_init(AsofAggState *st, const AsofAggSpec *spec, MemoryContext cxt)
+{
+	memset(st, 0, sizeof(*st));
+	st->spec = spec;
+	st->cxt = cxt;
+	asof_agg_restart(st);
+}
+
+/*
+ * Forget everything (new entity).  Memory of by-ref copies lives in st->cxt,
+ * which the engine resets per entity; only the pointers are dropped here.
+ */
+void
+asof_agg_reset(AsofAggState *st)
+{
+	const AsofAggSpec *spec = st->spec;
+	MemoryContext cxt = st->cxt;
+
+	memset(st, 0, sizeof(*st));
+	st->spec = spec;
+	st->cxt = cxt;
+	asof_agg_restart(st);
+}
+
+void
+asof_agg_restart(AsofAggState *st)
+{
+	st->n = 0;
+	st->isum = 0;
+	st->isumsq = 0;
+	memset(&st->fsum, 0, sizeof(AsofKSum));
+	memset(&st->fsumsq, 0, sizeof(AsofKSum));
+	memset(&st->fabs, 0, sizeof(AsofKSum));
+	st->fhist = 0;
+	st->fhistsq = 0;
+	st->nnan = st->npinf = st->nninf = 0;
+	if (st->spec->acc == ASOF_ACC_NUMERIC)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		st->nsum = NumericGetDatum(int64_to_numeric(0));
+		st->nsumsq = NumericGetDatum(int64_to_numeric(0));
+		MemoryContextSwitchTo(old);
+	}
+}
+
+bool
+asof_agg_needs_recompute(const AsofAggState *st)
+{
+	if (st->spec->acc != ASOF_ACC_FLOAT)
+		return false;
+	return st->fhist > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fabs) ||
+		st->fhistsq > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fsumsq);
+}
+
+/* ----------------------------------------------------------------------
+ * Add, remove
+ * ----------------------------------------------------------------------
+ */
+static void
+float_update(AsofAggState *st, double x, int sign)
+{
+	if (isnan(x))
+		st->nnan += sign;
+	else if (isinf(x))
+	{
+		if (x > 0)
+			st->npinf += sign;
+		else
+			st->nninf += sign;
+	}
+	else
+	{
+		double		ax = fabs(x);
+		double		sq = x * x;
+
+		ksum_add(&st->fsum, sign * x);
+		ksum_add(&st->fabs, sign * ax);
+		st->fhist += ax;
+		if (st->spec->agg == ASOF_AGG_STDDEV || st->spec->agg == ASOF_AGG_VAR)
+		{
+			ksum_add(&st->fsumsq, sign * sq);
+			st->fhistsq += sq;
+		}
+	}
+	/* an empty window has exactly zero sums: no error to carry over */
+	if (st->n == 0)
+	{
+		memset(&st->fsum, 0, sizeof(AsofKSum));
+		memset(&st->fsumsq, 0, sizeof(AsofKSum));
+		memset(&st->fabs, 0, sizeof(AsofKSum));
+		st->fhist = st->fhistsq = 0;
+	}
+}
+
+static void
+moments_update(AsofAggState *st, Datum v, int sign)
+{
+	switch (st->spec->acc)
+	{
+		case ASOF_ACC_INT:
+			{
+				int128	x = DatumGetInt64(v);
+
+				st->isum += sign * x;
+				if (st->spec->agg == ASOF_AGG_STDDEV || st->spec->agg == ASOF_AGG_VAR)
+					st->isumsq += sign * x * x;
+				break;
+			}
+		case ASOF_ACC_FLOAT:
+			float_update(st, DatumGetFloat8(v), sign);
+			break;
+		case ASOF_ACC_NUMERIC:
+			{
+				Datum		x = numeric_of(st, v);
+
+				numeric_acc_update(st, &st->nsum, x, sign < 0);
+				if (st->spec->agg == ASOF_AGG_STDDEV || st->spec->agg == ASOF_AGG_VAR)
+				{
+					Datum		sq = DirectFunctionCall2(numeric_mul, x, x);
+
+					numeric_acc_update(st, &st->nsumsq, sq, sign < 0);
+					pfree(DatumGetPointer(sq));
+				}
+				if (x != v)
+					pfree(DatumGetPointer(x));
+				break;
+			}
+		default:
+			break;
+	}
+}
+
+void
+asof_agg_add(AsofAggState *st, Datum value, bool isnull, int64 te, int64 ta,
+			 int64 window_start)
+{
+	const AsofAggSpec *spec = st->spec;
+
+	switch (spec->acc)
+	{
+		case ASOF_ACC_COUNT:
+			if (spec->agg == ASOF_AGG_COUNT_STAR || !isnull)
+				st->n++;
+			return;
+		case ASOF_ACC_INT:
+		case ASOF_ACC_FLOAT:
+		case ASOF_ACC_NUMERIC:
+			if (isnull)
+				return;
+			st->n++;
+			moments_update(st, value, 1);
+			return;
+		case ASOF_ACC_EXTREME:
+			if (isnull)
+				return;
+			st->n++;
+			heap_push(st, value, te, window_start);
+			return;
+		case ASOF_ACC_LAST:
+			{
+				int			c;
+
+				if (isnull && spec->agg == ASOF_AGG_LAST_NONNULL)
+					return;
+				if (st->has_last)
+				{
+					/* greatest te, then greatest ta, then greatest value */
+					if (te != st->last_te)
+						c = te > st->last_te ? 1 : -1;
+					else if (ta != st->last_ta)
+						c = ta > st->last_ta ? 1 : -1;
+					else if (isnull)
+						c = -1; /* NULL is lowest: never beats anything */
+					else if (st->last_isnull)
+						c = 1;
+					else
+						c = value_cmp(spec, value, st->last_value);
+					if (c <= 0)
+						return;
+					if (!st->last_isnull)
+						free_value(st, st->last_value);
+				}
+				st->has_last = true;
+				st->last_te = te;
+				st->last_ta = ta;
+				st->last_isnull = isnull;
+				st->last_value = isnull ? (Datum) 0 : copy_value(st, value);
+				return;
+			}
+	}
+}
+
+void
+asof_agg_remove(AsofAggState *st, Datum value, bool isnull)
+{
+	const AsofAggSpec *spec = st->spec;
+
+	switch (spec->acc)
+	{
+		case ASOF_ACC_COUNT:
+			if (spec->agg == ASOF_AGG_COUNT_STAR || !isnull)
+				st->n--;
+			return;
+		case ASOF_ACC_INT:
+		case ASOF_ACC_FLOAT:
+		case ASOF_ACC_NUMERIC:
+			if (isnull)
+				return;
+			st->n--;
+			moments_update(st, value, -1);
+			return;
+		case ASOF_ACC_EXTREME:
+			/* lazy: the entry dies by its event time; only count it */
+			if (!isnull)
+				st->n--;
+			return;
+		case ASOF_ACC_LAST:
+			return;
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * Read
+ * ----------------------------------------------------------------------
+ */
+static void
+read_int(AsofAggState *st, Datum *result, bool *isnull)
+{
+	const AsofAggSpec *spec = st->spec;
+	int128	n = st->n;
+
+	switch (spec->agg)
+	{
+		case ASOF_AGG_SUM:
+			if (spec->input_type == INT8OID)
+				*result = int128_to_numeric(st->isum);
+			else
+			{
+				if (st->isum > PG_INT64_MAX || st->isum < PG_INT64_MIN)
+					ereport(ERROR,
+							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							 errmsg("bigint out of range")));
+				*result = Int64GetDatum((int64) st->isum);
+			}
+			return;
+		case ASOF_AGG_AVG:
+			*result = Float8GetDatum(div_to_double(st->isum, n));
+			return;
+		case ASOF_AGG_VAR:
+		case ASOF_AGG_STDDEV:
+			{
+				int128	a,
+							b,
+							num;
+				double		var;
+
+				if (n < 2)
+				{
+					*isnull = true;
+					return;
+				}
+				if (__builtin_mul_overflow(n, st->isumsq, &a) ||
+					__builtin_mul_overflow(st->isum, st->isum, &b) ||
+					__builtin_sub_overflow(a, b, &num))
+				{
+					/* enormous windows: exact in numeric instead */
+					Datum		nn = int128_to_numeric(n);
+					Datum		nd;
+
+					nd = DirectFunctionCall2(numeric_sub,
+											 DirectFunctionCall2(numeric_mul, nn, int128_to_numeric(st->isumsq)),
+											 DirectFunctionCall2(numeric_mul, int128_to_numeric(st->isum), int128_to_numeric(st->isum)));
+					nd = DirectFunctionCall2(numeric_div, nd, int128_to_numeric(n * (n - 1)));
+					var = DatumGetFloat8(DirectFunctionCall1(numeric_float8, nd));
+				}
+				else
+					var = div_to_double(num, n * (n - 1));
+				*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
+				return;
+			}
+		default:
+			elog(ERROR, "unexpected aggregate for integer moments");
+	}
+}
+
+static void
+read_float(AsofAggState *st, Datum *result, bool *isnull)
+{
+	const AsofAggSpec *spec = st->spec;
+	int64		nfinite = st->n - st->nnan - st->npinf - st->nninf;
+	bool		nonfinite = st->nnan || st->npinf || st->nninf;
+	double		special = 0;
+
+	/* what PostgreSQL's float8 sum gives for infinities and NaN */
+	if (st->nnan || (st->npinf && st->nninf))
+		special = get_float8_nan();
+	else if (st->npinf)
+		special = get_float8_infinity();
+	else if (st->nninf)
+		special = -get_float8_infinity();
+
+	switch (spec->agg)
+	{
+		case ASOF_AGG_SUM:
+			*result = Float8GetDatum(nonfinite ? special : ksum_value(&st->fsum));
+			return;
+		case ASOF_AGG_AVG:
+			*result = Float8GetDatum(nonfinite ? special :
+									 ksum_value(&st->fsum) / (double) nfinite);
+			return;
+		case ASOF_AGG_VAR:
+		case ASOF_AGG_STDDEV:
+			{
+				double		s,
+							num,
+							var;
+
+				if (st->n < 2)
+				{
+					*isnull = true;
+					return;
+				}
+				if (nonfinite)
+				{
+					*result = Float8GetDatum(get_float8_nan());
+					return;
+				}
+				s = ksum_value(&st->fsum);
+				num = ksum_value(&st->fsumsq) - s * s / (double) nfinite;
+				if (num < 0)
+					num = 0;
+				var = num / (double) (nfinite - 1);
+				*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
+				return;
+			}
+		default:
+			elog(ERROR, "unexpected aggregate for floating-point moments");
+	}
+}
+
+static void
+read_numeric(AsofAggState *st, Datum *result, bool *isnull)
+{
+	const AsofAggSpec *spec = st->spec;
+	Datum		n = NumericGetDatum(int64_to_numeric(st->n));
+
+	switch (spec->agg)
+	{
+		case ASOF_AGG_SUM:
+			*result = datumCopy(st->nsum, false, -1);
+			return;
+		case ASOF_AGG_AVG:
+			*result = DirectFunctionCall1(numeric_float8,
+										  DirectFunctionCall2(numeric_div, st->nsum, n));
+			return;
+		case ASOF_AGG_VAR:
+		case ASOF_AGG_STDDEV:
+			{
+				Datum		num,
+							den;
+				double		var;
+
+				if (st->n < 2)
+				{
+					*isnull = true;
+					return;
+				}
+				num = DirectFunctionCall2(numeric_sub,
+										  DirectFunctionCall2(numeric_mul, n, st->nsumsq),
+										  DirectFunctionCall2(numeric_mul, st->nsum, st->nsum));
+				den = NumericGetDatum(int64_to_numeric(st->n * (st->n - 1)));
+				var = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+														 DirectFunctionCall2(numeric_div, num, den)));
+				*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
+				return;
+			}
+		default:
+			elog(ERROR, "unexpected aggregate for numeric moments");
+	}
+}
+
+void
+asof_agg_read(AsofAggState *st, int64 window_start, Datum *result, bool *isnull)
+{
+	const AsofAggSpec *spec = st->spec;
+
+	*isnull = false;
+	*result = (Datum) 0;
+	switch (spec->acc)
+	{
+		case ASOF_ACC_COUNT:
+			*result = Int64GetDatum(st->n);
+			return;
+		case ASOF_ACC_LAST:
+			if (!st->has_last || st->last_isnull)
+				*isnull = true;
+			else
+				*result = denormalize(spec, st->last_value);
+			return;
+		default:
+			break;
+	}
+
+	/* every other aggregate over an empty window is NULL */
+	if (st->n == 0)
+	{
+		*isnull = true;
+		return;
+	}
+	switch (spec->acc)
+	{
+		case ASOF_ACC_INT:
+			read_int(st, result, isnull);
+			return;
+		case ASOF_ACC_FLOAT:
+			read_float(st, result, isnull);
+			return;
+		case ASOF_ACC_NUMERIC:
+			read_numeric(st, result, isnull);
+			return;
+		case ASOF_ACC_EXTREME:
+			while (st->heap_n > 0 && st->heap[0].te < window_start)
+				heap_pop(st);
+			if (st->heap_n == 0)
+				elog(ERROR, "min/max heap is empty while its window holds %lld values",
+					 (long long) st->n);
+			*result = denormalize(spec, st->heap[0].value);
+			return;
+		default:
+			break;
+	}
+}
+
+bool
+asof_agg_last_te(const AsofAggState *st, int64 *te)
+{
+	if (!st->has_last)
+		return false;
+	*te = st->last_te;
+	return true;
+}
