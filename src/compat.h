@@ -60,4 +60,36 @@
 #error "the pg_asof engine needs PostgreSQL 14 or later (SPI_execute_extended)"
 #endif
 
+/* ProcessUtility_hook gained readOnlyTree in 14. */
+#if PG_VERSION_NUM >= 140000
+#define ASOF_PROCESS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define ASOF_PROCESS_UTILITY_ARGS \
+	pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
+#else
+#define ASOF_PROCESS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define ASOF_PROCESS_UTILITY_ARGS \
+	pstmt, queryString, context, params, queryEnv, dest, qc
+#endif
+
+/* parse_analyze was renamed parse_analyze_fixedparams in 15. */
+#if PG_VERSION_NUM >= 150000
+#define asof_parse_analyze(raw, sql) parse_analyze_fixedparams((raw), (sql), NULL, 0, NULL)
+#else
+#define asof_parse_analyze(raw, sql) parse_analyze((raw), (sql), NULL, 0, NULL)
+#endif
+
+/* Ownership checks became object_ownercheck in 16. */
+#if PG_VERSION_NUM >= 160000
+#define asof_table_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
+#else
+#define asof_table_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#endif
+
 #endif							/* PG_ASOF_COMPAT_H */

@@ -38,6 +38,7 @@ _PG_init(void)
 				 errhint("Add pg_asof to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
 
 	asof_training_set_init();
+	asof_guard_init();
 
 	asof_reserve_guc_prefix("asof");
 }

@@ -12,4 +12,7 @@
 /* training_set.c: the asof.progress_interval setting */
 extern void asof_training_set_init(void);
 
+/* guard.c: the leakage guard's settings and hooks. */
+extern void asof_guard_init(void);
+
 #endif							/* PG_ASOF_H */

@@ -91,6 +91,19 @@ run_sql() {
 		<"test/demo/$1" 2>&1 | sed -u 's/^/   /'
 	return "${PIPESTATUS[0]}"
 }
+# run_sql_ticking FILE: run_sql, printing the elapsed time every 10 s
+# while it runs (long steps show that they progress).
+run_sql_ticking() {
+	local pid i=0
+	run_sql "$1" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+		[ $((i % 10)) -eq 0 ] && kill -0 "$pid" 2>/dev/null && printf '   ... %d s\n' "$i"
+	done
+	wait "$pid"
+}
 # scalar QUERY: one value.
 scalar() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 # watch PID QUERY LABEL: while PID runs, print QUERY's value every 5 s.
@@ -136,7 +149,7 @@ record "1. extension, protect, refusal" "$(secs "$t" "$(now)")"
 # --- 2. split ---------------------------------------------------------------
 header "2. Declare the split: train January-April 2001, test May-June"
 t=$(now)
-run_sql 20_split.sql || die "2. split"
+run_sql_ticking 20_split.sql || die "2. split"
 record "2. split" "$(secs "$t" "$(now)")"
 
 # --- 3. feature views -------------------------------------------------------
@@ -159,7 +172,7 @@ build() {
 	t=$(now)
 	run_sql "$file" || die "4. training set $name"
 	t2=$(now)
-	rows=$(scalar "SELECT CASE WHEN to_regclass('asof_demo.$name') IS NULL THEN '' ELSE '$N_FLIGHTS' END")
+	rows=$(scalar "SELECT row_count FROM asof.training_sets WHERE name = 'asof_demo.$name' ORDER BY version DESC LIMIT 1" 2>/dev/null)
 	if [ -n "$rows" ]; then
 		record "4. training set $name" "$(secs "$t" "$t2")" "$(rate "$rows" "$t" "$t2")"
 	else
@@ -171,7 +184,15 @@ build 41_train_naive.sql train_naive
 t=$(now)
 say ""
 run_sql 45_compare.sql || die "4. compare"
-record "4. compare" "$(secs "$t" "$(now)")"
+record "4. compare naive and lagged" "$(secs "$t" "$(now)")"
+say ""
+t=$(now)
+run_sql 42_served.sql || die "4. served features for May-June"
+if [ -n "$(scalar "SELECT to_regclass('asof_demo.served_may_june')")" ]; then
+	t2=$(now)
+	n=$(scalar "SELECT row_count FROM asof.training_sets WHERE name = 'asof_demo.served_may_june' ORDER BY version DESC LIMIT 1")
+	record "4. served May-June features" "$(secs "$t" "$t2")" "$(rate "$n" "$t" "$t2")"
+fi
 
 # --- 5. score in SQL --------------------------------------------------------
 header "5. Score a single feature in SQL (origin's 6-hour average delay; AUC, label delay > 15)"
@@ -181,7 +202,7 @@ the features as production serves them (the lagged ones, for both), read
 after an audited asof.unseal.
 TXT
 t=$(now)
-run_sql 50_score.sql || die "5. score in SQL"
+run_sql_ticking 50_score.sql || die "5. score in SQL"
 record "5. single-feature AUC in SQL" "$(secs "$t" "$(now)")"
 
 # --- 6. fitted models -------------------------------------------------------

@@ -4,15 +4,19 @@
 \set ON_ERROR_STOP 1
 \i test/demo/common.sql
 \if :have_guard
-SELECT asof.split('asof_demo.flights', test_from => '2001-05-01');
+\set ECHO queries
+SELECT asof.split('asof_demo.flights', test_from => '2001-05-01') \gset
+\set ECHO none
 
 \echo
 \echo 'The same table after the split: every query sees the training rows only.'
-SELECT count(*) AS flights_seen,
+\set ECHO queries
+SELECT count(*) AS flights,
        min(dep_time) AS first_departure,
        max(dep_time) AS last_departure,
        round(avg(delay), 2) AS avg_delay
   FROM flights;
+\set ECHO none
 \else
 \echo 'SKIPPED: this build has no leakage guard; no split is declared.'
 \endif

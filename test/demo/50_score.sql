@@ -5,57 +5,58 @@
 --   development: AUC on April with the set's own feature values;
 --   production:  AUC on May and June with the feature as production serves
 --                it (the lagged one, for both), read after an audited
---                asof.unseal in one transaction.
+--                asof.unseal in one transaction (from train_lagged, or from
+--                served_may_june when step 4c built it).
 -- A NULL feature (no flight in the window) scores as the set's own mean over
--- January to March (the "fit" period).  Rows whose label the guard set to
--- NULL are left out.  The AUCs go to asof_demo.results; test/demo.sh prints
--- them (60_report.sql).
+-- January to March (the "fit" period).  Rows whose label is NULL are left
+-- out.  The AUCs go to asof_demo.results; test/demo.sh prints them
+-- (60_report.sql).
 \set ON_ERROR_STOP 1
 \i test/demo/common.sql
 \if :have_engine
+SELECT coalesce(to_regclass('asof_demo.served_may_june'),
+                'asof_demo.train_lagged'::regclass)::text AS served \gset
 \set single '''single feature: origin avg delay 6h'''
+\set apr 'dep_time >= ''2001-04-01'' AND dep_time < ''2001-05-01'''
+\set may_june 'dep_time >= ''2001-05-01'' AND dep_time < ''2001-07-01'''
+\set fit 'dep_time < ''2001-04-01'''
+-- Development: April rows are training rows, readable after the split.
 INSERT INTO results (feature_set, features, scored_by, dev_auc, dev_n)
 SELECT :single, 'naive', 'SQL', a.auc, a.n
-  FROM auc($q$
+  FROM auc(format($q$
         SELECT coalesce(origin_naive__avg_delay_6h,
-                        (SELECT avg(origin_naive__avg_delay_6h) FROM asof_demo.train_naive
-                          WHERE dep_time < '2001-04-01')),
+                        (SELECT avg(origin_naive__avg_delay_6h) FROM asof_demo.train_naive WHERE %s)),
                delay > 15
-          FROM asof_demo.train_naive
-         WHERE dep_time >= '2001-04-01' AND dep_time < '2001-05-01'$q$) a
+          FROM asof_demo.train_naive WHERE %s$q$, :'fit', :'apr')) a
 UNION ALL
 SELECT :single, 'lagged', 'SQL', a.auc, a.n
-  FROM auc($q$
+  FROM auc(format($q$
         SELECT coalesce(origin_lagged__avg_delay_6h,
-                        (SELECT avg(origin_lagged__avg_delay_6h) FROM asof_demo.train_lagged
-                          WHERE dep_time < '2001-04-01')),
+                        (SELECT avg(origin_lagged__avg_delay_6h) FROM asof_demo.train_lagged WHERE %s)),
                delay > 15
-          FROM asof_demo.train_lagged
-         WHERE dep_time >= '2001-04-01' AND dep_time < '2001-05-01'$q$) a;
+          FROM asof_demo.train_lagged WHERE %s$q$, :'fit', :'apr')) a;
 
 -- Production: May and June are held out; open them for this transaction.
 BEGIN;
 \if :have_guard
-SELECT asof.unseal('asof_demo.train_lagged',
-         reason => 'make demo: production AUC of the single-feature score on May-June') IS NOT NULL AS unsealed;
+\set ECHO queries
+SELECT asof.unseal(:'served',
+         reason => 'make demo: production AUC of the single-feature score') \gset
+\set ECHO none
 \endif
 UPDATE results r SET prod_auc = a.auc, prod_n = a.n
-  FROM auc($q$
+  FROM auc(format($q$
         SELECT coalesce(origin_lagged__avg_delay_6h,
-                        (SELECT avg(origin_naive__avg_delay_6h) FROM asof_demo.train_naive
-                          WHERE dep_time < '2001-04-01')),
+                        (SELECT avg(origin_naive__avg_delay_6h) FROM asof_demo.train_naive WHERE %s)),
                delay > 15
-          FROM asof_demo.train_lagged
-         WHERE dep_time >= '2001-05-01' AND dep_time < '2001-07-01'$q$) a
+          FROM %s WHERE %s$q$, :'fit', :'served', :'may_june')) a
  WHERE r.feature_set = :single AND r.features = 'naive';
 UPDATE results r SET prod_auc = a.auc, prod_n = a.n
-  FROM auc($q$
+  FROM auc(format($q$
         SELECT coalesce(origin_lagged__avg_delay_6h,
-                        (SELECT avg(origin_lagged__avg_delay_6h) FROM asof_demo.train_lagged
-                          WHERE dep_time < '2001-04-01')),
+                        (SELECT avg(origin_lagged__avg_delay_6h) FROM asof_demo.train_lagged WHERE %s)),
                delay > 15
-          FROM asof_demo.train_lagged
-         WHERE dep_time >= '2001-05-01' AND dep_time < '2001-07-01'$q$) a
+          FROM %s WHERE %s$q$, :'fit', :'served', :'may_june')) a
  WHERE r.feature_set = :single AND r.features = 'lagged';
 COMMIT;
 

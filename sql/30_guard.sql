@@ -1,0 +1,410 @@
+-- pg_asof install script, part 30: the leakage guard.
+--
+-- Owns: the registry of protected tables and split markers
+-- (asof.protected_registry), the audit log (asof.holdout_log), the view
+-- asof.protected_tables and the functions protect, split, unseal and
+-- unprotect.  The guard itself (what is refused and hidden) is in C
+-- (src/guard*.c); these functions validate their arguments, then change the
+-- registry only through the C entry points asof._register, asof._set_split,
+-- asof._unregister and asof._unseal, which check that the caller owns the
+-- table, write as the extension's owner and invalidate cached plans.
+-- Contract: docs/leakage-guard.md.
+
+-- The registry: one row per protected table.
+CREATE TABLE asof.protected_registry (
+    tbl regclass PRIMARY KEY,
+    time_column name NOT NULL,
+    label_columns name[] NOT NULL,
+    future_columns name[] NOT NULL,
+    entity_columns name[] NOT NULL,
+    label_time text,
+    test_from text,
+    registered_by name NOT NULL,
+    registered_at timestamptz NOT NULL,
+    split_by name,
+    split_at timestamptz,
+    rls_was_enabled boolean NOT NULL,
+    permissive_policy_added boolean NOT NULL
+);
+COMMENT ON TABLE asof.protected_registry IS
+'pg_asof leakage guard: one row per protected table (time, label, future and entity columns, label-time expression) and its split marker test_from (NULL: no split yet; else the cutoff as ISO 8601 text of the time column''s type).  Written only by asof.protect, asof.split and asof.unprotect; read it through asof.protected_tables.';
+COMMENT ON COLUMN asof.protected_registry.test_from IS
+'The split marker: rows with time < test_from are training rows, rows with time >= test_from or NULL time are held out.  ISO 8601 text (as to_json prints the time column''s type); NULL before the split.';
+COMMENT ON COLUMN asof.protected_registry.rls_was_enabled IS
+'Whether row-level security was enabled on the table before protect (restored by unprotect).';
+COMMENT ON COLUMN asof.protected_registry.permissive_policy_added IS
+'Whether protect added the permissive policy asof_guard_permit because the table had no permissive policy of its own (dropped by unprotect).';
+
+-- The audit log: every protect, split, moved split, unseal and unprotect.
+-- Unseal records are written by a separate background worker in a
+-- transaction of their own, so they survive a rollback of the caller.
+CREATE TABLE asof.holdout_log (
+    at timestamptz NOT NULL,
+    tbl regclass NOT NULL,
+    table_name text NOT NULL,
+    event text NOT NULL CHECK (event IN ('protect', 'split', 'move split', 'unseal', 'unprotect')),
+    role name NOT NULL,
+    detail text
+);
+COMMENT ON TABLE asof.holdout_log IS
+'pg_asof leakage guard audit log: one row per protect, split, move split, unseal (detail: the reason) and unprotect, with the role and the time.  Unseal rows are committed by a background worker before asof.unseal returns, so they survive a rollback.';
+
+SELECT pg_catalog.pg_extension_config_dump('asof.protected_registry', '');
+SELECT pg_catalog.pg_extension_config_dump('asof.holdout_log', '');
+REVOKE ALL ON asof.protected_registry, asof.holdout_log FROM PUBLIC;
+GRANT SELECT ON asof.protected_registry, asof.holdout_log TO PUBLIC;
+
+CREATE VIEW asof.protected_tables AS
+SELECT r.tbl AS table_name,
+       r.time_column,
+       r.label_columns,
+       r.future_columns,
+       r.entity_columns,
+       r.label_time,
+       r.test_from,
+       r.test_from IS NOT NULL AS has_split,
+       r.registered_by,
+       r.registered_at,
+       r.split_by,
+       r.split_at,
+       (SELECT count(*) FROM asof.holdout_log l
+         WHERE l.tbl = r.tbl AND l.event = 'unseal'
+           AND l.at >= r.registered_at) AS openings
+  FROM asof.protected_registry r;
+COMMENT ON VIEW asof.protected_tables IS
+'Protected tables: time, label, future and entity columns, label-time expression, split marker (test_from, NULL before the split), who registered and split them and when, and openings: how many times the held-out rows were opened with asof.unseal since registration.';
+GRANT SELECT ON asof.protected_tables TO PUBLIC;
+
+-- C entry points (src/guard_api.c, src/guard_unseal.c).  Each checks that
+-- the caller owns the table; the public functions below call them after
+-- validating their arguments.
+CREATE FUNCTION asof.guard_loaded() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'asof_guard_loaded'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION asof.guard_loaded() IS
+'True when the pg_asof library is loaded through shared_preload_libraries (the guard''s hooks are active).  Used by the restrictive policy asof_guard_deny on protected tables: without the library, calling it fails, so the tables fail closed.';
+
+CREATE FUNCTION asof._check_label_time(tbl regclass, label_time text) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_check_label_time'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION asof._check_label_time(regclass, text) IS
+'Internal: errors unless label_time is an expression over the columns of tbl of type timestamp, timestamptz or date without subqueries, aggregates, window functions or volatile functions.';
+
+CREATE FUNCTION asof._register(tbl regclass, time_column name, label_columns name[],
+        future_columns name[], entity_columns name[], label_time text,
+        rls_was_enabled boolean, permissive_policy_added boolean) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_register'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION asof._register(regclass, name, name[], name[], name[], text, boolean, boolean) IS
+'Internal (called by asof.protect): the owner of tbl adds its registry row and audit record, its label and future columns'' statistics are deleted, cached plans are invalidated.';
+
+CREATE FUNCTION asof._set_split(tbl regclass, test_from text) RETURNS text
+    AS 'MODULE_PATHNAME', 'asof_set_split'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION asof._set_split(regclass, text) IS
+'Internal (called by asof.split): the owner of tbl sets its split marker (canonical text), records it and invalidates cached plans.  Returns the previous marker or NULL.';
+
+CREATE FUNCTION asof._unregister(tbl regclass) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_unregister'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION asof._unregister(regclass) IS
+'Internal (called by asof.unprotect): the owner of tbl removes its registry row, records it and invalidates cached plans.';
+
+CREATE FUNCTION asof._split_report(tbl regclass, test_from text,
+        OUT entity_keys_on_both_sides bigint, OUT duplicate_rows bigint)
+    AS 'MODULE_PATHNAME', 'asof_split_report'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION asof._split_report(regclass, text) IS
+'Internal (called by asof.split): for a cutoff, the number of distinct entity keys found on both sides (NULL without entity columns) and the number of held-out rows equal to a training row on every column except time and labels.  Owner only.';
+
+-- Validation shared by the public functions: tbl is a table the caller owns.
+CREATE FUNCTION asof._check_owner(tbl regclass) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  kind "char";
+  owner oid;
+BEGIN
+  SELECT c.relkind, c.relowner INTO kind, owner FROM pg_catalog.pg_class c WHERE c.oid = tbl;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'relation with OID % does not exist', tbl::oid USING ERRCODE = 'undefined_table';
+  END IF;
+  IF kind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = 'wrong_object_type',
+      DETAIL = 'Only tables and partitioned tables can be protected.';
+  END IF;
+  IF NOT pg_catalog.pg_has_role(owner, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege',
+      DETAIL = 'Only the owner of a table can protect it, split it, unseal it or unprotect it.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION asof._check_owner(regclass) IS
+'Internal: errors unless tbl is a table or partitioned table owned by the current role.';
+
+CREATE FUNCTION asof.protect(tbl regclass, time_column name, label_columns name[],
+        future_columns name[] DEFAULT '{}', entity_columns name[] DEFAULT '{}',
+        label_time text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  c name;
+  ttype regtype;
+  seen name[] := '{}';
+  rls boolean;
+  permissive boolean;
+  trig name;
+  stmt text;
+BEGIN
+  IF tbl IS NULL OR time_column IS NULL OR label_columns IS NULL
+     OR future_columns IS NULL OR entity_columns IS NULL THEN
+    RAISE EXCEPTION 'tbl, time_column, label_columns, future_columns and entity_columns cannot be NULL'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  PERFORM asof._check_owner(tbl);
+  IF EXISTS (SELECT 1 FROM asof.protected_registry r WHERE r.tbl = protect.tbl) THEN
+    RAISE EXCEPTION 'table "%" is already protected', tbl USING ERRCODE = 'duplicate_object',
+      HINT = format('Call asof.unprotect(%L) first to change its registration.', tbl::text);
+  END IF;
+  SELECT a.atttypid INTO ttype FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = time_column AND a.attnum > 0 AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'column "%" of relation "%" does not exist', time_column, tbl USING ERRCODE = 'undefined_column';
+  END IF;
+  IF ttype NOT IN ('timestamp'::regtype, 'timestamptz'::regtype, 'date'::regtype) THEN
+    RAISE EXCEPTION 'time column "%" of table "%" is of type %', time_column, tbl, ttype
+      USING ERRCODE = 'datatype_mismatch',
+      DETAIL = 'The time column must be of type timestamp, timestamp with time zone or date.';
+  END IF;
+  IF cardinality(label_columns) + cardinality(future_columns) = 0 THEN
+    RAISE EXCEPTION 'no label or future columns given for table "%"', tbl USING ERRCODE = 'invalid_parameter_value',
+      HINT = 'Name the label columns (and the columns only known after the row''s time) to protect.';
+  END IF;
+  FOREACH c IN ARRAY label_columns || future_columns || entity_columns LOOP
+    IF c IS NULL THEN
+      RAISE EXCEPTION 'column names cannot be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl
+                     AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped) THEN
+      RAISE EXCEPTION 'column "%" of relation "%" does not exist', c, tbl USING ERRCODE = 'undefined_column';
+    END IF;
+  END LOOP;
+  FOREACH c IN ARRAY label_columns || future_columns LOOP
+    IF c = time_column THEN
+      RAISE EXCEPTION 'column "%" cannot be both the time column and a label or future column', c
+        USING ERRCODE = 'invalid_parameter_value',
+        DETAIL = 'The time column decides which rows are held out; it is read by every query after the split.';
+    END IF;
+    IF c = ANY (seen) THEN
+      RAISE EXCEPTION 'column "%" is named twice among the label and future columns', c
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF c = ANY (entity_columns) THEN
+      RAISE EXCEPTION 'column "%" cannot be both an entity column and a label or future column', c
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    seen := seen || c;
+  END LOOP;
+  IF label_time IS NOT NULL THEN
+    PERFORM asof._check_label_time(tbl, label_time);
+  END IF;
+  SELECT t.tgname INTO trig FROM pg_catalog.pg_trigger t WHERE t.tgrelid = tbl AND NOT t.tgisinternal LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while it has triggers', tbl
+      USING ERRCODE = 'object_in_use',
+      DETAIL = format('Trigger "%s" would receive whole rows, labels and held-out rows included.', trig),
+      HINT = 'Drop the table''s triggers first.';
+  END IF;
+
+  -- Fail closed without the library: a restrictive policy only the loaded
+  -- guard lets pass (row-level security applies to roles other than the
+  -- owner and superusers), and a permissive one beside it when the table
+  -- has none of its own, or the restrictive policy would deny everything.
+  SELECT c2.relrowsecurity INTO rls FROM pg_catalog.pg_class c2 WHERE c2.oid = tbl;
+  permissive := NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid = tbl AND p.polpermissive);
+  EXECUTE format('CREATE POLICY asof_guard_deny ON %s AS RESTRICTIVE USING (asof.guard_loaded())', tbl);
+  IF permissive THEN
+    EXECUTE format('CREATE POLICY asof_guard_permit ON %s AS PERMISSIVE USING (true) WITH CHECK (true)', tbl);
+  END IF;
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+
+  -- Statistics: no new ones for label and future columns (the C side
+  -- deletes the existing ones, extended statistics data included).
+  FOREACH c IN ARRAY label_columns || future_columns LOOP
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 0', tbl, c);
+  END LOOP;
+  FOR stmt IN
+    SELECT format('ALTER STATISTICS %I.%I SET STATISTICS 0', n.nspname, s.stxname) FROM pg_catalog.pg_statistic_ext s
+      JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+     WHERE s.stxrelid = tbl
+       AND (s.stxexprs IS NOT NULL
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = tbl AND a.attnum = ANY (s.stxkeys)
+                          AND a.attname = ANY (label_columns || future_columns)))
+  LOOP
+    EXECUTE stmt;
+  END LOOP;
+
+  -- Expression indexes get statistics of their own at ANALYZE: none for
+  -- any expression column (they may compute a label).
+  FOR stmt IN
+    SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS 0', i.indexrelid::regclass, p.n)
+      FROM pg_catalog.pg_index i
+      CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts) AS p(n)
+     WHERE i.indrelid = tbl AND i.indexprs IS NOT NULL AND i.indkey[p.n - 1] = 0
+  LOOP
+    EXECUTE stmt;
+  END LOOP;
+
+  PERFORM asof._register(tbl, time_column, label_columns, future_columns, entity_columns,
+                         label_time, rls, permissive);
+END $$;
+COMMENT ON FUNCTION asof.protect(regclass, name, name[], name[], name[], text) IS
+'Registers a protected table (owner only).  tbl: the table; time_column: its prediction time (timestamp, timestamptz or date); label_columns: the labels; future_columns: values only known after the row''s time; entity_columns: the entity key (used by asof.split to report keys on both sides); label_time: an expression over the row saying when its label became known (default: the time column; no subqueries or volatile functions).  Until asof.split declares a split, every read of a label or future column is refused.  Also deletes and stops the statistics of those columns and adds the row-level-security policies asof_guard_deny (and asof_guard_permit when the table has no permissive policy).  Errors: not the owner (42501), unknown column (42703), time column of another type (42804), a label that is the time column or named twice (22023), already protected (42710), a table with triggers (55006).  Returns nothing.';
+
+CREATE FUNCTION asof.split(tbl regclass, test_from text) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  reg asof.protected_registry;
+  ttype regtype;
+  canonical text;
+  previous text;
+  rep record;
+  opened bigint;
+BEGIN
+  IF tbl IS NULL OR test_from IS NULL THEN
+    RAISE EXCEPTION 'tbl and test_from cannot be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  PERFORM asof._check_owner(tbl);
+  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = split.tbl;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state',
+      HINT = format('Register it first with asof.protect(%L, time_column => ..., label_columns => ...).', tbl::text);
+  END IF;
+  SELECT a.atttypid INTO ttype FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = reg.time_column;
+  -- The cutoff, read as the time column's type, kept as ISO 8601 text
+  -- (independent of DateStyle; timestamptz keeps its offset).
+  EXECUTE format('SELECT to_json(%L::%s) #>> ''{}''', test_from, ttype) INTO canonical;
+  IF canonical IN ('infinity', '-infinity') THEN
+    RAISE EXCEPTION 'test_from cannot be %', canonical USING ERRCODE = 'invalid_parameter_value',
+      DETAIL = 'An infinite cutoff leaves either no training rows or no held-out rows.';
+  END IF;
+  -- Wait for every transaction reading the table (cursors included), and
+  -- keep new readers out until this transaction commits.
+  EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
+
+  SELECT * INTO rep FROM asof._split_report(tbl, canonical);
+  IF rep.entity_keys_on_both_sides IS NOT NULL THEN
+    RAISE NOTICE 'split of "%": distinct entity keys (%) with rows on both sides of %: %',
+      tbl, array_to_string(reg.entity_columns, ', '), canonical, rep.entity_keys_on_both_sides;
+  END IF;
+  RAISE NOTICE 'split of "%": held-out rows equal to a training row on every column except % and the labels: %',
+    tbl, reg.time_column, rep.duplicate_rows;
+
+  previous := asof._set_split(tbl, canonical);
+  IF previous IS NOT NULL AND previous IS DISTINCT FROM canonical THEN
+    SELECT count(*) INTO opened FROM asof.holdout_log l
+     WHERE l.tbl = split.tbl AND l.event = 'unseal' AND l.at >= reg.registered_at;
+    IF opened > 0 THEN
+      RAISE WARNING 'moved the split of "%" from % to % after its test set was opened (openings: %)', tbl, previous, canonical, opened
+        USING DETAIL = 'Rows held out before were already seen; results on the new test set are optimistic.';
+    ELSE
+      RAISE NOTICE 'moved the split of "%" from % to %', tbl, previous, canonical;
+    END IF;
+  END IF;
+END $$;
+COMMENT ON FUNCTION asof.split(regclass, text) IS
+'Declares (or moves) the train/test split of a protected table (owner only).  test_from: the cutoff, read as the time column''s type; rows with time >= test_from or NULL time are held out and invisible on every path to every role; label and future columns of the training rows become readable.  Waits for transactions reading the table, then applies to every session and cached plan.  NOTICEs: the number of distinct entity keys with rows on both sides (when entity columns are registered) and the number of held-out rows equal to a training row on every column except time and labels.  Moving a split is logged in asof.holdout_log and warns when the test set was already opened.  Errors: not the owner (42501), not protected (55000), a value that is not of the time column''s type, an infinite cutoff (22023).  Returns nothing.';
+
+CREATE FUNCTION asof._unseal(tbl regclass, reason text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'asof_unseal'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION asof._unseal(regclass, text) IS
+'Internal (called by asof.unseal): owner only; commits an audit record through a background worker, makes the held-out rows of tbl visible for the rest of the current transaction.  Returns the number of earlier openings.';
+
+CREATE FUNCTION asof.unseal(tbl regclass, reason text) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  reg asof.protected_registry;
+  before bigint;
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION 'tbl cannot be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF reason IS NULL OR btrim(reason) = '' THEN
+    RAISE EXCEPTION 'a reason is required to open the test set' USING ERRCODE = 'invalid_parameter_value',
+      HINT = format('Say why the held-out rows are opened, e.g. asof.unseal(%L, reason => ''final evaluation of model v3'').', tbl::text);
+  END IF;
+  PERFORM asof._check_owner(tbl);
+  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = unseal.tbl;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  IF reg.test_from IS NULL THEN
+    RAISE EXCEPTION 'table "%" has no split to unseal', tbl USING ERRCODE = 'object_not_in_prerequisite_state',
+      HINT = format('Declare a split with asof.split(%L, test_from => ...).', tbl::text);
+  END IF;
+  before := asof._unseal(tbl, reason);
+  IF before > 0 THEN
+    RAISE WARNING 'the test set of "%" has been opened before (openings now: %)', tbl, before + 1
+      USING DETAIL = 'Each evaluation on the same held-out rows adapts the model to them: results on this test set are now optimistic.';
+  ELSE
+    RAISE NOTICE 'held-out rows of "%" are visible until the end of this transaction', tbl;
+  END IF;
+END $$;
+COMMENT ON FUNCTION asof.unseal(regclass, text) IS
+'Opens the test set of a protected table deliberately (owner only): its held-out rows are visible for the rest of the current transaction only.  reason (text, required) is written to asof.holdout_log with the role and time by a separate transaction, so the record survives a rollback; openings are counted in asof.protected_tables and opening again warns that results are now optimistic.  Errors: not the owner (42501), not protected or no split (55000), empty reason (22023), no background worker slot (53000).  Returns nothing.';
+
+CREATE FUNCTION asof.unprotect(tbl regclass) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  reg asof.protected_registry;
+  c name;
+  s text;
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION 'tbl cannot be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  PERFORM asof._check_owner(tbl);
+  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = unprotect.tbl;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  EXECUTE format('DROP POLICY IF EXISTS asof_guard_deny ON %s', tbl);
+  IF reg.permissive_policy_added THEN
+    EXECUTE format('DROP POLICY IF EXISTS asof_guard_permit ON %s', tbl);
+  END IF;
+  IF NOT reg.rls_was_enabled THEN
+    EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
+  END IF;
+  FOREACH c IN ARRAY reg.label_columns || reg.future_columns LOOP
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = c AND NOT a.attisdropped) THEN
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS -1', tbl, c);
+    END IF;
+  END LOOP;
+  FOR s IN
+    SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS -1', i.indexrelid::regclass, p.n)
+      FROM pg_catalog.pg_index i
+      CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts) AS p(n)
+     WHERE i.indrelid = tbl AND i.indexprs IS NOT NULL AND i.indkey[p.n - 1] = 0
+    UNION ALL
+    SELECT format('ALTER STATISTICS %I.%I SET STATISTICS -1', n.nspname, x.stxname)
+      FROM pg_catalog.pg_statistic_ext x JOIN pg_catalog.pg_namespace n ON n.oid = x.stxnamespace
+     WHERE x.stxrelid = tbl AND x.stxstattarget = 0
+  LOOP
+    EXECUTE s;
+  END LOOP;
+  PERFORM asof._unregister(tbl);
+END $$;
+COMMENT ON FUNCTION asof.unprotect(regclass) IS
+'Removes the protection of a table (owner only): drops its registry row and the guard''s policies, restores its row-level-security state and the default statistics target of its label and future columns (statistics come back at the next ANALYZE).  The audit log keeps its history.  Errors: not the owner (42501), not protected (55000).  Returns nothing.';
+
+-- A dropped protected table leaves no registry row behind.
+CREATE FUNCTION asof._forget_dropped() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+  DELETE FROM asof.protected_registry r
+   USING pg_catalog.pg_event_trigger_dropped_objects() d
+   WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = r.tbl::oid AND d.objsubid = 0;
+END $$;
+COMMENT ON FUNCTION asof._forget_dropped() IS
+'Internal event trigger: removes the registry rows of dropped protected tables.';
+CREATE EVENT TRIGGER asof_forget_dropped ON sql_drop EXECUTE FUNCTION asof._forget_dropped();

@@ -1,0 +1,86 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  The guard's view of the registry of protected tables and split
+ *	  markers (asof.protected_registry): a per-backend cache, dropped by
+ *	  relcache invalidation, that answers "is this relation protected, which
+ *	  of its columns are label or future columns, what is its cutoff"
+ *	  without a catalog query per statement.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_ASOF_CATALOG_H
+#define PG_ASOF_CATALOG_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "nodes/bitmapset.h"
+
+/* Column numbers of asof.protected_registry (sql/30_guard.sql). */
+#define Anum_registry_tbl				1
+#define Anum_registry_time_column		2
+#define Anum_registry_label_columns		3
+#define Anum_registry_future_columns	4
+#define Anum_registry_entity_columns	5
+#define Anum_registry_label_time		6
+#define Anum_registry_test_from			7
+#define Natts_registry_min				13
+
+/*
+ * A relation as it appears in a query, resolved against the registry: the
+ * registered table itself, or one of its partitions or inheritance
+ * children (columns matched by name).  Lives in the cache; valid until the
+ * next invalidation, so callers must not keep it across statements.
+ */
+typedef struct AsofGuardedRel
+{
+	Oid			relid;			/* the relation read (hash key) */
+	bool		is_protected;	/* false: known not to be protected */
+	Oid			regrelid;		/* the registered table (relid or ancestor) */
+	const char *regname;		/* its name, unqualified */
+	AttrNumber	time_attno;		/* time column in relid's numbering */
+	Oid			time_type;
+	int32		time_typmod;
+	Oid			time_collation;
+	bool		has_split;
+	Datum		cutoff;			/* test_from as time_type (by value) */
+	const char *test_from;		/* canonical text of the cutoff */
+	int			ncols;			/* label and future columns */
+	AttrNumber *attnos;			/* in relid's numbering */
+	const char **colnames;
+	bool	   *is_label;		/* true: label column; false: future */
+	Bitmapset  *guarded;		/* attnos as a set (plain attribute numbers) */
+} AsofGuardedRel;
+
+/* True when the current database has at least one protected table. */
+extern bool asof_catalog_any_protected(void);
+
+/*
+ * The guarded view of a relation read by a query, or NULL when it is not
+ * protected (itself or through an ancestor).  Cheap on repeated calls: one
+ * hash lookup.
+ */
+extern const AsofGuardedRel *asof_catalog_lookup(Oid relid);
+
+/*
+ * Whether a relation with this schema and name is protected or belongs to
+ * a protected table, from what the cache already holds: no catalog access
+ * (safe in error reporting).  Either name may be NULL.
+ */
+extern bool asof_catalog_name_is_protected(const char *nspname, const char *relname);
+
+/* OID of asof.protected_registry, or InvalidOid without the extension. */
+extern Oid	asof_catalog_registry_relid(void);
+
+/*
+ * Invalidate cached plans and every backend's cache for a registered table
+ * (its relcache, its inheritors' and the registry's).  Transactional: other
+ * backends see it when the caller commits.
+ */
+extern void asof_catalog_invalidate(Oid relid);
+
+/* The relations registered in asof.protected_registry, for DROP EXTENSION. */
+extern List *asof_catalog_registered_relids(void);
+
+#endif							/* PG_ASOF_CATALOG_H */

@@ -1,0 +1,289 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard_columns.c
+ *	  G1: before its split, no statement reads a label or future column of
+ *	  a protected table.  An ExecutorCheckPerms_hook: it sees the column
+ *	  sets of every relation a plan reads (views' base tables with every
+ *	  column the view uses, inlined functions, partitions and inheritance
+ *	  children under their own numbers, COPY t TO through DoCopy), on every
+ *	  executor start (SPI, SQL functions, cursors, EXECUTE, EXPLAIN).  It
+ *	  also refuses INSERT ... ON CONFLICT DO UPDATE after the split (the
+ *	  EXCLUDED entry marks it).
+ *
+ *	  Must not: hide rows (guard_rows.c) or query the catalog per statement
+ *	  (catalog.c caches).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/sysattr.h"
+#include "catalog/pg_class.h"
+#include "executor/executor.h"
+#include "nodes/parsenodes.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "catalog.h"
+#include "guard.h"
+
+static ExecutorCheckPerms_hook_type prev_check_perms_hook = NULL;
+static ExecutorStart_hook_type prev_executor_start_hook = NULL;
+
+/*
+ * The plan being started, so that the permission hook can tell which range
+ * table entries a plan really scans: a reference the planner removed (a
+ * subquery folded away by a constant false, a join removed) reads nothing.
+ * NULL outside ExecutorStart (COPY t TO, foreign-key checks): then every
+ * entry counts.
+ */
+static PlannedStmt *current_pstmt = NULL;
+
+static void
+collect_scanned(Plan *plan, Bitmapset **scanned)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return;
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+		case T_SampleScan:
+		case T_IndexScan:
+		case T_IndexOnlyScan:
+		case T_BitmapHeapScan:
+		case T_TidScan:
+		case T_TidRangeScan:
+		case T_SubqueryScan:
+		case T_FunctionScan:
+		case T_ValuesScan:
+		case T_TableFuncScan:
+		case T_CteScan:
+		case T_NamedTuplestoreScan:
+		case T_WorkTableScan:
+			*scanned = bms_add_member(*scanned, ((Scan *) plan)->scanrelid);
+			break;
+		case T_ForeignScan:
+			*scanned = bms_add_member(*scanned, ((Scan *) plan)->scanrelid);
+			*scanned = bms_add_members(*scanned, ((ForeignScan *) plan)->fs_relids);
+			break;
+		case T_CustomScan:
+			*scanned = bms_add_member(*scanned, ((Scan *) plan)->scanrelid);
+			*scanned = bms_add_members(*scanned, ((CustomScan *) plan)->custom_relids);
+			foreach(lc, ((CustomScan *) plan)->custom_plans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_Append:
+			*scanned = bms_add_members(*scanned, ((Append *) plan)->apprelids);
+			foreach(lc, ((Append *) plan)->appendplans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_MergeAppend:
+			*scanned = bms_add_members(*scanned, ((MergeAppend *) plan)->apprelids);
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_BitmapAnd:
+			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_BitmapOr:
+			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+				collect_scanned(lfirst(lc), scanned);
+			break;
+		case T_ModifyTable:
+			foreach(lc, ((ModifyTable *) plan)->resultRelations)
+				*scanned = bms_add_member(*scanned, lfirst_int(lc));
+			break;
+		default:
+			break;
+	}
+	if (IsA(plan, SubqueryScan))
+		collect_scanned(((SubqueryScan *) plan)->subplan, scanned);
+	collect_scanned(plan->lefttree, scanned);
+	collect_scanned(plan->righttree, scanned);
+}
+
+/* Range table indexes (1-based) the plan scans, subplans included. */
+static Bitmapset *
+scanned_rtindexes(PlannedStmt *pstmt)
+{
+	Bitmapset  *scanned = NULL;
+	ListCell   *lc;
+
+	collect_scanned(pstmt->planTree, &scanned);
+	foreach(lc, pstmt->subplans)
+		collect_scanned(lfirst(lc), &scanned);
+	return scanned;
+}
+
+/* How the hint names the table: as regclass prints it. */
+static char *
+hint_table_name(Oid relid)
+{
+	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+}
+
+static void
+refuse_column(const AsofGuardedRel *g, int i, bool whole_row)
+{
+	char	   *tbl = hint_table_name(g->regrelid);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s column \"%s\" of table \"%s\" cannot be read before a train/test split is declared",
+					g->is_label[i] ? "label" : "future", g->colnames[i], g->regname),
+			 g->is_label[i] ?
+			 errdetail("Reading labels before the split lets them shape the model and its evaluation (label leakage)%s.",
+					   whole_row ? "; a whole-row reference reads every column" : "") :
+			 errdetail("Column \"%s\" holds values known only after each row's time; reading it before the split lets the test period shape the features%s.",
+					   g->colnames[i], whole_row ? "; a whole-row reference reads every column" : ""),
+			 errhint("Declare a split with asof.split('%s', test_from => ...).", tbl)));
+}
+
+/* Index of the first guarded column that rte reads, or -1. */
+static int
+first_guarded_read(const AsofGuardedRel *g, const RangeTblEntry *rte, bool *whole_row)
+{
+	int			m = -1;
+	int			i;
+
+	*whole_row = false;
+	while ((m = bms_next_member(rte->selectedCols, m)) >= 0)
+	{
+		AttrNumber	att = m + FirstLowInvalidHeapAttributeNumber;
+
+		if (att == InvalidAttrNumber)
+		{
+			*whole_row = true;
+			for (i = 0; i < g->ncols; i++)
+				if (g->attnos[i] != InvalidAttrNumber)
+					return i;
+			continue;
+		}
+		if (att < 0 || !bms_is_member(att, g->guarded))
+			continue;
+		for (i = 0; i < g->ncols; i++)
+			if (g->attnos[i] == att)
+				return i;
+	}
+	return -1;
+}
+
+static bool
+asof_check_perms(List *rangeTable, bool ereport_on_violation)
+{
+	ListCell   *lc;
+	Bitmapset  *scanned = NULL;
+	bool		know_scanned = false;
+	int			rti = 0;
+
+	if (prev_check_perms_hook &&
+		!prev_check_perms_hook(rangeTable, ereport_on_violation))
+		return false;
+
+	/* Parallel workers run plans their leader already checked. */
+	if (!asof_guard_active() || IsParallelWorker())
+		return true;
+	if (!asof_catalog_any_protected())
+		return true;
+
+	foreach(lc, rangeTable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		const AsofGuardedRel *g;
+		bool		whole_row;
+		int			i;
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		g = asof_catalog_lookup(rte->relid);
+		if (g == NULL)
+			continue;
+
+		if (rte->relkind == RELKIND_COMPOSITE_TYPE)
+		{
+			/* EXCLUDED of INSERT ... ON CONFLICT DO UPDATE: not a read. */
+			if (g->has_split && !asof_guard_is_unsealed(g->regrelid))
+			{
+				if (!ereport_on_violation)
+					return false;
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("INSERT ... ON CONFLICT DO UPDATE cannot be used on table \"%s\" after its train/test split",
+								g->regname),
+						 errdetail("The conflicting row is fetched through the index, past the filter that hides held-out rows, and its values reach the UPDATE."),
+						 errhint("Use ON CONFLICT DO NOTHING, or UPDATE the training rows separately.")));
+			}
+			continue;
+		}
+		if (g->has_split)
+			continue;			/* guard_rows.c hides the held-out rows */
+
+		if (asof_require_split && (rte->requiredPerms & ACL_SELECT))
+		{
+			if (!ereport_on_violation)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("table \"%s\" cannot be read before a train/test split is declared",
+							g->regname),
+					 errdetail("asof.require_split is on: every read of a protected table waits for its split, so that no statistic of the future test period shapes the model."),
+					 errhint("Declare a split with asof.split('%s', test_from => ...).",
+							 hint_table_name(g->regrelid))));
+		}
+
+		i = first_guarded_read(g, rte, &whole_row);
+		if (i >= 0 && current_pstmt != NULL && current_pstmt->rtable == rangeTable)
+		{
+			/* Not refused when the plan never scans the relation. */
+			if (!know_scanned)
+			{
+				scanned = scanned_rtindexes(current_pstmt);
+				know_scanned = true;
+			}
+			if (!bms_is_member(rti, scanned))
+				i = -1;
+		}
+		if (i >= 0)
+		{
+			if (!ereport_on_violation)
+				return false;
+			refuse_column(g, i, whole_row);
+		}
+	}
+	return true;
+}
+
+static void
+asof_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	PlannedStmt *save = current_pstmt;
+
+	current_pstmt = queryDesc->plannedstmt;
+	PG_TRY();
+	{
+		if (prev_executor_start_hook)
+			prev_executor_start_hook(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+	}
+	PG_FINALLY();
+	{
+		current_pstmt = save;
+	}
+	PG_END_TRY();
+}
+
+void
+asof_guard_columns_init(void)
+{
+	prev_check_perms_hook = ExecutorCheckPerms_hook;
+	ExecutorCheckPerms_hook = asof_check_perms;
+	prev_executor_start_hook = ExecutorStart_hook;
+	ExecutorStart_hook = asof_executor_start;
+}

@@ -1,0 +1,186 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard_rows.c
+ *	  G2: after its split, the held-out rows of a protected table (time >=
+ *	  test_from, or NULL time) are invisible on every path, to every role.
+ *
+ *	  A get_relation_info_hook adds "time < test_from" as the first security
+ *	  qual of every protected relation the planner scans.  It runs for each
+ *	  base relation of every query level, after views are expanded and SQL
+ *	  functions are inlined (both happen before relations are built), for
+ *	  partitions and inheritance children queried directly, for the target
+ *	  of UPDATE and DELETE and for UNION ALL members, so every plan that
+ *	  scans a protected table filters it, whoever runs it: row-level
+ *	  security would exempt owners and superusers.  As a security qual at
+ *	  the lowest level it is evaluated before any user condition that is not
+ *	  leakproof.  The cutoff is a constant in the plan: a new or moved split
+ *	  invalidates the table's relcache and with it every cached plan.
+ *
+ *	  Also owns the tables unsealed in the current transaction (G4): their
+ *	  rows are not filtered, and at the end of such a transaction every
+ *	  cached plan is dropped so that none built unsealed is reused.
+ *
+ *	  Must not: refuse statements (guard_columns.c, guard_utility.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/plancat.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/typcache.h"
+
+#include "catalog.h"
+#include "guard.h"
+
+static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
+
+/* Registered tables unsealed in this transaction (TopMemoryContext). */
+static List *unsealed = NIL;
+static bool xact_callback_registered = false;
+
+static Expr *
+make_cutoff_qual(Index varno, const AsofGuardedRel *g)
+{
+	TypeCacheEntry *tc = lookup_type_cache(g->time_type, TYPECACHE_LT_OPR);
+	Var		   *var;
+	Const	   *cut;
+	OpExpr	   *op;
+	int16		typlen;
+	bool		typbyval;
+
+	if (!OidIsValid(tc->lt_opr))
+		elog(ERROR, "no less-than operator for type %u", g->time_type);
+	get_typlenbyval(g->time_type, &typlen, &typbyval);
+	var = makeVar(varno, g->time_attno, g->time_type, g->time_typmod,
+				  g->time_collation, 0);
+	cut = makeConst(g->time_type, -1, InvalidOid, typlen, g->cutoff,
+					false, typbyval);
+	op = (OpExpr *) make_opclause(tc->lt_opr, BOOLOID, false,
+								  (Expr *) var, (Expr *) cut,
+								  InvalidOid, InvalidOid);
+	set_opfuncid(op);
+	return (Expr *) op;
+}
+
+/* Is rel a member of an appendrel whose parent is the same protected table? */
+static bool
+parent_already_filtered(PlannerInfo *root, RelOptInfo *rel, Oid regrelid)
+{
+	AppendRelInfo *ai;
+	RangeTblEntry *prte;
+	const AsofGuardedRel *pg;
+
+	if (rel->reloptkind != RELOPT_OTHER_MEMBER_REL || root->append_rel_array == NULL)
+		return false;
+	ai = root->append_rel_array[rel->relid];
+	if (ai == NULL)
+		return false;
+	prte = planner_rt_fetch(ai->parent_relid, root);
+	if (prte->rtekind != RTE_RELATION)
+		return false;
+	pg = asof_catalog_lookup(prte->relid);
+	return pg != NULL && pg->regrelid == regrelid && pg->has_split;
+}
+
+static void
+asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
+					   RelOptInfo *rel)
+{
+	const AsofGuardedRel *g;
+	RangeTblEntry *rte;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	if (prev_get_relation_info_hook)
+		prev_get_relation_info_hook(root, relationObjectId, inhparent, rel);
+
+	if (!asof_guard_active() || !asof_catalog_any_protected())
+		return;
+	g = asof_catalog_lookup(relationObjectId);
+	if (g == NULL || !g->has_split || asof_guard_is_unsealed(g->regrelid))
+		return;
+
+	/*
+	 * Referential-integrity checks (the only callers that set
+	 * SECURITY_NOFORCE_RLS) must see every row, as with row-level security:
+	 * they reveal only whether a key exists.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	if (save_sec_context & SECURITY_NOFORCE_RLS)
+		return;
+
+	if (rel->relid == 0 || rel->relid >= root->simple_rel_array_size)
+		return;
+	if (parent_already_filtered(root, rel, g->regrelid))
+		return;
+
+	rte = planner_rt_fetch(rel->relid, root);
+	rte->securityQuals = lcons(list_make1(make_cutoff_qual(rel->relid, g)),
+							   rte->securityQuals);
+	root->qual_security_level = Max(root->qual_security_level,
+									list_length(rte->securityQuals));
+}
+
+bool
+asof_guard_is_unsealed(Oid regrelid)
+{
+	return unsealed != NIL && list_member_oid(unsealed, regrelid);
+}
+
+static void
+asof_guard_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			if (unsealed != NIL)
+			{
+				list_free(unsealed);
+				unsealed = NIL;
+				/* No plan built while unsealed survives the transaction. */
+				ResetPlanCache();
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+void
+asof_guard_mark_unsealed(Oid regrelid)
+{
+	MemoryContext old;
+
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(asof_guard_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	unsealed = list_append_unique_oid(unsealed, regrelid);
+	MemoryContextSwitchTo(old);
+	/* Plans made earlier in this transaction filtered the rows. */
+	ResetPlanCache();
+}
+
+void
+asof_guard_rows_init(void)
+{
+	prev_get_relation_info_hook = get_relation_info_hook;
+	get_relation_info_hook = asof_get_relation_info;
+}

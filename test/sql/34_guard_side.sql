@@ -1,0 +1,97 @@
+--
+-- 34_guard_side: G3 (statistics, triggers, error details), G7 (DROP
+-- EXTENSION while tables are protected).
+--
+\set SHOW_CONTEXT never
+CREATE ROLE asof_g_owner;
+CREATE ROLE asof_g_analyst;
+CREATE SCHEMA g34 AUTHORIZATION asof_g_owner;
+GRANT USAGE ON SCHEMA g34 TO asof_g_analyst;
+SET ROLE asof_g_owner;
+CREATE TABLE g34.flights (
+    id int PRIMARY KEY,
+    dep_time timestamp,
+    origin text NOT NULL,
+    distance int NOT NULL CHECK (distance > 0),
+    delay int,
+    arr_time timestamp
+);
+INSERT INTO g34.flights
+SELECT i, timestamp '2001-01-01' + i * interval '1 hour', (ARRAY['SFO', 'LAX', 'JFK'])[i % 3 + 1],
+       100 + i % 7, i % 11 - 3, timestamp '2001-01-01' + i * interval '1 hour' + interval '90 minutes'
+  FROM generate_series(1, 200) i;
+CREATE TABLE g34.plain (LIKE g34.flights INCLUDING ALL);
+INSERT INTO g34.plain SELECT * FROM g34.flights WHERE id <= 3;
+CREATE STATISTICS g34.s_label (ndistinct) ON origin, delay FROM g34.flights;
+CREATE STATISTICS g34.s_clean (ndistinct) ON origin, distance FROM g34.flights;
+CREATE INDEX flights_expr ON g34.flights ((delay * 2));
+GRANT SELECT, INSERT, UPDATE ON g34.flights, g34.plain TO asof_g_analyst;
+ANALYZE g34.flights;
+RESET ROLE;
+
+-- Before protect, ANALYZE collected statistics of every column, of the
+-- expression index and of both extended statistics.
+SELECT attname FROM pg_stats WHERE schemaname = 'g34' AND tablename = 'flights' ORDER BY attname;
+SELECT count(*) AS expression_index_stats FROM pg_statistic WHERE starelid = 'g34.flights_expr'::regclass;
+SELECT statistics_name, n_distinct IS NOT NULL AS has_data FROM pg_stats_ext
+ WHERE schemaname = 'g34' ORDER BY 1;
+
+-- protect deletes those of label and future columns and keeps them from
+-- being collected again.
+SET ROLE asof_g_owner;
+SELECT asof.protect('g34.flights', 'dep_time', '{delay}', future_columns => '{arr_time}');
+RESET ROLE;
+SELECT attname FROM pg_stats WHERE schemaname = 'g34' AND tablename = 'flights' ORDER BY attname;
+SELECT count(*) AS expression_index_stats FROM pg_statistic WHERE starelid = 'g34.flights_expr'::regclass;
+SELECT statistics_name, n_distinct IS NOT NULL AS has_data FROM pg_stats_ext
+ WHERE schemaname = 'g34' ORDER BY 1;
+ANALYZE g34.flights;
+SELECT attname FROM pg_stats WHERE schemaname = 'g34' AND tablename = 'flights' ORDER BY attname;
+SELECT count(*) AS expression_index_stats FROM pg_statistic WHERE starelid = 'g34.flights_expr'::regclass;
+SELECT statistics_name, n_distinct IS NOT NULL AS has_data FROM pg_stats_ext
+ WHERE schemaname = 'g34' ORDER BY 1;
+
+-- Triggers receive whole rows: creating one on a protected table is
+-- refused; on another table it works.
+CREATE FUNCTION g34.trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+SET ROLE asof_g_owner;
+CREATE TRIGGER t BEFORE INSERT ON g34.flights FOR EACH ROW EXECUTE FUNCTION g34.trg();
+CREATE TRIGGER t BEFORE INSERT ON g34.plain FOR EACH ROW EXECUTE FUNCTION g34.trg();
+RESET ROLE;
+CREATE TRIGGER t BEFORE INSERT ON g34.flights FOR EACH ROW EXECUTE FUNCTION g34.trg();
+DROP TRIGGER t ON g34.plain;
+
+-- Constraint violations: the DETAIL (row values) is removed for errors
+-- about a protected table, for superusers and plain roles alike; another
+-- table keeps it.
+INSERT INTO g34.flights VALUES (1, '2001-01-01', 'SFO', 1, 1, NULL);
+INSERT INTO g34.plain VALUES (1, '2001-01-01', 'SFO', 1, 1, NULL);
+UPDATE g34.flights SET distance = -1 WHERE id = 2;
+UPDATE g34.plain SET distance = -1 WHERE id = 2;
+INSERT INTO g34.flights VALUES (999, '2001-01-01', NULL, 1, 1, NULL);
+SET ROLE asof_g_analyst;
+INSERT INTO g34.flights VALUES (1, '2001-01-01', 'SFO', 1, 1, NULL);
+UPDATE g34.flights SET distance = -1 WHERE id = 2;
+INSERT INTO g34.plain VALUES (1, '2001-01-01', 'SFO', 1, 1, NULL);
+RESET ROLE;
+
+-- G7: DROP EXTENSION is refused while tables are protected; CASCADE
+-- unprotects them (policies dropped, row-level security restored) and says
+-- so.
+DROP EXTENSION pg_asof;
+SELECT count(*) AS still_protected FROM asof.protected_tables;
+SET client_min_messages = warning;
+DROP EXTENSION pg_asof CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS policies FROM pg_policy WHERE polrelid = 'g34.flights'::regclass;
+SELECT relrowsecurity FROM pg_class WHERE oid = 'g34.flights'::regclass;
+SELECT attname, attstattarget FROM pg_attribute
+ WHERE attrelid = 'g34.flights'::regclass AND attnum > 0 AND attstattarget <> -1;
+SELECT count(*), sum(delay) FROM g34.flights;
+CREATE EXTENSION pg_asof;
+
+-- Clean up.
+DROP SCHEMA g34 CASCADE;
+DROP OWNED BY asof_g_owner, asof_g_analyst;
+DROP ROLE asof_g_owner;
+DROP ROLE asof_g_analyst;
