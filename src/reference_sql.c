@@ -11,16 +11,20 @@
  *
  *	  Shape of the query (one row per spine row, spine columns first):
  *
- *	  - t = the prediction time; t_us = t in microseconds since 1970
- *		(numeric, exact, the same for every TimeZone); k_us = the
- *		effective time in integer arithmetic; k, the window lower bounds
- *		and t - ttl as timestamps, or NULL when out of range;
- *	  - one LATERAL subquery for every windowed feature together: rows of
- *		the entity with ta < k, te < k and te >= the smallest lower bound,
- *		each aggregate FILTERed to its own window (one index range scan
- *		per spine row when the source has an index on (entity, te));
- *	  - one LATERAL subquery per last value: ORDER BY te DESC, ta DESC,
- *		value DESC NULLS LAST LIMIT 1.
+ *	  - asof_k, per spine row (OFFSET 0: evaluated once): t = the prediction
+ *		time; t_us = t in microseconds since 1970 (numeric, exact, the same
+ *		for every TimeZone); k_us = the effective time in integer
+ *		arithmetic; k, and t - ttl, as timestamps, or NULL when out of
+ *		range;
+ *	  - asof_v, the features of every distinct (entity, k): spine rows of
+ *		the same entity and tick see the same rows, so they are computed
+ *		once and joined back (the TTL then uses each row's own t):
+ *		- one LATERAL subquery for every windowed feature together: rows of
+ *		  the entity with ta < k, te < k and te >= the smallest k - W, each
+ *		  aggregate FILTERed to its own window (one index range scan per
+ *		  (entity, k) when the source has an index on (entity, te));
+ *		- one LATERAL subquery per last value: ORDER BY te DESC, ta DESC,
+ *		  value DESC NULLS LAST LIMIT 1.
  *
  *	  When an expression of the view (or the prediction time) is not
  *	  immutable its value may depend on TimeZone: the query is then wrapped
@@ -152,6 +156,45 @@ window_agg_sql(AsofFeature *f, const char *x, const char *cond)
 	return NULL;				/* keep compiler quiet */
 }
 
+/*
+ * CROSS JOIN LATERAL (...) AS asof_k: per spine row s, the prediction time
+ * t, t_us (microseconds since 1970, exact numeric, NULL for NULL or
+ * infinite t), k_us (the effective time, integer arithmetic), k (NULL when
+ * outside the timestamp range) and, with `ttl`, t - ttl (NULL when out of
+ * range).  OFFSET 0: computed once per spine row, not inlined into scans.
+ */
+static void
+append_k_subquery(StringInfo q, AsofFeatureView *fv, AsofSourceExpr *atx,
+				  const char *T, bool ttl)
+{
+	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP + UNIX_TO_PG_US);
+	char	   *endb = psprintf(UINT64_FORMAT, (uint64) END_TIMESTAMP + (uint64) UNIX_TO_PG_US);
+	char	   *kus;
+
+	if (fv->has_cadence)
+	{
+		int64		a = fv->anchor_us + UNIX_TO_PG_US;
+
+		/* max { a + n*c : a + n*c + d <= t }: floor, also before the anchor */
+		kus = psprintf("asof_u.t_us - " INT64_FORMAT " - mod(mod(asof_u.t_us - " INT64_FORMAT ", " INT64_FORMAT ") + " INT64_FORMAT ", " INT64_FORMAT ")",
+					   fv->delay_us, fv->delay_us + a, fv->cadence_us,
+					   fv->cadence_us, fv->cadence_us);
+	}
+	else
+		kus = psprintf("asof_u.t_us - " INT64_FORMAT, fv->delay_us);
+
+	appendStringInfo(q, "\n  CROSS JOIN LATERAL (SELECT asof_t.t, asof_u.t_us, asof_ku.k_us,");
+	appendStringInfo(q, "\n                             CASE WHEN asof_ku.k_us >= %s AND asof_ku.k_us < %s THEN asof_t.t - CAST(asof_u.t_us - asof_ku.k_us AS double precision) * interval '00:00:00.000001' END AS k",
+					 minb, endb);
+	if (ttl && fv->has_ttl)
+		appendStringInfo(q, ",\n                             CASE WHEN asof_u.t_us - " INT64_FORMAT " >= %s THEN asof_t.t - %s END AS t_minus_ttl",
+						 fv->ttl_us, minb, us_interval(fv->ttl_us));
+	appendStringInfo(q, "\n                        FROM (SELECT CAST(%s AS %s) AS t) AS asof_t", atx->sql, T);
+	appendStringInfo(q, "\n                        CROSS JOIN LATERAL (SELECT CASE WHEN isfinite(asof_t.t) THEN EXTRACT(epoch FROM asof_t.t) * 1000000 END AS t_us) AS asof_u");
+	appendStringInfo(q, "\n                        CROSS JOIN LATERAL (SELECT %s AS k_us) AS asof_ku", kus);
+	appendStringInfo(q, "\n                       OFFSET 0) AS asof_k");
+}
+
 PG_FUNCTION_INFO_V1(asof_feature_view_sql);
 
 /* asof.feature_view_sql(feature_view text, spine regclass, at text) -> text */
@@ -168,6 +211,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	Oid			at_type;
 	const char *T;
 	char	   *src;
+	char	   *spine_name;
 	char	   *keys;
 	char	   *te;
 	char	   *ta;
@@ -178,7 +222,6 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	int			nwindows = 0;
 	bool		any_window = false;
 	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP + UNIX_TO_PG_US);
-	char	   *endb = psprintf(UINT64_FORMAT, (uint64) END_TIMESTAMP + (uint64) UNIX_TO_PG_US);
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -265,9 +308,8 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 
 		initStringInfo(&kb);
 		for (int i = 0; i < fv->nkeys; i++)
-			appendStringInfo(&kb, "asof_r.%s = s.%s AND ",
-							 quote_identifier(fv->key_names[i]),
-							 quote_identifier(fv->key_names[i]));
+			appendStringInfo(&kb, "asof_r.%s = asof_g.asof_key%d AND ",
+							 quote_identifier(fv->key_names[i]), i + 1);
 		keys = kb.data;
 	}
 
@@ -287,6 +329,15 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 			windows[nwindows++] = f->window_us;
 	}
 
+	spine_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(srel)),
+											RelationGetRelationName(srel));
+
+	/*
+	 * Every spine row of the same entity and the same k(t) sees the same
+	 * rows: compute the features once per distinct (entity, k) in asof_v,
+	 * then join them back to the spine rows (the TTL still uses each row's
+	 * own t).
+	 */
 	initStringInfo(&q);
 	appendStringInfo(&q, "SELECT s.*");
 	for (int i = 0; i < fv->nfeatures; i++)
@@ -296,53 +347,58 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 		if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
 		{
 			if (fv->has_ttl)
-				appendStringInfo(&q, ",\n       CASE WHEN asof_l%d.te >= asof_k.t_minus_ttl THEN asof_l%d.v END AS %s",
+				appendStringInfo(&q, ",\n       CASE WHEN asof_v.asof_l%d_te >= asof_k.t_minus_ttl THEN asof_v.asof_l%d_v END AS %s",
 								 i + 1, i + 1, quote_identifier(colnames[i]));
 			else
-				appendStringInfo(&q, ",\n       asof_l%d.v AS %s",
+				appendStringInfo(&q, ",\n       asof_v.asof_l%d_v AS %s",
 								 i + 1, quote_identifier(colnames[i]));
 		}
+		else if (f->agg == ASOF_AGG_COUNT || f->agg == ASOF_AGG_COUNT_STAR)
+			appendStringInfo(&q, ",\n       coalesce(asof_v.asof_f%d, 0) AS %s",
+							 i + 1, quote_identifier(colnames[i]));
 		else
-			appendStringInfo(&q, ",\n       asof_w.f%d AS %s",
+			appendStringInfo(&q, ",\n       asof_v.asof_f%d AS %s",
 							 i + 1, quote_identifier(colnames[i]));
 	}
-	appendStringInfo(&q, "\n  FROM %s AS s",
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(srel)),
-												RelationGetRelationName(srel)));
+	appendStringInfo(&q, "\n  FROM %s AS s", spine_name);
+	append_k_subquery(&q, fv, &atx, T, true);
 
-	/* t, t_us, k_us */
-	appendStringInfo(&q, "\n  -- t: the prediction time");
-	appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT CAST(%s AS %s) AS t) AS asof_t", atx.sql, T);
-	appendStringInfo(&q, "\n  -- t_us: t in microseconds since 1970-01-01 (exact; NULL when t is NULL or infinite)");
-	appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT CASE WHEN isfinite(asof_t.t) THEN EXTRACT(epoch FROM asof_t.t) * 1000000 END AS t_us) AS asof_u");
-	if (fv->has_cadence)
+	/* asof_v: the features of every distinct (entity, k) */
+	appendStringInfo(&q, "\n  LEFT JOIN (SELECT ");
+	for (int i = 0; i < fv->nkeys; i++)
+		appendStringInfo(&q, "asof_g.asof_key%d, ", i + 1);
+	appendStringInfo(&q, "asof_g.asof_kk");
+	for (int i = 0; i < fv->nfeatures; i++)
 	{
-		int64		a = fv->anchor_us + UNIX_TO_PG_US;
+		AsofFeature *f = &fv->features[i];
 
-		appendStringInfo(&q, "\n  -- k_us: the effective time, max { a + n*c : a + n*c + d <= t } with a = " INT64_FORMAT ", c = " INT64_FORMAT ", d = " INT64_FORMAT " (microseconds)",
-						 a, fv->cadence_us, fv->delay_us);
-		appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT asof_u.t_us - " INT64_FORMAT " - mod(mod(asof_u.t_us - " INT64_FORMAT ", " INT64_FORMAT ") + " INT64_FORMAT ", " INT64_FORMAT ") AS k_us) AS asof_ku",
-						 fv->delay_us, fv->delay_us + a, fv->cadence_us,
-						 fv->cadence_us, fv->cadence_us);
+		if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
+			appendStringInfo(&q, ", asof_l%d.v AS asof_l%d_v, asof_l%d.te AS asof_l%d_te",
+							 i + 1, i + 1, i + 1, i + 1);
+		else
+			appendStringInfo(&q, ", asof_w.f%d AS asof_f%d", i + 1, i + 1);
 	}
-	else
+	appendStringInfo(&q, "\n     FROM (SELECT DISTINCT ");
+	for (int i = 0; i < fv->nkeys; i++)
+		appendStringInfo(&q, "s.%s AS asof_key%d, ", quote_identifier(fv->key_names[i]), i + 1);
+	appendStringInfo(&q, "asof_k.k AS asof_kk, asof_k.k_us AS asof_kus\n             FROM %s AS s", spine_name);
+	append_k_subquery(&q, fv, &atx, T, false);
+	appendStringInfo(&q, "\n            WHERE ");
+	for (int i = 0; i < fv->nkeys; i++)
+		appendStringInfo(&q, "s.%s IS NOT NULL AND ", quote_identifier(fv->key_names[i]));
+	appendStringInfo(&q, "asof_k.k IS NOT NULL) AS asof_g");
+
+	/* window lower bounds k - W, NULL when out of range */
+	if (nwindows > 0)
 	{
-		appendStringInfo(&q, "\n  -- k_us: the effective time, t - d with d = " INT64_FORMAT " microseconds", fv->delay_us);
-		appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT asof_u.t_us - " INT64_FORMAT " AS k_us) AS asof_ku", fv->delay_us);
+		appendStringInfo(&q, "\n     -- k - W for every window W (NULL when before the earliest timestamp)");
+		appendStringInfo(&q, "\n     CROSS JOIN LATERAL (SELECT ");
+		for (int j = 0; j < nwindows; j++)
+			appendStringInfo(&q, "%sCASE WHEN asof_g.asof_kus - " INT64_FORMAT " >= %s THEN asof_g.asof_kk - %s END AS lo%d",
+							 j ? ",\n                                " : "",
+							 windows[j], minb, us_interval(windows[j]), j + 1);
+		appendStringInfo(&q, " OFFSET 0) AS asof_b");
 	}
-
-	/* k, window lower bounds, t - ttl as timestamps, NULL out of range */
-	appendStringInfo(&q, "\n  -- k, k - W, t - ttl as %s (NULL when out of range)", T);
-	appendStringInfo(&q, "\n  CROSS JOIN LATERAL (SELECT CASE WHEN asof_ku.k_us >= %s AND asof_ku.k_us < %s THEN asof_t.t - CAST(asof_u.t_us - asof_ku.k_us AS double precision) * interval '00:00:00.000001' END AS k",
-					 minb, endb);
-	for (int j = 0; j < nwindows; j++)
-		appendStringInfo(&q, ",\n                             CASE WHEN asof_ku.k_us - " INT64_FORMAT " >= %s AND asof_ku.k_us < %s THEN asof_t.t - CAST(asof_u.t_us - asof_ku.k_us AS double precision) * interval '00:00:00.000001' - %s END AS lo%d",
-						 windows[j], minb, endb, us_interval(windows[j]), j + 1);
-	if (fv->has_ttl)
-		appendStringInfo(&q, ",\n                             CASE WHEN asof_u.t_us - " INT64_FORMAT " >= %s THEN asof_t.t - %s END AS t_minus_ttl",
-						 fv->ttl_us, minb, us_interval(fv->ttl_us));
-	/* OFFSET 0: computed once per spine row, not inlined into every scan */
-	appendStringInfo(&q, " OFFSET 0) AS asof_k");
 
 	/* every windowed feature in one LATERAL subquery */
 	if (any_window)
@@ -351,10 +407,10 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 
 		initStringInfo(&least);
 		for (int j = 0; j < nwindows; j++)
-			appendStringInfo(&least, "%sasof_k.lo%d", j ? ", " : "", j + 1);
+			appendStringInfo(&least, "%sasof_b.lo%d", j ? ", " : "", j + 1);
 
-		appendStringInfo(&q, "\n  -- windowed features: visible rows of the entity with k - W <= te < k");
-		appendStringInfo(&q, "\n  LEFT JOIN LATERAL (SELECT ");
+		appendStringInfo(&q, "\n     -- windowed features: visible rows of the entity with k - W <= te < k");
+		appendStringInfo(&q, "\n     LEFT JOIN LATERAL (SELECT ");
 		for (int i = 0, n = 0; i < fv->nfeatures; i++)
 		{
 			AsofFeature *f = &fv->features[i];
@@ -366,13 +422,13 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 			while (windows[w] != f->window_us)
 				w++;
 			if (nwindows > 1)
-				filter = psprintf("%s >= asof_k.lo%d", te, w + 1);
-			appendStringInfo(&q, "%s%s AS f%d", n++ ? ",\n                            " : "",
+				filter = psprintf("%s >= asof_b.lo%d", te, w + 1);
+			appendStringInfo(&q, "%s%s AS f%d", n++ ? ",\n                               " : "",
 							 window_agg_sql(f, f->expr ? psprintf("(%s)", f->expr) : NULL, filter),
 							 i + 1);
 		}
-		appendStringInfo(&q, "\n                       FROM %s AS asof_r", src);
-		appendStringInfo(&q, "\n                      WHERE %s%s < asof_k.k AND %s < asof_k.k AND %s >= %s%s%s) AS asof_w ON true",
+		appendStringInfo(&q, "\n                          FROM %s AS asof_r", src);
+		appendStringInfo(&q, "\n                         WHERE %s%s < asof_g.asof_kk AND %s < asof_g.asof_kk AND %s >= %s%s%s) AS asof_w ON true",
 						 keys, ta, te, te,
 						 nwindows > 1 ? "LEAST(" : "", least.data,
 						 nwindows > 1 ? ")" : "");
@@ -387,17 +443,22 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 		if (f->agg != ASOF_AGG_LAST && f->agg != ASOF_AGG_LAST_NONNULL)
 			continue;
 		x = psprintf("(%s)", f->expr);
-		appendStringInfo(&q, "\n  -- %s: the visible row with the greatest te, then ta, then value (NULLs lowest)",
+		appendStringInfo(&q, "\n     -- %s: the visible row with the greatest te, then ta, then value (NULLs lowest)",
 						 quote_identifier(colnames[i]));
-		appendStringInfo(&q, "\n  LEFT JOIN LATERAL (SELECT %s AS v, %s AS te FROM %s AS asof_r", x, te, src);
-		appendStringInfo(&q, "\n                      WHERE %s%s < asof_k.k AND %s < asof_k.k%s%s%s",
+		appendStringInfo(&q, "\n     LEFT JOIN LATERAL (SELECT %s AS v, %s AS te FROM %s AS asof_r", x, te, src);
+		appendStringInfo(&q, "\n                         WHERE %s%s < asof_g.asof_kk AND %s < asof_g.asof_kk%s%s%s",
 						 keys, ta, te,
 						 f->agg == ASOF_AGG_LAST_NONNULL ? " AND " : "",
 						 f->agg == ASOF_AGG_LAST_NONNULL ? x : "",
 						 f->agg == ASOF_AGG_LAST_NONNULL ? " IS NOT NULL" : "");
-		appendStringInfo(&q, "\n                      ORDER BY %s DESC, %s DESC, %s DESC NULLS LAST LIMIT 1) AS asof_l%d ON true",
+		appendStringInfo(&q, "\n                         ORDER BY %s DESC, %s DESC, %s DESC NULLS LAST LIMIT 1) AS asof_l%d ON true",
 						 te, ta, x, i + 1);
 	}
+	appendStringInfo(&q, ") AS asof_v\n    ON ");
+	for (int i = 0; i < fv->nkeys; i++)
+		appendStringInfo(&q, "asof_v.asof_key%d = s.%s AND ", i + 1,
+						 quote_identifier(fv->key_names[i]));
+	appendStringInfo(&q, "asof_v.asof_kk = asof_k.k");
 
 	if (fv->immutable_exprs && atx.immutable)
 	{

@@ -58,10 +58,11 @@ CREATE FUNCTION pg_temp.try_write(tbl regclass) RETURNS text LANGUAGE plpgsql AS
 DECLARE
   cmd text;
   verdict text := '';
+  col name := (SELECT attname FROM pg_attribute WHERE attrelid = tbl AND attnum = 1);
 BEGIN
   FOREACH cmd IN ARRAY ARRAY[
       format('INSERT INTO %s DEFAULT VALUES', tbl),
-      format('UPDATE %s SET ctid = ctid', tbl),
+      format('UPDATE %s SET %I = %I', tbl, col, col),
       format('DELETE FROM %s', tbl),
       format('TRUNCATE %s', tbl)]
   LOOP
@@ -81,7 +82,7 @@ SET ROLE asof_plain_role;
 SELECT c::regclass AS registry_table, pg_temp.try_write(c::regclass) AS plain_role
   FROM pg_extension e, unnest(e.extconfig) AS c
  WHERE e.extname = 'pg_asof'
- ORDER BY 1::text;
+ ORDER BY c::regclass::text;
 RESET ROLE;
 REVOKE EXECUTE ON FUNCTION pg_temp.try_write(regclass) FROM asof_plain_role;
 DROP ROLE asof_plain_role;

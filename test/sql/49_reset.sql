@@ -1,0 +1,1 @@
+19_reset.sql
