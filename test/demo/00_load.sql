@@ -22,6 +22,9 @@ CREATE TABLE flights (
 
 \set load_flights '\\copy asof_demo.flights (dep_time, origin, destination, distance, delay) FROM PROGRAM ''gzip -dc "' :flights_file '"'' WITH (FORMAT csv, HEADER true)'
 :load_flights
+-- What a production source has: an index for lookups by entity (the
+-- origin, or the route), which asof.features_at uses.
+CREATE INDEX ON flights (origin, destination);
 ANALYZE flights;
 
 \echo
