@@ -141,6 +141,8 @@ COMMENT ON FUNCTION asof._feature_views_sql_drop() IS
 'Internal event trigger function: removes the registration of every feature view whose helper view was dropped.';
 CREATE EVENT TRIGGER asof_feature_views_sql_drop ON sql_drop
     EXECUTE FUNCTION asof._feature_views_sql_drop();
+COMMENT ON EVENT TRIGGER asof_feature_views_sql_drop IS
+'pg_asof: removes the registration of a feature view whose helper view asof_feature_views.<name> was dropped (DROP TABLE ... CASCADE of its source, DROP OWNED, ...).';
 
 -- A renamed source column does not break a view (views refer to columns by
 -- number) but breaks a feature view's expressions: re-validate the feature
@@ -153,17 +155,18 @@ DECLARE
   v record;
   msg text;
 BEGIN
-  FOR v IN SELECT r.name, r.source
+  FOR v IN SELECT r.name, c.relname
              FROM asof.feature_view_registry r
-            WHERE r.source IN (SELECT c.objid FROM pg_event_trigger_ddl_commands() c
-                                WHERE c.classid = 'pg_class'::regclass)
+             JOIN pg_class c ON c.oid = r.source
+            WHERE r.source IN (SELECT d.objid FROM pg_event_trigger_ddl_commands() d
+                                WHERE d.classid = 'pg_class'::regclass)
             ORDER BY r.name
   LOOP
     BEGIN
       PERFORM asof._feature_view_check(v.name);
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-      RAISE EXCEPTION 'cannot alter relation "%" because feature view "%" uses it', v.source, v.name
+      RAISE EXCEPTION 'cannot alter relation "%" because feature view "%" uses it', v.relname, v.name
         USING ERRCODE = 'dependent_objects_still_exist',
               DETAIL = format('After the change the feature view would fail: %s.', msg),
               HINT = format('Drop the feature view first with asof.drop_feature_view(%L).', v.name);
@@ -175,3 +178,5 @@ COMMENT ON FUNCTION asof._feature_views_ddl_end() IS
 CREATE EVENT TRIGGER asof_feature_views_ddl_end ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE')
     EXECUTE FUNCTION asof._feature_views_ddl_end();
+COMMENT ON EVENT TRIGGER asof_feature_views_ddl_end IS
+'pg_asof: refuses an ALTER of a table or view (e.g. a column rename) that would break a feature view defined on it.';

@@ -24,6 +24,13 @@
 #define asof_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/* raw_parser() took a parse mode from 14 on. */
+#if PG_VERSION_NUM >= 140000
+#define asof_raw_parser(str) raw_parser((str), RAW_PARSE_DEFAULT)
+#else
+#define asof_raw_parser(str) raw_parser(str)
+#endif
+
 /*
  * Options of the helper views feature_view.c creates: security_invoker
  * (15+) makes a read through them use the reader's privileges.

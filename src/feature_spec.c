@@ -51,6 +51,7 @@
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "feature_spec.h"
 
 static const struct
@@ -565,7 +566,7 @@ asof_analyze_source_expr(Relation rel, const char *text, const char *what,
 	cb.previous = error_context_stack;
 	error_context_stack = &cb;
 
-	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	raw = asof_raw_parser(sql);
 	rs = linitial_node(RawStmt, raw);
 	sel = (SelectStmt *) rs->stmt;
 	if (list_length(raw) != 1 || !IsA(sel, SelectStmt) ||

@@ -563,7 +563,8 @@ array_arg(FunctionCallInfo fcinfo, int n, const char *what, Oid elemtype,
 		deconstruct_array(arr, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
 						  elems, &nulls, nelems);
 	else
-		deconstruct_array_builtin(arr, elemtype, elems, &nulls, nelems);
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+						  elems, &nulls, nelems);
 	for (int i = 0; i < *nelems; i++)
 		if (nulls[i])
 			ereport(ERROR,

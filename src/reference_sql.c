@@ -492,6 +492,6 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 						 format_type_be(f->result_type));
 	}
 	relation_close(srel, NoLock);
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("-- the feature view's expressions depend on TimeZone: evaluated with TimeZone = UTC\nSELECT * FROM asof.run_in_utc(%s) AS asof_q(%s)",
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("-- an expression of the feature view or the prediction time depends on TimeZone: evaluated with TimeZone = UTC\nSELECT * FROM asof.run_in_utc(%s) AS asof_q(%s)",
 											  quote_literal_cstr(q.data), cols.data)));
 }

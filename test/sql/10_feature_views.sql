@@ -133,3 +133,9 @@ REVOKE ALL ON fv_src FROM asof_fv_bob;
 DROP ROLE asof_fv_alice;
 DROP ROLE asof_fv_bob;
 SELECT pg_temp.registry();
+
+-- clean up: dropping the sources (CASCADE) removes their feature views
+SET client_min_messages = warning;
+DROP TABLE fv_src CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS feature_views_left FROM asof.feature_views;

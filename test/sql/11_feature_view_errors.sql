@@ -125,3 +125,9 @@ SELECT asof.drop_feature_view('good');
 SELECT asof.drop_feature_view('good');
 SELECT asof.drop_feature_view(NULL);
 SELECT pg_temp.registry();
+
+-- clean up: dropping the sources (CASCADE) removes their feature views
+SET client_min_messages = warning;
+DROP TABLE fv_bad CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS feature_views_left FROM asof.feature_views;

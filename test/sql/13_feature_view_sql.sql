@@ -186,3 +186,9 @@ CREATE TABLE ex10_q (id int, k int, t timestamp);
 INSERT INTO ex10_q VALUES (1, 1, '2024-01-02 00:00'), (2, 2, '2024-01-02 00:00'), (3, 3, '2024-01-02 00:00');
 SELECT asof.create_feature_view('ex10', 'ex10_f', '{k}', 'te', '{"count(*) over 1 day", "sum(v) over 1 day", "last(v)"}');
 SELECT * FROM pg_temp.ref('ex10', 'ex10_q', 't');
+
+-- clean up: dropping the sources (CASCADE) removes their feature views
+SET client_min_messages = warning;
+DROP TABLE ex1_f, ex1_q, ex2_f, ex2_q, ex2b_f, ex2b_q, ex3_f, ex3_q, ex4_f, ex4_q, ex5_f, ex5_q, ex6_f, ex6_q, ex7_f, ex7_q, ex7b_f, ex7b_q, ex8_f, ex8_q, ex9_f, ex9_q, ex9_q_driver_only, ex10_f, ex10_q CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS feature_views_left FROM asof.feature_views;

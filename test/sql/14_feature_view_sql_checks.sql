@@ -101,6 +101,16 @@ SELECT asof.create_feature_view('sched2', 'sched2_f', '{k}', 'te',
   cadence => '1 hour', anchor => '2000-01-01 05:35+05:30', delay => '10 minutes');
 SELECT * FROM pg_temp.ref('sched2', 'sched2_q', 't');
 
+-- a prediction time that depends on TimeZone (timestamp cast to
+-- timestamptz) is evaluated with TimeZone = UTC like every expression: the
+-- same rows under every session TimeZone, t taken as UTC
+CREATE VIEW sched_q_local AS SELECT id, k, t AT TIME ZONE 'UTC' AS t_local FROM sched_q;
+SELECT split_part(asof.feature_view_sql('sched', 'sched_q_local', 't_local::timestamptz'), E'\n', 1);
+SET TimeZone = 'America/Los_Angeles';
+SELECT * FROM pg_temp.ref('sched', 'sched_q_local', 't_local::timestamptz');
+SET TimeZone = 'UTC';
+SELECT * FROM pg_temp.ref('sched', 'sched_q_local', 't_local::timestamptz');
+
 -- spine checks: a missing entity column, another type, a time type mix,
 -- a date with a timestamptz view, a feature column the spine already has,
 -- a bad prediction time
@@ -131,3 +141,10 @@ SELECT asof.describe_feature_view('txt');
 SELECT asof.describe_feature_view('chk_small');
 SELECT asof.describe_feature_view('sched');
 SELECT asof.describe_feature_view('no_such_view');
+
+-- clean up: dropping the sources (CASCADE) removes their feature views
+SET client_min_messages = warning;
+DROP VIEW sched_q_local;
+DROP TABLE chk_f, chk_q, sched_f, sched_q, sched2_f, sched2_q, bad_q1, bad_q2, bad_q3, bad_q4 CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS feature_views_left FROM asof.feature_views;

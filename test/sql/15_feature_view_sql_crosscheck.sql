@@ -85,3 +85,9 @@ SELECT n.id, n.*, r.*
     OR n.lv IS DISTINCT FROM r.crs__last_v
     OR n.ls IS DISTINCT FROM r.crs__last_nonnull_s;
 SELECT count(*) AS reference_rows FROM crs_ref;
+
+-- clean up: dropping the sources (CASCADE) removes their feature views
+SET client_min_messages = warning;
+DROP TABLE crs_f, crs_q CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS feature_views_left FROM asof.feature_views;
