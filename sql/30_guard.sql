@@ -24,12 +24,15 @@ CREATE TABLE asof.protected_registry (
     split_by name,
     split_at timestamptz,
     rls_was_enabled boolean NOT NULL,
-    permissive_policy_added boolean NOT NULL
+    permissive_policy_added boolean NOT NULL,
+    linked_to regclass
 );
 COMMENT ON TABLE asof.protected_registry IS
 'pg_asof leakage guard: one row per protected table (time, label, future and entity columns, label-time expression) and its split marker test_from (NULL: no split yet; else the cutoff as ISO 8601 text of the time column''s type).  Written only by asof.protect, asof.split and asof.unprotect; read it through asof.protected_tables.';
 COMMENT ON COLUMN asof.protected_registry.test_from IS
 'The split marker: rows with time < test_from are training rows, rows with time >= test_from or NULL time are held out.  ISO 8601 text (as to_json prints the time column''s type); NULL before the split.';
+COMMENT ON COLUMN asof.protected_registry.linked_to IS
+'For a training set built on a protected spine: the spine.  Its split follows the spine''s; it cannot be split or unprotected on its own; only the spine''s owner unseals it.';
 COMMENT ON COLUMN asof.protected_registry.rls_was_enabled IS
 'Whether row-level security was enabled on the table before protect (restored by unprotect).';
 COMMENT ON COLUMN asof.protected_registry.permissive_policy_added IS
@@ -67,12 +70,13 @@ SELECT r.tbl AS table_name,
        r.registered_at,
        r.split_by,
        r.split_at,
+       r.linked_to AS training_set_of,
        (SELECT count(*) FROM asof.holdout_log l
          WHERE l.tbl = r.tbl AND l.event = 'unseal'
            AND l.at >= r.registered_at) AS openings
   FROM asof.protected_registry r;
 COMMENT ON VIEW asof.protected_tables IS
-'Protected tables: time, label, future and entity columns, label-time expression, split marker (test_from, NULL before the split), who registered and split them and when, and openings: how many times the held-out rows were opened with asof.unseal since registration.';
+'Protected tables: time, label, future and entity columns, label-time expression, split marker (test_from, NULL before the split), who registered and split them and when, training_set_of (for a training set built on a protected spine: the spine, whose split it follows), and openings: how many times the held-out rows were opened with asof.unseal since registration.';
 GRANT SELECT ON asof.protected_tables TO PUBLIC;
 
 -- C entry points (src/guard_api.c, src/guard_unseal.c).  Each checks that
@@ -278,6 +282,12 @@ BEGIN
     RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state',
       HINT = format('Register it first with asof.protect(%L, time_column => ..., label_columns => ...).', tbl::text);
   END IF;
+  IF reg.linked_to IS NOT NULL THEN
+    RAISE EXCEPTION 'table "%" is a training set built on protected table "%"', tbl, reg.linked_to
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+      DETAIL = 'Its split follows the split of the spine it was built on.',
+      HINT = format('Move the split of the spine: asof.split(%L, test_from => ...).', reg.linked_to::text);
+  END IF;
   SELECT a.atttypid INTO ttype FROM pg_catalog.pg_attribute a
    WHERE a.attrelid = tbl AND a.attname = reg.time_column;
   -- The cutoff, read as the time column's type, kept as ISO 8601 text
@@ -324,6 +334,7 @@ CREATE FUNCTION asof.unseal(tbl regclass, reason text) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   reg asof.protected_registry;
+  registered boolean;
   before bigint;
 BEGIN
   IF tbl IS NULL THEN
@@ -333,9 +344,11 @@ BEGIN
     RAISE EXCEPTION 'a reason is required to open the test set' USING ERRCODE = 'invalid_parameter_value',
       HINT = format('Say why the held-out rows are opened, e.g. asof.unseal(%L, reason => ''final evaluation of model v3'').', tbl::text);
   END IF;
-  PERFORM asof._check_owner(tbl);
   SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = unseal.tbl;
-  IF NOT FOUND THEN
+  registered := FOUND;
+  -- A training set on a protected spine is opened by the spine's owner.
+  PERFORM asof._check_owner(coalesce(reg.linked_to, tbl));
+  IF NOT registered THEN
     RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
   IF reg.test_from IS NULL THEN
@@ -368,6 +381,16 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
+  IF reg.linked_to IS NOT NULL
+     AND EXISTS (SELECT 1 FROM asof.protected_registry r WHERE r.tbl = reg.linked_to) THEN
+    RAISE EXCEPTION 'table "%" is a training set built on protected table "%"', tbl, reg.linked_to
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+      DETAIL = 'It stays protected as long as the spine it was built on.',
+      HINT = format('Unprotect the spine, asof.unprotect(%L), or drop the training set.', reg.linked_to::text);
+  END IF;
+  -- First the registration (the guard refuses the statements below on a
+  -- protected table), then the table's own state.
+  PERFORM asof._unregister(tbl);
   EXECUTE format('DROP POLICY IF EXISTS asof_guard_deny ON %s', tbl);
   IF reg.permissive_policy_added THEN
     EXECUTE format('DROP POLICY IF EXISTS asof_guard_permit ON %s', tbl);
@@ -392,10 +415,82 @@ BEGIN
   LOOP
     EXECUTE s;
   END LOOP;
-  PERFORM asof._unregister(tbl);
+  -- Training sets built on this table follow it.
+  FOR s IN SELECT r.tbl::text FROM asof.protected_registry r WHERE r.linked_to = unprotect.tbl LOOP
+    PERFORM asof._unprotect_orphan(s::regclass);
+  END LOOP;
 END $$;
 COMMENT ON FUNCTION asof.unprotect(regclass) IS
-'Removes the protection of a table (owner only): drops its registry row and the guard''s policies, restores its row-level-security state and the default statistics target of its label and future columns (statistics come back at the next ANALYZE).  The audit log keeps its history.  Errors: not the owner (42501), not protected (55000).  Returns nothing.';
+'Removes the protection of a table (owner only): drops its registry row and the guard''s policies, restores its row-level-security state and the default statistics target of its label and future columns (statistics come back at the next ANALYZE), and unprotects the training sets built on it.  The audit log keeps its history.  Errors: not the owner (42501), not protected (55000), a training set whose spine is still protected (55000).  Returns nothing.';
+
+-- Training sets built on a protected spine (G5, called by the engine).
+CREATE FUNCTION asof._link(tbl regclass, spine regclass) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_link'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION asof._link(regclass, regclass) IS
+'Internal (training sets): the owner of protected table tbl links its registration to the protected spine: tbl takes the spine''s split and follows it from then on.';
+
+CREATE FUNCTION asof._seal_training_set(output regclass, spine regclass) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  reg asof.protected_registry;
+  ttype regtype;
+  n bigint := 0;
+BEGIN
+  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = spine;
+  IF NOT FOUND OR reg.test_from IS NULL THEN
+    RETURN 0;
+  END IF;
+  SELECT a.atttypid INTO ttype FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = spine AND a.attname = reg.time_column;
+  -- Immature labels: training rows whose label became known at or after
+  -- test_from keep their features, not their labels.
+  IF cardinality(reg.label_columns) > 0 THEN
+    EXECUTE format('UPDATE %s SET %s WHERE %I < %L::%s AND (%s) >= %L::%s', output,
+                   (SELECT string_agg(format('%I = NULL', c), ', ') FROM unnest(reg.label_columns) AS c),
+                   reg.time_column, reg.test_from, ttype,
+                   coalesce(reg.label_time, quote_ident(reg.time_column)), reg.test_from, ttype);
+    GET DIAGNOSTICS n = ROW_COUNT;
+  END IF;
+  PERFORM asof.protect(output, reg.time_column, reg.label_columns, reg.future_columns,
+                       reg.entity_columns, reg.label_time);
+  PERFORM asof._link(output, spine);
+  RETURN n;
+END $$;
+COMMENT ON FUNCTION asof._seal_training_set(regclass, regclass) IS
+'Internal (asof.build_training_set on a protected spine with a split): sets the labels of training rows whose label time is at or after test_from to NULL, registers the training set as protected with the spine''s columns and links it to the spine.  Returns the number of labels set to NULL.';
+
+CREATE FUNCTION asof._invalidate(tbl regclass) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_invalidate'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION asof._invalidate(regclass) IS
+'Internal: drops cached plans and every backend''s guard cache for tbl (after a registry change).  Changes nothing else.';
+
+CREATE FUNCTION asof._unprotect_orphan(tbl regclass) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+  reg asof.protected_registry;
+  c name;
+BEGIN
+  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = _unprotect_orphan.tbl;
+  IF NOT FOUND OR reg.linked_to IS NULL
+     OR EXISTS (SELECT 1 FROM asof.protected_registry r WHERE r.tbl = reg.linked_to) THEN
+    RAISE EXCEPTION 'table "%" is not a training set of an unprotected spine', tbl
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  DELETE FROM asof.protected_registry r WHERE r.tbl = _unprotect_orphan.tbl;
+  PERFORM asof._invalidate(tbl);
+  INSERT INTO asof.holdout_log (at, tbl, table_name, event, role, detail)
+    VALUES (now(), tbl, tbl::text, 'unprotect', current_user, format('spine %s unprotected', reg.linked_to));
+  EXECUTE format('DROP POLICY IF EXISTS asof_guard_deny ON %s', tbl);
+  EXECUTE format('DROP POLICY IF EXISTS asof_guard_permit ON %s', tbl);
+  EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
+  FOREACH c IN ARRAY reg.label_columns || reg.future_columns LOOP
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS -1', tbl, c);
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION asof._unprotect_orphan(regclass) IS
+'Internal (asof.unprotect of a spine): unprotects a training set whose spine is no longer protected.  Refuses any other table.';
 
 -- A dropped protected table leaves no registry row behind.
 CREATE FUNCTION asof._forget_dropped() RETURNS event_trigger

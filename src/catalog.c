@@ -53,6 +53,7 @@ typedef struct AsofRegistration
 	bool	   *is_label;
 	bool		has_split;
 	char	   *test_from;
+	Oid			linked_to;
 } AsofRegistration;
 
 static MemoryContext cache_cxt = NULL;
@@ -195,8 +196,8 @@ asof_catalog_load(void)
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		Datum		values[Natts_registry_min];
-		bool		nulls[Natts_registry_min];
+		Datum	   *values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+		bool	   *nulls = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 		AsofRegistration *reg;
 		char	  **labels;
 		char	  **futures;
@@ -232,6 +233,8 @@ asof_catalog_load(void)
 			reg->is_label[nlabels + i] = false;
 		}
 		reg->has_split = !nulls[Anum_registry_test_from - 1];
+		reg->linked_to = nulls[Anum_registry_linked_to - 1] ? InvalidOid :
+			DatumGetObjectId(values[Anum_registry_linked_to - 1]);
 		if (reg->has_split)
 			reg->test_from = TextDatumGetCString(values[Anum_registry_test_from - 1]);
 		registrations = lappend(registrations, reg);
@@ -314,6 +317,7 @@ resolve_entry(AsofGuardedRel *entry, AsofRegistration *reg)
 	old = MemoryContextSwitchTo(cache_cxt);
 	entry->regrelid = reg->relid;
 	entry->regname = reg->relname;
+	entry->linked_to = reg->linked_to;
 	entry->time_attno = get_attnum(relid, reg->time_column);
 	if (entry->time_attno == InvalidAttrNumber)
 		ereport(ERROR,

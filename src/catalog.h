@@ -25,7 +25,8 @@
 #define Anum_registry_entity_columns	5
 #define Anum_registry_label_time		6
 #define Anum_registry_test_from			7
-#define Natts_registry_min				13
+#define Anum_registry_linked_to			14
+#define Natts_registry_min				14
 
 /*
  * A relation as it appears in a query, resolved against the registry: the
@@ -39,6 +40,7 @@ typedef struct AsofGuardedRel
 	bool		is_protected;	/* false: known not to be protected */
 	Oid			regrelid;		/* the registered table (relid or ancestor) */
 	const char *regname;		/* its name, unqualified */
+	Oid			linked_to;		/* a training set's spine, or InvalidOid */
 	AttrNumber	time_attno;		/* time column in relid's numbering */
 	Oid			time_type;
 	int32		time_typmod;

@@ -48,6 +48,7 @@
 
 #include "compat.h"
 #include "engine.h"
+#include "guard.h"
 #include "schedule.h"
 #include "window.h"
 
@@ -137,6 +138,11 @@ struct AsofEngine
 
 	AsofProgressFn progress;
 	void	   *progress_arg;
+
+	/* leakage guard (G5): k(t) after this needs held-out source rows */
+	bool		guard_has_cutoff;
+	int64		guard_cutoff;
+	int64		nheldout;		/* spine rows held out that way */
 };
 
 /* ----------------------------------------------------------------------
@@ -342,6 +348,7 @@ asof_engine_create(AsofFeatureView *view)
 	e->kvalues = palloc0(sizeof(Datum) * e->nfeat);
 	e->knulls = palloc0(sizeof(bool) * e->nfeat);
 	e->klast_te = palloc0(sizeof(int64) * e->nfeat);
+	e->guard_has_cutoff = asof_guard_source_cutoff(view->source, &e->guard_cutoff, NULL);
 
 	MemoryContextSwitchTo(old);
 	return e;
@@ -378,6 +385,31 @@ emit_empty(AsofEngine *e, int64 ordinal)
 	}
 	ExecStoreVirtualTuple(slot);
 	tuplesort_puttupleslot(e->ressort, slot);
+}
+
+/* A spine row held out by the leakage guard: every feature NULL. */
+static void
+emit_heldout(AsofEngine *e, int64 ordinal)
+{
+	TupleTableSlot *slot = e->resslot;
+
+	ExecClearTuple(slot);
+	slot->tts_values[0] = Int64GetDatum(ordinal);
+	slot->tts_isnull[0] = false;
+	for (int f = 0; f < e->nfeat; f++)
+	{
+		slot->tts_values[1 + f] = (Datum) 0;
+		slot->tts_isnull[1 + f] = true;
+	}
+	ExecStoreVirtualTuple(slot);
+	tuplesort_puttupleslot(e->ressort, slot);
+	e->nheldout++;
+}
+
+int64
+asof_engine_heldout_rows(AsofEngine *e)
+{
+	return e->nheldout;
 }
 
 /* ----------------------------------------------------------------------
@@ -423,6 +455,12 @@ asof_engine_add_spine(AsofEngine *e, int64 ordinal, Datum *keys, bool *keynulls,
 	if (id == 0 || !t_valid || !asof_effective_time(&e->sched, t, &k))
 	{
 		emit_empty(e, ordinal);
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	if (e->guard_has_cutoff && k > e->guard_cutoff)
+	{
+		emit_heldout(e, ordinal);
 		MemoryContextSwitchTo(old);
 		return;
 	}

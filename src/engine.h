@@ -57,6 +57,13 @@ extern bool asof_engine_next(AsofEngine *e, int64 *ordinal,
 extern void asof_engine_end(AsofEngine *e);
 
 /*
+ * Spine rows whose features are NULL because their effective time k(t) is
+ * after the split of a protected table the source reads (leakage guard,
+ * G5: asof_guard_source_cutoff in guard.h).
+ */
+extern int64 asof_engine_heldout_rows(AsofEngine *e);
+
+/*
  * The SQL text that reads a view's source: one row per source row with
  * the entity keys, event time, available time and each distinct feature
  * input expression.  The one place where the engine's reads are built

@@ -16,7 +16,7 @@
 
 #include "postgres.h"
 
-#include "nodes/pathnodes.h"
+#include "nodes/pg_list.h"
 
 /* Settings (guard.c). */
 extern bool asof_guard_enabled;		/* asof.guard */
@@ -41,8 +41,40 @@ extern void asof_guard_utility_init(void);
 extern bool asof_guard_is_unsealed(Oid regrelid);
 extern void asof_guard_mark_unsealed(Oid regrelid);
 
+/*
+ * Whether a protected relation's held-out rows are open in this
+ * transaction: its table was unsealed, or, for a training set, its spine.
+ */
+struct AsofGuardedRel;
+extern bool asof_guard_rel_unsealed(const struct AsofGuardedRel *g);
+
 /* guard_unseal.c: commit an audit record in a transaction of its own. */
 extern void asof_audit_autonomous(Oid relid, const char *table_name,
 								  const char *event, const char *detail);
+
+/*
+ * guard_engine.c: the API the engine (engine.c, training_set.c) calls (G5).
+ *
+ * asof_guard_source_cutoff: when a feature view source reads (itself or
+ * through views) a protected table that has a split and is not unsealed in
+ * this transaction, the earliest such cutoff as int64 microseconds (a date
+ * is its midnight, a timestamp its UTC wall clock) and that table.  A spine
+ * row whose effective time k(t) is after the cutoff would need held-out
+ * rows: its features are NULL and counted.
+ *
+ * asof_guard_refuse_features_at: errors (42501) when the source has such a
+ * cutoff; features_at calls it for a row it held out.
+ *
+ * asof_guard_training_set_built: after a build on a protected spine, sets
+ * immature labels to NULL (NOTICE with the count) and registers the
+ * training set as protected, linked to the spine.  No-op otherwise.
+ */
+extern bool asof_guard_source_cutoff(Oid source, int64 *cutoff, Oid *protected_relid);
+extern void asof_guard_refuse_features_at(Oid source, const char *view_name);
+extern void asof_guard_training_set_built(Oid spine, Oid output);
+
+/* A NOTICE with the number of spine rows a view's features were NULLed in. */
+extern void asof_guard_report_heldout_features(const char *training_set,
+											   const char *view_name, int64 nrows);
 
 #endif							/* PG_ASOF_GUARD_H */

@@ -43,6 +43,8 @@ PG_FUNCTION_INFO_V1(asof_set_split);
 PG_FUNCTION_INFO_V1(asof_unregister);
 PG_FUNCTION_INFO_V1(asof_split_report);
 PG_FUNCTION_INFO_V1(asof_unseal);
+PG_FUNCTION_INFO_V1(asof_link);
+PG_FUNCTION_INFO_V1(asof_invalidate);
 
 static char *
 table_text(Oid relid)
@@ -133,6 +135,62 @@ inheritors_array(Oid relid)
 	foreach(lc, all)
 		d[i++] = ObjectIdGetDatum(lfirst_oid(lc));
 	return PointerGetDatum(construct_array(d, i, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
+
+/* The spine a training set is linked to, or relid itself. */
+static Oid
+linked_spine(Oid relid)
+{
+	Oid			type = OIDOID;
+	Datum		value = ObjectIdGetDatum(relid);
+	Oid			out = relid;
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT linked_to::pg_catalog.oid FROM asof.protected_registry "
+							  "WHERE tbl = $1::pg_catalog.regclass AND linked_to IS NOT NULL",
+							  1, &type, &value, NULL, true, 0) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			out = DatumGetObjectId(d);
+	}
+	SPI_finish();
+	return out;
+}
+
+/* The training sets linked to a spine. */
+static List *
+linked_tables(Oid spine)
+{
+	Oid			type = OIDOID;
+	Datum		value = ObjectIdGetDatum(spine);
+	List	   *out = NIL;
+	uint64		i;
+	bool		isnull;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT tbl::pg_catalog.oid FROM asof.protected_registry "
+							  "WHERE linked_to = $1::pg_catalog.regclass",
+							  1, &type, &value, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the registry");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		out = lappend_oid(out, relid);	/* outlives SPI_finish */
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return out;
 }
 
 /* asof.guard_loaded(): the hooks are in place (see sql/30_guard.sql). */
@@ -343,6 +401,23 @@ asof_set_split(PG_FUNCTION_ARGS)
 						table_text(relid), previous, test_from, current_role_name())));
 	}
 	asof_catalog_invalidate(relid);
+
+	/* Training sets built on this table follow its split. */
+	{
+		List	   *linked = linked_tables(relid);
+		ListCell   *lc;
+
+		foreach(lc, linked)
+		{
+			values[0] = ObjectIdGetDatum(lfirst_oid(lc));
+			run_privileged("UPDATE asof.protected_registry SET test_from = $2, split_by = $3, "
+						   "split_at = pg_catalog.now() WHERE tbl = $1::pg_catalog.regclass",
+						   3, types, values, NULL, SPI_OK_UPDATE);
+			log_event(lfirst_oid(lc), previous ? "move split" : "split",
+					  psprintf("test_from %s (follows %s)", test_from, table_text(relid)));
+			asof_catalog_invalidate(lfirst_oid(lc));
+		}
+	}
 	if (previous == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(previous));
@@ -542,7 +617,7 @@ asof_unseal(PG_FUNCTION_ARGS)
 	int64		before = 0;
 	bool		isnull;
 
-	check_owner(relid);
+	check_owner(linked_spine(relid));
 	g = asof_catalog_lookup(relid);
 	if (g == NULL || g->regrelid != relid || !g->has_split)
 		ereport(ERROR,
@@ -566,4 +641,46 @@ asof_unseal(PG_FUNCTION_ARGS)
 			 errhidestmt(true)));
 	asof_guard_mark_unsealed(relid);
 	PG_RETURN_INT64(before);
+}
+
+/*
+ * asof._link(tbl, spine): the owner of a protected table (a training set)
+ * links it to a protected spine with a split: it takes the spine's split.
+ */
+Datum
+asof_link(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Oid			spine = PG_GETARG_OID(1);
+	const AsofGuardedRel *g;
+	Oid			types[4] = {OIDOID, OIDOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char	   *test_from;
+
+	check_owner(relid);
+	g = asof_catalog_lookup(spine);
+	if (g == NULL || g->regrelid != spine || !g->has_split)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s is not protected with a split", table_text(spine))));
+	test_from = pstrdup(g->test_from);	/* the cache may be reloaded below */
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = ObjectIdGetDatum(spine);
+	values[2] = CStringGetTextDatum(test_from);
+	values[3] = CStringGetTextDatum(current_role_name());
+	run_privileged("UPDATE asof.protected_registry SET linked_to = $2::pg_catalog.regclass, "
+				   "test_from = $3, split_by = $4, split_at = pg_catalog.now() "
+				   "WHERE tbl = $1::pg_catalog.regclass",
+				   4, types, values, NULL, SPI_OK_UPDATE);
+	log_event(relid, "split", psprintf("test_from %s (follows %s)", test_from, table_text(spine)));
+	asof_catalog_invalidate(relid);
+	PG_RETURN_VOID();
+}
+
+/* asof._invalidate(tbl): drop cached plans and guard caches for tbl. */
+Datum
+asof_invalidate(PG_FUNCTION_ARGS)
+{
+	asof_catalog_invalidate(PG_GETARG_OID(0));
+	PG_RETURN_VOID();
 }

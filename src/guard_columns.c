@@ -208,7 +208,7 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 		if (rte->relkind == RELKIND_COMPOSITE_TYPE)
 		{
 			/* EXCLUDED of INSERT ... ON CONFLICT DO UPDATE: not a read. */
-			if (g->has_split && !asof_guard_is_unsealed(g->regrelid))
+			if (g->has_split && !asof_guard_rel_unsealed(g))
 			{
 				if (!ereport_on_violation)
 					return false;

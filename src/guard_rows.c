@@ -108,7 +108,7 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 	if (!asof_guard_active() || !asof_catalog_any_protected())
 		return;
 	g = asof_catalog_lookup(relationObjectId);
-	if (g == NULL || !g->has_split || asof_guard_is_unsealed(g->regrelid))
+	if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
 		return;
 
 	/*
@@ -124,6 +124,10 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 		return;
 	if (parent_already_filtered(root, rel, g->regrelid))
 		return;
+	/* That lookup may have reloaded the cache. */
+	g = asof_catalog_lookup(relationObjectId);
+	if (g == NULL || !g->has_split)
+		return;
 
 	rte = planner_rt_fetch(rel->relid, root);
 	rte->securityQuals = lcons(list_make1(make_cutoff_qual(rel->relid, g)),
@@ -136,6 +140,15 @@ bool
 asof_guard_is_unsealed(Oid regrelid)
 {
 	return unsealed != NIL && list_member_oid(unsealed, regrelid);
+}
+
+bool
+asof_guard_rel_unsealed(const AsofGuardedRel *g)
+{
+	if (unsealed == NIL)
+		return false;
+	return list_member_oid(unsealed, g->regrelid) ||
+		(OidIsValid(g->linked_to) && list_member_oid(unsealed, g->linked_to));
 }
 
 static void

@@ -8,6 +8,12 @@
  *		whole rows (G3);
  *	  - DROP EXTENSION pg_asof is refused while tables are protected unless
  *		CASCADE, which unprotects them and says so (G7);
+ *	  - DDL that would reopen a side channel or detach the registration is
+ *		refused on protected tables: CREATE STATISTICS, expression indexes,
+ *		statistics targets of label and future columns, renaming, dropping
+ *		or retyping registered columns, DISABLE ROW LEVEL SECURITY, dropping
+ *		the guard's policies; LOAD while tables are protected (a module
+ *		loaded later could replace the hooks) (G3, G6, G7);
  *	  - constraint-violation DETAILs (row values) of protected tables are
  *		removed from error reports, superusers' included (G3).
  *
@@ -21,6 +27,7 @@
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -50,7 +57,7 @@ check_copy(CopyStmt *stmt)
 		return;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	g = asof_catalog_lookup(relid);
-	if (g == NULL || !g->has_split || asof_guard_is_unsealed(g->regrelid))
+	if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -77,6 +84,173 @@ check_create_trigger(CreateTrigStmt *stmt)
 			 errdetail("Triggers receive whole rows, label columns and held-out rows included."),
 			 errhint("Unprotect the table first with asof.unprotect('%s').",
 					 table_text(g->regrelid))));
+}
+
+
+/* What a column is in a protected relation: "label", "future", "time" or NULL. */
+static const char *
+column_role(const AsofGuardedRel *g, Oid relid, const char *colname)
+{
+	AttrNumber	att;
+	int			i;
+
+	if (colname == NULL)
+		return NULL;
+	att = get_attnum(relid, colname);
+	if (att == InvalidAttrNumber)
+		return NULL;
+	if (att == g->time_attno)
+		return "time";
+	for (i = 0; i < g->ncols; i++)
+		if (g->attnos[i] == att)
+			return g->is_label[i] ? "label" : "future";
+	return NULL;
+}
+
+static void
+refuse_ddl(const AsofGuardedRel *g, const char *what, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot %s protected table \"%s\"", what, g->regname),
+			 errdetail("%s", why),
+			 errhint("Unprotect the table first with asof.unprotect('%s'), or, as a superuser, SET asof.guard = off.",
+					 table_text(g->regrelid))));
+}
+
+static const AsofGuardedRel *
+lookup_rangevar(RangeVar *rv)
+{
+	if (rv == NULL)
+		return NULL;
+	return asof_catalog_lookup(RangeVarGetRelid(rv, NoLock, true));
+}
+
+static void
+check_create_statistics(CreateStatsStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		Node	   *n = lfirst(lc);
+		const AsofGuardedRel *g;
+
+		if (!IsA(n, RangeVar))
+			continue;
+		g = lookup_rangevar((RangeVar *) n);
+		if (g != NULL)
+			refuse_ddl(g, "create statistics on",
+					   "Extended statistics over a protected table are computed from every row, held-out rows and labels included.");
+	}
+}
+
+static void
+check_create_index(IndexStmt *stmt)
+{
+	const AsofGuardedRel *g = lookup_rangevar(stmt->relation);
+	ListCell   *lc;
+
+	if (g == NULL)
+		return;
+	foreach(lc, stmt->indexParams)
+	{
+		IndexElem  *e = lfirst(lc);
+
+		if (e->expr != NULL)
+			refuse_ddl(g, "create an expression index on",
+					   "ANALYZE collects statistics of index expressions from every row, held-out rows and labels included.");
+	}
+}
+
+static void
+check_alter_table(AlterTableStmt *stmt)
+{
+	const AsofGuardedRel *g;
+	Oid			relid;
+	ListCell   *lc;
+
+	if (stmt->objtype != OBJECT_TABLE)
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	g = asof_catalog_lookup(relid);
+	if (g == NULL)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		const char *role = column_role(g, relid, cmd->name);
+
+		switch (cmd->subtype)
+		{
+			case AT_SetStatistics:
+				if (role != NULL && strcmp(role, "time") != 0)
+					refuse_ddl(g, "change the statistics target of a label or future column of",
+							   "Statistics of label and future columns are computed from every row, held-out rows included.");
+				break;
+			case AT_DropColumn:
+			case AT_AlterColumnType:
+				if (role != NULL)
+					refuse_ddl(g, "drop or change the type of a registered column of",
+							   "The guard's registration names the time, label and future columns.");
+				break;
+			case AT_DisableRowSecurity:
+				refuse_ddl(g, "disable row-level security on",
+						   "The guard's restrictive policy keeps the table closed when the guard is not loaded.");
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+static void
+check_rename(RenameStmt *stmt)
+{
+	Oid			relid;
+	const AsofGuardedRel *g;
+
+	if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL)
+		return;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	g = asof_catalog_lookup(relid);
+	if (g != NULL && column_role(g, relid, stmt->subname) != NULL)
+		refuse_ddl(g, "rename a registered column of",
+				   "The guard's registration names the time, label and future columns.");
+}
+
+static void
+check_drop_policy(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		List	   *names = lfirst(lc);
+		const char *polname;
+		const AsofGuardedRel *g;
+
+		if (list_length(names) < 2)
+			continue;
+		polname = strVal(llast(names));
+		if (strncmp(polname, "asof_guard_", 11) != 0)
+			continue;
+		g = lookup_rangevar(makeRangeVarFromNameList(list_truncate(list_copy(names),
+																	list_length(names) - 1)));
+		if (g != NULL)
+			refuse_ddl(g, "drop the guard's policy on",
+					   "The guard's restrictive policy keeps the table closed when the guard is not loaded.");
+	}
+}
+
+static void
+check_load(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot LOAD a module while tables are protected by pg_asof"),
+			 errdetail("A module loaded into a session can replace the hooks the leakage guard relies on."),
+			 errhint("Load modules through shared_preload_libraries or session_preload_libraries, or, as a superuser, SET asof.guard = off first.")));
 }
 
 /* DROP EXTENSION pg_asof: refuse, or with CASCADE unprotect first. */
@@ -121,7 +295,9 @@ check_drop_extension(DropStmt *stmt)
 		Oid			argtype = OIDOID;
 		char	   *name = table_text(lfirst_oid(lc));
 
-		if (SPI_execute_with_args("SELECT asof.unprotect($1::pg_catalog.regclass)", 1,
+		/* Training sets linked to a spine go with the spine. */
+		if (SPI_execute_with_args("SELECT asof.unprotect(r.tbl) FROM asof.protected_registry r "
+								  "WHERE r.tbl = $1::pg_catalog.regclass AND r.linked_to IS NULL", 1,
 								  &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not unprotect table %s", name);
 		ereport(WARNING,
@@ -141,10 +317,36 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 		check_drop_extension((DropStmt *) parsetree);
 	else if (asof_guard_active() && asof_catalog_any_protected())
 	{
-		if (IsA(parsetree, CopyStmt))
-			check_copy((CopyStmt *) parsetree);
-		else if (IsA(parsetree, CreateTrigStmt))
-			check_create_trigger((CreateTrigStmt *) parsetree);
+		switch (nodeTag(parsetree))
+		{
+			case T_CopyStmt:
+				check_copy((CopyStmt *) parsetree);
+				break;
+			case T_CreateTrigStmt:
+				check_create_trigger((CreateTrigStmt *) parsetree);
+				break;
+			case T_CreateStatsStmt:
+				check_create_statistics((CreateStatsStmt *) parsetree);
+				break;
+			case T_IndexStmt:
+				check_create_index((IndexStmt *) parsetree);
+				break;
+			case T_AlterTableStmt:
+				check_alter_table((AlterTableStmt *) parsetree);
+				break;
+			case T_RenameStmt:
+				check_rename((RenameStmt *) parsetree);
+				break;
+			case T_DropStmt:
+				if (((DropStmt *) parsetree)->removeType == OBJECT_POLICY)
+					check_drop_policy((DropStmt *) parsetree);
+				break;
+			case T_LoadStmt:
+				check_load();
+				break;
+			default:
+				break;
+		}
 	}
 
 	if (prev_process_utility_hook)

@@ -53,6 +53,7 @@
 #include "compat.h"
 #include "engine.h"
 #include "feature_view.h"
+#include "guard.h"
 #include "pg_asof.h"
 
 PG_FUNCTION_INFO_V1(asof_build_training_set);
@@ -780,11 +781,16 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	table_close(out, NoLock);
 	tuplestore_end(b.store);
 	for (int i = 0; i < nviews; i++)
+	{
+		asof_guard_report_heldout_features(target, b.views[i]->name,
+										   asof_engine_heldout_rows(b.engines[i]));
 		asof_engine_end(b.engines[i]);
+	}
 	if (written != b.nrows)
 		elog(ERROR, "wrote " INT64_FORMAT " rows for " INT64_FORMAT " spine rows", written, b.nrows);
 
 	record_build(target, spine_name, at, views_arr, defs.data, written, started);
+	asof_guard_training_set_built(spine, relid);
 	PG_RETURN_INT64(written);
 }
 
@@ -868,6 +874,8 @@ asof_features_at(PG_FUNCTION_ARGS)
 
 	e = asof_engine_create(v);
 	asof_engine_add_spine(e, 0, keys, keynulls, t, t_valid);
+	if (asof_engine_heldout_rows(e) > 0)
+		asof_guard_refuse_features_at(v->source, v->name);
 	asof_engine_run(e, anynull ? NULL : keys);
 	vals = palloc(sizeof(Datum) * Max(v->nfeatures, 1));
 	nulls = palloc(sizeof(bool) * Max(v->nfeatures, 1));

@@ -61,6 +61,34 @@ RESET ROLE;
 CREATE TRIGGER t BEFORE INSERT ON g34.flights FOR EACH ROW EXECUTE FUNCTION g34.trg();
 DROP TRIGGER t ON g34.plain;
 
+-- DDL that would reopen a side channel or detach the registration is
+-- refused on a protected table, for the owner and superusers; the same
+-- statements work on another table or on other columns.
+SET ROLE asof_g_owner;
+CREATE STATISTICS g34.s_new (ndistinct) ON origin, delay FROM g34.flights;
+CREATE STATISTICS g34.s_new (ndistinct) ON origin, distance FROM g34.plain;
+CREATE INDEX ON g34.flights ((delay + 1));
+CREATE INDEX ON g34.flights (origin);
+CREATE INDEX ON g34.plain ((delay + 1));
+ALTER TABLE g34.flights ALTER COLUMN delay SET STATISTICS 100;
+ALTER TABLE g34.flights ALTER COLUMN distance SET STATISTICS 100;
+ALTER TABLE g34.flights RENAME COLUMN delay TO delay_minutes;
+ALTER TABLE g34.flights RENAME COLUMN dep_time TO departure;
+ALTER TABLE g34.flights RENAME COLUMN distance TO distance_miles;
+ALTER TABLE g34.flights RENAME COLUMN distance_miles TO distance;
+ALTER TABLE g34.flights ALTER COLUMN distance SET STATISTICS -1;
+ALTER TABLE g34.flights DROP COLUMN arr_time;
+ALTER TABLE g34.flights ALTER COLUMN dep_time TYPE date;
+ALTER TABLE g34.flights DISABLE ROW LEVEL SECURITY;
+DROP POLICY asof_guard_deny ON g34.flights;
+RESET ROLE;
+DROP POLICY asof_guard_permit ON g34.flights;
+LOAD 'auto_explain';
+-- A superuser with the guard off may.
+SET asof.guard = off;
+ALTER TABLE g34.flights ALTER COLUMN delay SET STATISTICS 0;
+RESET asof.guard;
+
 -- Constraint violations: the DETAIL (row values) is removed for errors
 -- about a protected table, for superusers and plain roles alike; another
 -- table keeps it.
@@ -86,7 +114,7 @@ RESET client_min_messages;
 SELECT count(*) AS policies FROM pg_policy WHERE polrelid = 'g34.flights'::regclass;
 SELECT relrowsecurity FROM pg_class WHERE oid = 'g34.flights'::regclass;
 SELECT attname, attstattarget FROM pg_attribute
- WHERE attrelid = 'g34.flights'::regclass AND attnum > 0 AND attstattarget <> -1;
+ WHERE attrelid = 'g34.flights'::regclass AND attnum > 0 AND attstattarget <> -1 ORDER BY attnum;
 SELECT count(*), sum(delay) FROM g34.flights;
 CREATE EXTENSION pg_asof;
 

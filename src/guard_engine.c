@@ -1,0 +1,187 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard_engine.c
+ *	  G5: the guard's side of feature views and training sets.  The engine
+ *	  (engine.c, training_set.c) reads sources and spines with ordinary
+ *	  queries, so G1 and G2 already apply to it as to any user: before a
+ *	  split, features over label or future columns are refused; after it,
+ *	  a protected source shows its training rows only.  This file adds what
+ *	  the engine asks of the guard:
+ *	  - the cutoff of the protected tables a source reads (asof_guard_
+ *		source_cutoff): a spine row whose effective time k(t) is after it
+ *		would need held-out rows, so its features are NULL and counted, and
+ *		features_at refuses it (asof_guard_refuse_features_at);
+ *	  - after a build on a protected spine (asof_guard_training_set_built):
+ *		labels that were not known before the split (label_time at or
+ *		after test_from) are set to NULL and counted, and the training set
+ *		is registered as protected, linked to the spine's registration.
+ *
+ *	  Must not: compute features, or exempt the engine from the guard.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+
+#include "catalog.h"
+#include "guard.h"
+
+/* The cutoff as int64 microseconds (a date is its midnight). */
+static int64
+cutoff_us(const AsofGuardedRel *g)
+{
+	if (g->time_type == DATEOID)
+		return (int64) DatumGetDateADT(g->cutoff) * USECS_PER_DAY;
+	return DatumGetInt64(g->cutoff);
+}
+
+/*
+ * The relations a source reads: itself and, through views, their base
+ * relations (the rewrite rules' dependencies).
+ */
+static List *
+source_relations(Oid source)
+{
+	List	   *out = NIL;
+	Oid			type = OIDOID;
+	Datum		value = ObjectIdGetDatum(source);
+	uint64		i;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(
+							  "WITH RECURSIVE rels(relid) AS ("
+							  "  SELECT $1"
+							  "  UNION"
+							  "  SELECT d.refobjid FROM rels"
+							  "  JOIN pg_catalog.pg_rewrite r ON r.ev_class = rels.relid"
+							  "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "   AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "   AND d.refobjid <> rels.relid)"
+							  "SELECT relid FROM rels",
+							  1, &type, &value, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list the relations of a feature view source");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+		{
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+
+			out = lappend_oid(out, DatumGetObjectId(d));	/* outlives SPI_finish */
+			MemoryContextSwitchTo(spi);
+		}
+	}
+	SPI_finish();
+	return out;
+}
+
+bool
+asof_guard_source_cutoff(Oid source, int64 *cutoff, Oid *protected_relid)
+{
+	List	   *rels;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (!asof_guard_active() || !asof_catalog_any_protected())
+		return false;
+	rels = source_relations(source);
+	foreach(lc, rels)
+	{
+		const AsofGuardedRel *g = asof_catalog_lookup(lfirst_oid(lc));
+		int64		c;
+
+		if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
+			continue;
+		c = cutoff_us(g);
+		if (!found || c < *cutoff)
+		{
+			*cutoff = c;
+			if (protected_relid)
+				*protected_relid = g->regrelid;
+		}
+		found = true;
+	}
+	return found;
+}
+
+void
+asof_guard_refuse_features_at(Oid source, const char *view_name)
+{
+	int64		cutoff;
+	Oid			relid = InvalidOid;
+
+	if (!asof_guard_source_cutoff(source, &cutoff, &relid))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("features of feature view \"%s\" at this time would read held-out rows of protected table \"%s\"",
+					view_name, get_rel_name(relid)),
+			 errdetail("The effective time of the features is after the table's train/test split."),
+			 errhint("Ask for an earlier time, or open the test set with asof.unseal('%s', reason => ...) in this transaction.",
+					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))))));
+}
+
+void
+asof_guard_training_set_built(Oid spine, Oid output)
+{
+	const AsofGuardedRel *g;
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	bool		isnull;
+	int64		immature;
+	char	   *out_name;
+	char	   *spine_name;
+	char	   *test_from;
+
+	if (!asof_guard_active() || !asof_catalog_any_protected())
+		return;
+	g = asof_catalog_lookup(spine);
+	if (g == NULL || g->regrelid != spine || !g->has_split)
+		return;
+
+	/* The cache may be reloaded by the statements below: keep copies. */
+	spine_name = pstrdup(g->regname);
+	test_from = pstrdup(g->test_from);
+	out_name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(output)));
+	values[0] = ObjectIdGetDatum(output);
+	values[1] = ObjectIdGetDatum(spine);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT asof._seal_training_set($1::pg_catalog.regclass, $2::pg_catalog.regclass)",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not register training set %s as protected", out_name);
+	immature = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	if (immature > 0)
+		ereport(NOTICE,
+				(errmsg("training set \"%s\": labels of " INT64_FORMAT " training rows set to NULL",
+						out_name, immature),
+				 errdetail("Their label time is at or after the split of \"%s\" (%s): those labels were not known when the model would have been trained.",
+						   spine_name, test_from)));
+	ereport(NOTICE,
+			(errmsg("training set \"%s\" is protected like its spine \"%s\"", out_name, spine_name),
+			 errdetail("Its split follows the spine's; its held-out rows open with the spine owner's asof.unseal.")));
+}
+
+void
+asof_guard_report_heldout_features(const char *training_set, const char *view_name,
+								   int64 nrows)
+{
+	if (nrows <= 0)
+		return;
+	ereport(NOTICE,
+			(errmsg("training set \"%s\": features of feature view \"%s\" are NULL in " INT64_FORMAT " rows",
+					training_set, view_name, nrows),
+			 errdetail("Their effective time is after the train/test split of a protected table the view reads: they would be computed from held-out rows.")));
+}
