@@ -28,6 +28,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/tupdesc.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
@@ -843,9 +845,22 @@ recompute_if_needed(AsofEngine *e, WinGroup *g)
 	{
 		int			f = g->feats[j];
 
+		double		mean = 0;
+		int64		n = 0;
+
 		if (!asof_agg_needs_recompute(&e->states[f]))
 			continue;
+		/* variances are accumulated around the window's mean */
+		for (int r = 0; r < g->n; r++)
+		{
+			WinRow	   *row = g->heap[r];
+			double		x = DatumGetFloat8(row->values[j]);
+
+			if (!WINROW_NULLS(row, g->nfeat)[j] && isfinite(x))
+				mean += (x - mean) / (double) ++n;
+		}
 		asof_agg_restart(&e->states[f]);
+		asof_agg_set_shift(&e->states[f], mean);
 		for (int r = 0; r < g->n; r++)
 		{
 			WinRow	   *row = g->heap[r];

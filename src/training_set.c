@@ -176,10 +176,29 @@ qualified_relname(Oid relid)
 static void
 check_at_expression(const char *at)
 {
-	List	   *stmts;
+	List	   *volatile stmts = NIL;
 	SelectStmt *sel;
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *volatile err = NULL;
 
-	stmts = raw_parser(psprintf("SELECT (%s)", at), RAW_PARSE_DEFAULT);
+	/* a syntax error is reported against `at`, not the calling query */
+	PG_TRY();
+	{
+		stmts = raw_parser(psprintf("SELECT (%s)", at), RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		err = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	if (err)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("prediction time \"%s\" is not a valid expression", at),
+				 errdetail("%s", err->message),
+				 errhint("Pass a spine column name or one SQL expression over the spine's columns.")));
 	if (list_length(stmts) == 1 &&
 		IsA(((RawStmt *) linitial(stmts))->stmt, SelectStmt))
 	{

@@ -33,6 +33,8 @@
 
 /* Rebuild floating-point moments when the history is this much larger. */
 #define ASOF_FLOAT_HISTORY_RATIO 1048576.0
+/* ... or when the mean drifted this far from the variance shift. */
+#define ASOF_FLOAT_DRIFT_RATIO 1024.0
 
 /* ----------------------------------------------------------------------
  * Specs and normalization
@@ -438,11 +440,14 @@ asof_agg_restart(AsofAggState *st)
 	st->isum = 0;
 	st->isumsq = 0;
 	memset(&st->fsum, 0, sizeof(AsofKSum));
-	memset(&st->fsumsq, 0, sizeof(AsofKSum));
 	memset(&st->fabs, 0, sizeof(AsofKSum));
+	memset(&st->fdsum, 0, sizeof(AsofKSum));
+	memset(&st->fdsq, 0, sizeof(AsofKSum));
 	st->fhist = 0;
 	st->fhistsq = 0;
-	st->nnan = st->npinf = st->nninf = 0;
+	st->fshift_set = false;
+	st->fshift = 0;
+	st->nnan = st->npinf = st->nninf = st->nsqover = 0;
 	if (st->spec->acc == ASOF_ACC_NUMERIC)
 	{
 		MemoryContext old = MemoryContextSwitchTo(st->cxt);
@@ -453,13 +458,48 @@ asof_agg_restart(AsofAggState *st)
 	}
 }
 
+static bool
+is_variance(const AsofAggSpec *spec)
+{
+	return spec->agg == ASOF_AGG_STDDEV || spec->agg == ASOF_AGG_VAR;
+}
+
 bool
 asof_agg_needs_recompute(const AsofAggState *st)
 {
+	int64		n;
+	double		d,
+				num;
+
 	if (st->spec->acc != ASOF_ACC_FLOAT)
 		return false;
-	return st->fhist > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fabs) ||
-		st->fhistsq > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fsumsq);
+	n = st->n - st->nnan - st->npinf - st->nninf;
+	if (n <= 0)
+		return false;
+	if (!is_variance(st->spec))
+		return st->fhist > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fabs);
+
+	/*
+	 * Sum of squares: history as above.  Drift: the numerator
+	 * sum((x - shift)^2) - n * d^2 (d = mean - shift) cancels when n * d^2
+	 * dwarfs it; re-centre on the mean then.
+	 */
+	if (st->fhistsq > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fdsq))
+		return true;
+	d = ksum_value(&st->fdsum) / (double) n;
+	num = ksum_value(&st->fdsq) - d * ksum_value(&st->fdsum);
+	return (double) n * d * d > ASOF_FLOAT_DRIFT_RATIO * Max(num, 0.0) &&
+		d != 0.0;
+}
+
+void
+asof_agg_set_shift(AsofAggState *st, double shift)
+{
+	if (isfinite(shift))
+	{
+		st->fshift = shift;
+		st->fshift_set = true;
+	}
 }
 
 /* ----------------------------------------------------------------------
@@ -478,28 +518,38 @@ float_update(AsofAggState *st, double x, int sign)
 		else
 			st->nninf += sign;
 	}
-	else
+	else if (!is_variance(st->spec))
 	{
 		double		ax = fabs(x);
-		double		sq = x * x;
 
 		ksum_add(&st->fsum, sign * x);
 		ksum_add(&st->fabs, sign * ax);
 		st->fhist += ax;
-		if (st->spec->agg == ASOF_AGG_STDDEV || st->spec->agg == ASOF_AGG_VAR)
+	}
+	else
+	{
+		double		dx,
+					sq;
+
+		if (!st->fshift_set)
 		{
-			ksum_add(&st->fsumsq, sign * sq);
+			st->fshift = x;
+			st->fshift_set = true;
+		}
+		dx = x - st->fshift;
+		sq = dx * dx;
+		if (!isfinite(sq))
+			st->nsqover += sign;	/* spread beyond double precision */
+		else
+		{
+			ksum_add(&st->fdsum, sign * dx);
+			ksum_add(&st->fdsq, sign * sq);
 			st->fhistsq += sq;
 		}
 	}
 	/* an empty window has exactly zero sums: no error to carry over */
 	if (st->n == 0)
-	{
-		memset(&st->fsum, 0, sizeof(AsofKSum));
-		memset(&st->fsumsq, 0, sizeof(AsofKSum));
-		memset(&st->fabs, 0, sizeof(AsofKSum));
-		st->fhist = st->fhistsq = 0;
-	}
+		asof_agg_restart(st);
 }
 
 static void
@@ -721,7 +771,7 @@ read_float(AsofAggState *st, Datum *result, bool *isnull)
 		case ASOF_AGG_VAR:
 		case ASOF_AGG_STDDEV:
 			{
-				double		s,
+				double		ds,
 							num,
 							var;
 
@@ -730,13 +780,14 @@ read_float(AsofAggState *st, Datum *result, bool *isnull)
 					*isnull = true;
 					return;
 				}
-				if (nonfinite)
+				if (nonfinite || st->nsqover)
 				{
+					/* PostgreSQL: NaN with infinities; overflow errors there */
 					*result = Float8GetDatum(get_float8_nan());
 					return;
 				}
-				s = ksum_value(&st->fsum);
-				num = ksum_value(&st->fsumsq) - s * s / (double) nfinite;
+				ds = ksum_value(&st->fdsum);
+				num = ksum_value(&st->fdsq) - ds * ds / (double) nfinite;
 				if (num < 0)
 					num = 0;
 				var = num / (double) (nfinite - 1);

@@ -81,11 +81,16 @@ typedef struct AsofAggState
 	int128	isumsq;
 	/* ASOF_ACC_FLOAT */
 	AsofKSum	fsum;
-	AsofKSum	fsumsq;
 	AsofKSum	fabs;			/* sum of |x| now in the window */
 	double		fhist;			/* sum of |x| added or removed since the
 								 * last recomputation */
-	double		fhistsq;
+	/* variances: moments of x - shift, shift near the window's mean */
+	bool		fshift_set;
+	double		fshift;
+	AsofKSum	fdsum;			/* sum of (x - shift) */
+	AsofKSum	fdsq;			/* sum of (x - shift)^2 */
+	double		fhistsq;		/* sum of (x - shift)^2 added or removed */
+	int64		nsqover;		/* values whose (x - shift)^2 overflows */
 	int64		nnan;
 	int64		npinf;
 	int64		nninf;
@@ -122,11 +127,14 @@ extern void asof_agg_remove(AsofAggState *st, Datum value, bool isnull);
 
 /*
  * Floating-point moments: true when so much has been added and removed
- * relative to what is in the window that the running sums must be rebuilt
- * from the window's rows (asof_agg_restart, then asof_agg_add per row).
+ * relative to what is in the window, or the window's mean has drifted so
+ * far from the variance shift, that the running sums must be rebuilt from
+ * the window's rows: asof_agg_restart, asof_agg_set_shift (the mean of the
+ * window's finite values), then asof_agg_add per row.
  */
 extern bool asof_agg_needs_recompute(const AsofAggState *st);
 extern void asof_agg_restart(AsofAggState *st);
+extern void asof_agg_set_shift(AsofAggState *st, double shift);
 
 /* The aggregate's value now; by-ref results are allocated in the caller's context. */
 extern void asof_agg_read(AsofAggState *st, int64 window_start,
