@@ -13,10 +13,11 @@ and reports for each:
                    landing time, hourly job, 10-minute delay), for BOTH
                    models, because production cannot serve anything else.
                    May and June are held out by the leakage guard: they are
-                   read after an audited asof.unseal(), in one transaction,
-                   from train_lagged (a training set on a protected spine
-                   carries its protection) or, when test/demo/42_served.sql
-                   built it, from the sealed table served_may_june.
+                   read after an audited asof.unseal(), in one transaction
+                   (a training set on a protected spine carries its
+                   protection; test/demo/40_train_lagged.sql builds
+                   train_lagged with the held-out flights opened, so it
+                   holds their served features, sealed).
 
 Label: arrival delay over 15 minutes.  Rows whose label the guard set to
 NULL (it became known only after the split) are left out.
@@ -44,7 +45,6 @@ from sklearn.preprocessing import StandardScaler
 SCHEMA = "asof_demo"
 LAGGED = "train_lagged"     # features as production serves them
 NAIVE = "train_naive"       # features by event time only (the notebook's)
-SERVED = "served_may_june"  # May-June as served, when built separately
 # The naive feature views and the production views that serve the same
 # features: the naive model meets these in production.
 SERVED_AS = {"origin_naive": "origin_lagged", "route_naive": "route_lagged"}
@@ -130,8 +130,7 @@ def main():
     # by the guard: open the test set deliberately, for this transaction
     # only; the opening is audited in asof.holdout_log.
     conn.commit()      # a fresh transaction holds nothing but the unsealed read
-    cur.execute(f"SELECT to_regclass('{SCHEMA}.{SERVED}') IS NOT NULL")
-    served_table = SERVED if cur.fetchone()[0] else LAGGED
+    served_table = LAGGED
     cur.execute("SELECT to_regprocedure('asof.unseal(regclass,text)') IS NOT NULL")
     if cur.fetchone()[0]:
         cur.execute("SELECT asof.unseal(%s, %s)",
@@ -146,6 +145,9 @@ def main():
     conn.rollback()    # ends the unsealed transaction; the audit record stays
     log(f"  {served_table}: read {len(served):,} rows (May-June, unsealed)"
         f"  [{time.monotonic() - t0:.1f} s]")
+    if served.empty or served["late"].nunique() < 2:
+        sys.exit(f"train_flights.py: {SCHEMA}.{served_table} has no May-June flights of both"
+                 " classes to score: was it built with the held-out flights opened?")
 
     rows = []
     for name in (NAIVE, LAGGED):

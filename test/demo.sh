@@ -185,14 +185,6 @@ t=$(now)
 say ""
 run_sql 45_compare.sql || die "4. compare"
 record "4. compare naive and lagged" "$(secs "$t" "$(now)")"
-say ""
-t=$(now)
-run_sql 42_served.sql || die "4. served features for May-June"
-if [ -n "$(scalar "SELECT to_regclass('asof_demo.served_may_june')")" ]; then
-	t2=$(now)
-	n=$(scalar "SELECT row_count FROM asof.training_sets WHERE name = 'asof_demo.served_may_june' ORDER BY version DESC LIMIT 1")
-	record "4. served May-June features" "$(secs "$t" "$t2")" "$(rate "$n" "$t" "$t2")"
-fi
 
 # --- 5. score in SQL --------------------------------------------------------
 header "5. Score a single feature in SQL (origin's 6-hour average delay; AUC, label delay > 15)"

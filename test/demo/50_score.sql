@@ -5,8 +5,7 @@
 --   development: AUC on April with the set's own feature values;
 --   production:  AUC on May and June with the feature as production serves
 --                it (the lagged one, for both), read after an audited
---                asof.unseal in one transaction (from train_lagged, or from
---                served_may_june when step 4c built it).
+--                asof.unseal of train_lagged in one transaction.
 -- A NULL feature (no flight in the window) scores as the set's own mean over
 -- January to March (the "fit" period).  Rows whose label is NULL are left
 -- out.  The AUCs go to asof_demo.results; test/demo.sh prints them
@@ -14,8 +13,7 @@
 \set ON_ERROR_STOP 1
 \i test/demo/common.sql
 \if :have_engine
-SELECT coalesce(to_regclass('asof_demo.served_may_june'),
-                'asof_demo.train_lagged'::regclass)::text AS served \gset
+\set served 'asof_demo.train_lagged'
 \set single '''single feature: origin avg delay 6h'''
 \set apr 'dep_time >= ''2001-04-01'' AND dep_time < ''2001-05-01'''
 \set may_june 'dep_time >= ''2001-05-01'' AND dep_time < ''2001-07-01'''

@@ -89,9 +89,6 @@ SET asof.progress_interval = 0;
 \i test/demo/45_compare.sql
 \set ECHO all
 \set ECHO none
-\i test/demo/42_served.sql
-\set ECHO all
-\set ECHO none
 \i test/demo/common.sql
 \set ECHO all
 \if :have_engine
@@ -103,27 +100,32 @@ SELECT c.relname, array_agg(a.attname ORDER BY a.attnum) FILTER (WHERE a.attname
 SELECT name, version, spine, at, feature_views, row_count
   FROM asof.training_sets WHERE name LIKE 'asof_demo.%' ORDER BY name, version;
 \if :have_guard
--- After the split the training sets hold the 19790 training rows: either
--- every row (G5: the set carries the spine's protection, its 10210 May-June
--- rows sealed), or the training rows only (the engine sees the spine as the
--- user does), and then served_may_june holds the 10210 May-June rows, all
--- sealed: 0 seen now, 10210 after asof.unseal in one transaction, 0 again
--- in the next.
+-- train_lagged was built with the held-out flights opened: all 30000 rows
+-- (asof.training_sets above), protected like its spine.  Sealed now: the
+-- 19790 training rows, 5 of them with a NULL label (landed after the
+-- split); train_naive, built without opening anything, holds the same 19790.
 SELECT 'train_lagged' AS training_set, count(*) AS seen,
+       count(*) FILTER (WHERE delay IS NULL) AS null_labels,
        max(dep_time) < '2001-05-01' AS all_before_may FROM train_lagged
 UNION ALL
-SELECT 'train_naive', count(*), max(dep_time) < '2001-05-01' FROM train_naive
+SELECT 'train_naive', count(*), count(*) FILTER (WHERE delay IS NULL),
+       max(dep_time) < '2001-05-01' FROM train_naive
 ORDER BY 1;
-SELECT coalesce(to_regclass('asof_demo.served_may_june'),
-                'asof_demo.train_lagged'::regclass)::text AS served \gset
-SELECT count(*) AS seen FROM :served WHERE dep_time >= '2001-05-01';
+SELECT table_name::text, time_column, label_columns, label_time, test_from
+  FROM asof.protected_tables
+ WHERE table_name IN ('flights'::regclass, 'train_lagged'::regclass, 'train_naive'::regclass)
+ ORDER BY 1;
+-- What production serves for a held-out time is refused while sealed...
+\set ON_ERROR_STOP 0
+SELECT asof.features_at('origin_lagged', '{ORD}', '2001-05-15 12:00'::timestamp);
+\set ON_ERROR_STOP 1
+-- ...and the 10210 May-June rows open in one transaction, with their labels.
 BEGIN;
-SELECT asof.unseal(:'served', reason => '50_demo: the held-out rows are there') \gset
-SELECT count(*) AS may_june, count(delay) AS with_label,
-       min(dep_time) >= '2001-05-01' AS all_from_may
-  FROM :served WHERE dep_time >= '2001-05-01';
--- The May-June features are what production serves (features_at, while
--- the flights are unsealed too), on every 1000th flight.
+SELECT asof.unseal('train_lagged', reason => '50_demo: the held-out rows are there') \gset
+SELECT count(*) AS may_june, count(delay) AS with_label, min(dep_time) >= '2001-05-01' AS all_from_may
+  FROM train_lagged WHERE dep_time >= '2001-05-01';
+-- Their features are what production serves (features_at, the flights
+-- opened too), on every 1000th flight.
 SELECT asof.unseal('flights', reason => '50_demo: features_at on held-out flights') \gset
 SELECT count(*) AS checked,
        count(*) FILTER (WHERE asof.features_at('origin_lagged', ARRAY[origin], dep_time)
@@ -136,14 +138,13 @@ SELECT count(*) AS checked,
                  = jsonb_build_object(
                      'avg_delay_1d', route_lagged__avg_delay_1d, 'avg_delay_7d', route_lagged__avg_delay_7d,
                      'count_7d', route_lagged__count_7d, 'last_delay', route_lagged__last_delay)) AS route_identical
-  FROM :served WHERE dep_time >= '2001-05-01' AND id % 1000 = 0;
+  FROM train_lagged WHERE dep_time >= '2001-05-01' AND id % 1000 = 0;
 ROLLBACK;
-SELECT count(*) AS seen FROM :served WHERE dep_time >= '2001-05-01';
+SELECT count(*) AS seen FROM train_lagged WHERE dep_time >= '2001-05-01';
 -- Every opening is in the audit log, rolled back or not.
 SELECT table_name, event, detail FROM asof.holdout_log
  WHERE event = 'unseal'
-   AND tbl = ANY (ARRAY['asof_demo.flights'::regclass, 'asof_demo.train_lagged'::regclass,
-                        to_regclass('asof_demo.served_may_june')])
+   AND tbl IN ('asof_demo.flights'::regclass, 'asof_demo.train_lagged'::regclass)
  ORDER BY at;
 \else
 SELECT count(*) AS rows_in_train_lagged FROM train_lagged;
