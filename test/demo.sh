@@ -23,7 +23,7 @@ set -uo pipefail
 cd "$ASOF_SRC"
 
 T_START=$(date +%s.%N)
-PY=/usr/bin/python3
+PY=${PYTHON:-/usr/bin/python3}
 STEP_NAMES=()
 STEP_SECS=()
 STEP_NOTES=()
@@ -224,11 +224,13 @@ header "Results: area under the ROC curve, label = arrival delay > 15 minutes"
 if [ "$(scalar "SELECT count(*) FROM asof_demo.results")" -gt 0 ]; then
 	run_sql 60_report.sql || die "report"
 	wrap <<'TXT'
-development = fit on January-March, scored on April with the set's own
-features; production = the same model on May-June with the features exactly
-as production serves them; gap = development - production. The lagged set's
-own gap is seasonal drift; the naive set's extra gap is what its features
-saw in development that production cannot serve.
+development = fitted on January-March (the single feature: its mean there,
+for NULLs), scored on April with the set's own features; production = the
+same model on May-June with the features exactly as production serves them;
+gap = development - production. The lagged set's development features are
+the served ones, so its gap measures drift from April to May-June; what the
+naive set's gap adds is what its features saw in development that
+production cannot serve.
 TXT
 else
 	say "   (no results: the steps that compute them were skipped)"
