@@ -16,7 +16,8 @@
  *	  event time fell out of a window (te < k - W) leave it (a heap per
  *	  distinct W, ordered by te), reads every feature once per distinct k
  *	  and emits one result per spine row (TTL per row).  Sorting goes
- *	  through PostgreSQL's tuplesort, which spills beyond work_mem; the
+ *	  through PostgreSQL's tuplesort, which spills beyond maintenance_work_mem
+ *	  (a build is a bulk operation, like CREATE INDEX); the
  *	  per-entity state holds only the rows currently inside some window.
  *
  *	  Owns: the source query (asof_engine_source_sql, the one place the
@@ -274,7 +275,7 @@ setup_sorts(AsofEngine *e)
 	TupleDescInitEntry(e->spinedesc, 4, "ordinal", INT8OID, -1, 0);
 	e->spineslot = MakeSingleTupleTableSlot(e->spinedesc, &TTSOpsMinimalTuple);
 	e->spinesort = asof_tuplesort_begin_heap(e->spinedesc, 2, scols, sops, scolls,
-											 snf, work_mem);
+											 snf, maintenance_work_mem);
 
 	/*
 	 * source: ties on (id, vis, te, ta) are ordered by the floating-point
@@ -309,7 +310,7 @@ setup_sorts(AsofEngine *e)
 										e->view->features[f].input_collation);
 	e->srcslot = MakeSingleTupleTableSlot(e->srcdesc, &TTSOpsMinimalTuple);
 	e->srcsort = asof_tuplesort_begin_heap(e->srcdesc, nsrckeys, ccols, cops,
-										   ccolls, cnf, work_mem);
+										   ccolls, cnf, maintenance_work_mem);
 
 	/* results */
 	e->resdesc = CreateTemplateTupleDesc(1 + e->nfeat);
@@ -321,7 +322,7 @@ setup_sorts(AsofEngine *e)
 	}
 	e->resslot = MakeSingleTupleTableSlot(e->resdesc, &TTSOpsMinimalTuple);
 	e->ressort = asof_tuplesort_begin_heap(e->resdesc, 1, rcols, rops, rcolls,
-										   rnf, work_mem);
+										   rnf, maintenance_work_mem);
 }
 
 AsofEngine *

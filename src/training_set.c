@@ -717,7 +717,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	}
 	b.keybuf = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
 	b.keynullbuf = palloc(sizeof(bool) * INDEX_MAX_KEYS);
-	b.store = tuplestore_begin_heap(false, false, work_mem);
+	b.store = tuplestore_begin_heap(false, false, maintenance_work_mem);
 	b.storeslot = MakeSingleTupleTableSlot(b.spinedesc, &TTSOpsVirtual);
 	memset(&recv, 0, sizeof(recv));
 	recv.pub.receiveSlot = spine_receive;
