@@ -15,9 +15,7 @@ and reports for each:
                    May and June are held out by the leakage guard: they are
                    read after an audited asof.unseal(), in one transaction
                    (a training set on a protected spine carries its
-                   protection; test/demo/40_train_lagged.sql builds
-                   train_lagged with the held-out flights opened, so it
-                   holds their served features, sealed).
+                   protection: it holds the held-out flights, sealed).
 
 Label: arrival delay over 15 minutes.  Rows whose label the guard set to
 NULL (it became known only after the split) are left out.
@@ -147,7 +145,7 @@ def main():
         f"  [{time.monotonic() - t0:.1f} s]")
     if served.empty or served["late"].nunique() < 2:
         sys.exit(f"train_flights.py: {SCHEMA}.{served_table} has no May-June flights of both"
-                 " classes to score: was it built with the held-out flights opened?")
+                 " classes to score")
 
     rows = []
     for name in (NAIVE, LAGGED):

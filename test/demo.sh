@@ -168,11 +168,11 @@ record "3. feature views" "$(secs "$t" "$(now)")"
 # --- 4. training sets -------------------------------------------------------
 header "4. Training sets: one row per flight, prediction time = actual departure"
 wrap <<'TXT'
-train_lagged is also the evaluation set: built in a transaction that opens
-the held-out flights (asof.unseal, audited), it holds May-June too, with
-their features exactly as production serves them; it is protected like its
-spine, so those rows are sealed again once the transaction ends.
-train_naive is what a notebook builds for development: training rows only.
+train_lagged is also the evaluation set: a training set on a protected spine
+is protected like it, so it holds every flight, May-June too with their
+features exactly as production serves them, but those rows stay sealed until
+an audited asof.unseal opens them.
+train_naive is what a notebook builds; only its training rows are used.
 TXT
 build() {
 	local file=$1 name=$2 t t2 rows

@@ -1,8 +1,7 @@
 -- test/demo/41_train_naive.sql: step 4b of the flights demo.  The same
--- spine with the naive features, as a notebook would build it: only for
--- development (in production the naive model is served the lagged
--- features), so without opening anything: the engine sees the training
--- rows, and the set holds them.
+-- spine with the naive features, as a notebook would build it.  Only its
+-- training rows are used (development): in production the naive model is
+-- served the lagged features.
 \set ON_ERROR_STOP 1
 \i test/demo/common.sql
 \if :have_engine

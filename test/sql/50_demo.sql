@@ -100,10 +100,9 @@ SELECT c.relname, array_agg(a.attname ORDER BY a.attnum) FILTER (WHERE a.attname
 SELECT name, version, spine, at, feature_views, row_count
   FROM asof.training_sets WHERE name LIKE 'asof_demo.%' ORDER BY name, version;
 \if :have_guard
--- train_lagged was built with the held-out flights opened: all 30000 rows
--- (asof.training_sets above), protected like its spine.  Sealed now: the
--- 19790 training rows, 5 of them with a NULL label (landed after the
--- split); train_naive, built without opening anything, holds the same 19790.
+-- Both training sets hold all 30000 flights (asof.training_sets above) and
+-- are protected like their spine: a query sees the 19790 training rows, 5
+-- of them with a NULL label (landed after the split).
 SELECT 'train_lagged' AS training_set, count(*) AS seen,
        count(*) FILTER (WHERE delay IS NULL) AS null_labels,
        max(dep_time) < '2001-05-01' AS all_before_may FROM train_lagged
