@@ -181,10 +181,64 @@ denormalize(const AsofAggSpec *spec, Datum v)
 	}
 }
 
+/*
+ * Values that the type's ordering calls equal but that differ (numeric 1.0
+ * and 1.00, float 0 and -0, text under a nondeterministic collation) are
+ * ordered by their binary image, so last/min/max never depend on the order
+ * rows arrived in (docs/engine.md, "Decisions").
+ */
+static int
+image_cmp(const AsofAggSpec *spec, Datum a, Datum b)
+{
+	if (spec->typbyval)
+	{
+		int64		x,
+					y;
+
+		switch (spec->typlen)
+		{
+			case 1:
+				x = (int8) DatumGetChar(a), y = (int8) DatumGetChar(b);
+				break;
+			case 2:
+				x = DatumGetInt16(a), y = DatumGetInt16(b);
+				break;
+			case 4:
+				x = DatumGetInt32(a), y = DatumGetInt32(b);
+				break;
+			default:
+				x = DatumGetInt64(a), y = DatumGetInt64(b);
+				break;
+		}
+		return (x > y) - (x < y);
+	}
+	if (spec->typlen == -1)
+	{
+		struct varlena *va = PG_DETOAST_DATUM_PACKED(a);
+		struct varlena *vb = PG_DETOAST_DATUM_PACKED(b);
+		Size		la = VARSIZE_ANY_EXHDR(va),
+					lb = VARSIZE_ANY_EXHDR(vb);
+		int			c = memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), Min(la, lb));
+
+		if (c == 0)
+			c = (la > lb) - (la < lb);
+		if ((Pointer) va != DatumGetPointer(a))
+			pfree(va);
+		if ((Pointer) vb != DatumGetPointer(b))
+			pfree(vb);
+		return c;
+	}
+	if (spec->typlen == -2)
+		return strcmp(DatumGetCString(a), DatumGetCString(b));
+	return memcmp(DatumGetPointer(a), DatumGetPointer(b), spec->typlen);
+}
+
 /* Total order on normalized values: the type's btree order (NaN highest). */
 static int
 value_cmp(const AsofAggSpec *spec, Datum a, Datum b)
 {
+	int			c;
+
 	switch (spec->repr)
 	{
 		case ASOF_REPR_INT:
@@ -195,10 +249,20 @@ value_cmp(const AsofAggSpec *spec, Datum a, Datum b)
 				return (x > y) - (x < y);
 			}
 		case ASOF_REPR_FLOAT:
-			return float8_cmp_internal(DatumGetFloat8(a), DatumGetFloat8(b));
+			c = float8_cmp_internal(DatumGetFloat8(a), DatumGetFloat8(b));
+			if (c == 0)
+			{
+				/* -0 before 0 (the bits as a signed integer) */
+				int64		x = DatumGetInt64(a),
+							y = DatumGetInt64(b);
+
+				c = (x > y) - (x < y);
+			}
+			return c;
 		default:
-			return DatumGetInt32(FunctionCall2Coll((FmgrInfo *) &spec->cmp,
-												   spec->collation, a, b));
+			c = DatumGetInt32(FunctionCall2Coll((FmgrInfo *) &spec->cmp,
+												spec->collation, a, b));
+			return c != 0 ? c : image_cmp(spec, a, b);
 	}
 }
 
