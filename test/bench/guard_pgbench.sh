@@ -8,7 +8,8 @@
 #      table protected, reading the unprotected pgbench_accounts,
 #   C  the same server reading a protected copy of pgbench_accounts after
 #      its split (every read gets the held-out-row filter).
-# Rounds alternate A, B, C to spread the noise of a shared machine; the
+# Rounds run A, B and C back to back, in an order that rotates, to spread
+# the noise of a shared machine; the
 # median TPS of each is printed with B and C relative to A, and the median
 # of the per-round differences.  Throughput on a shared machine is noisy,
 # so a second measure follows: the backend's own CPU time (utime + stime
@@ -88,22 +89,37 @@ tps() { # tps SOCKET ARGS...: one run, prints its TPS
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 declare -a A B C
+run_one() { # run_one A|B|C
+	case $1 in
+	A) A+=("$(tps "$sock_plain" -S)") ;;
+	B) B+=("$(tps "$sock_guard" -S)") ;;
+	C) C+=("$(tps "$sock_guard" -f "$script")") ;;
+	esac
+}
+# The order rotates from round to round (ABC, BCA, CAB) so that no
+# configuration always runs first.
+orders=(ABC BCA CAB)
 for ((r = 1; r <= rounds; r++)); do
-	A+=("$(tps "$sock_plain" -S)")
-	B+=("$(tps "$sock_guard" -S)")
-	C+=("$(tps "$sock_guard" -f "$script")")
-	echo "round $r: A ${A[-1]}  B ${B[-1]}  C ${C[-1]} tps" >&2
+	o=${orders[(r - 1) % 3]}
+	for ((i = 0; i < 3; i++)); do run_one "${o:i:1}"; done
+	echo "round $r ($o): A ${A[-1]}  B ${B[-1]}  C ${C[-1]} tps" >&2
 done
 cpu() { # cpu SOCKET TABLE: CPU microseconds per statement
 	psql -h "$1" -d postgres -Atc \
 		"SELECT round(bench_cpu_us($statements, 'SELECT abalance FROM $2 WHERE aid = \$1')::numeric, 2)"
 }
 declare -a cA cB cC
+cpu_one() { # cpu_one A|B|C
+	case $1 in
+	A) cA+=("$(cpu "$sock_plain" pgbench_accounts)") ;;
+	B) cB+=("$(cpu "$sock_guard" pgbench_accounts)") ;;
+	C) cC+=("$(cpu "$sock_guard" accounts_p)") ;;
+	esac
+}
 for ((r = 1; r <= rounds; r++)); do
-	cA+=("$(cpu "$sock_plain" pgbench_accounts)")
-	cB+=("$(cpu "$sock_guard" pgbench_accounts)")
-	cC+=("$(cpu "$sock_guard" accounts_p)")
-	echo "round $r: A ${cA[-1]}  B ${cB[-1]}  C ${cC[-1]} us of backend CPU per statement" >&2
+	o=${orders[(r - 1) % 3]}
+	for ((i = 0; i < 3; i++)); do cpu_one "${o:i:1}"; done
+	echo "round $r ($o): A ${cA[-1]}  B ${cB[-1]}  C ${cC[-1]} us of backend CPU per statement" >&2
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -133,3 +149,4 @@ printf '  A  without pg_asof                          %8.2f us\n' "$ca"
 printf '  B  pg_asof loaded, unprotected table        %8.2f us  (%s%% vs A)\n' "$cb" "$(pct "$cb" "$ca")"
 printf '  C  pg_asof loaded, protected table, split   %8.2f us  (%s%% vs A, %s%% vs B)\n' "$cc" \
 	"$(pct "$cc" "$ca")" "$(pct "$cc" "$cb")"
+
