@@ -15,7 +15,9 @@
 # so a second measure follows: the backend's own CPU time (utime + stime
 # from /proc/self/stat) per statement over GUARD_BENCH_STATEMENTS
 # statements run through PL/pgSQL EXECUTE (parsed, planned and checked each
-# time), which other processes on the machine disturb much less.
+# time), which other processes on the machine disturb much less.  With
+# valgrind installed, a third measure counts the instructions per statement
+# (callgrind), which they cannot change at all.
 #
 # Standalone: bash test/bench/guard_pgbench.sh (builds and starts its own
 # throwaway servers with test/cluster.sh).  test/bench/run.sh (make bench)
@@ -150,3 +152,35 @@ printf '  B  pg_asof loaded, unprotected table        %8.2f us  (%s%% vs A)\n' "
 printf '  C  pg_asof loaded, protected table, split   %8.2f us  (%s%% vs A, %s%% vs B)\n' "$cc" \
 	"$(pct "$cc" "$ca")" "$(pct "$cc" "$cb")"
 
+
+# Instructions per statement (valgrind's callgrind, when installed): a count
+# that other processes on the machine cannot change.  The guard server is
+# stopped and run in single-user mode on the same data directory, with and
+# without the library; the difference of a 3000- and a 500-statement run
+# removes start-up costs.
+if command -v valgrind >/dev/null 2>&1; then
+	asof_as_postgres "$ASOF_BINDIR/pg_ctl" -D "$ASOF_TMP/bench_guard" -m fast -w stop >/dev/null
+	cg() { # cg PRELOAD TABLE N: instructions of one single-user run
+		local out=$ASOF_TMP/callgrind.out
+		rm -f "$out"
+		echo "SELECT bench_cpu_us($3, 'SELECT abalance FROM $2 WHERE aid = \$1');" |
+			asof_as_postgres valgrind --tool=callgrind --callgrind-out-file="$out" \
+				"$ASOF_BINDIR/postgres" --single -D "$ASOF_TMP/bench_guard" \
+				-c shared_preload_libraries="$1" postgres >/dev/null 2>&1
+		awk '/^(summary|totals):/ {print $2; exit}' "$out"
+	}
+	per_statement() { # per_statement PRELOAD TABLE
+		local i1 i2
+		i1=$(cg "$1" "$2" 500)
+		i2=$(cg "$1" "$2" 3000)
+		echo $(((i2 - i1) / 2500))
+	}
+	ia=$(per_statement '' pgbench_accounts)
+	ib=$(per_statement pg_asof pgbench_accounts)
+	ic=$(per_statement pg_asof accounts_p)
+	echo "instructions per statement (callgrind, PL/pgSQL EXECUTE, single-user mode on the guard server's data):"
+	printf '  A  without pg_asof                          %8d\n' "$ia"
+	printf '  B  pg_asof loaded, unprotected table        %8d  (%s%% vs A)\n' "$ib" "$(pct "$ib" "$ia")"
+	printf '  C  pg_asof loaded, protected table, split   %8d  (%s%% vs A, %s%% vs B)\n' "$ic" \
+		"$(pct "$ic" "$ia")" "$(pct "$ic" "$ib")"
+fi
