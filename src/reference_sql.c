@@ -20,7 +20,8 @@
  *		range;
  *	  - asof_v, the features of every distinct (entity, k): spine rows of
  *		the same entity and tick see the same rows, so they are computed
- *		once and joined back (the TTL then uses each row's own t):
+ *		once and joined back (the TTL then uses each row's own t); keys are
+ *		grouped and compared under the source column's collation:
  *		- one LATERAL subquery for every windowed feature together: rows of
  *		  the entity with ta < k, te < k and te >= the smallest k - W, each
  *		  aggregate FILTERed to its own window (one index range scan per
