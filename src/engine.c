@@ -16,7 +16,8 @@
  *	  event time fell out of a window (te < k - W) leave it (a heap per
  *	  distinct W, ordered by te), reads every feature once per distinct k
  *	  and emits one result per spine row (TTL per row).  Sorting goes
- *	  through PostgreSQL's tuplesort, which spills beyond work_mem; the
+ *	  through PostgreSQL's tuplesort, which spills beyond maintenance_work_mem
+ *	  (a build is a bulk operation, like CREATE INDEX); the
  *	  per-entity state holds only the rows currently inside some window.
  *
  *	  Owns: the source query (asof_engine_source_sql, the one place the
@@ -141,9 +142,11 @@ struct AsofEngine
 	AsofProgressFn progress;
 	void	   *progress_arg;
 
-	/* leakage guard (G5): k(t) after this needs held-out source rows */
+	/* leakage guard (G5, guard.h): k(t) after this needs held-out rows */
 	bool		guard_has_cutoff;
 	int64		guard_cutoff;
+	bool		guard_exempt_sealed;	/* rows with t >= sealed_from may */
+	int64		guard_sealed_from;
 	int64		nheldout;		/* spine rows held out that way */
 };
 
@@ -274,7 +277,7 @@ setup_sorts(AsofEngine *e)
 	TupleDescInitEntry(e->spinedesc, 4, "ordinal", INT8OID, -1, 0);
 	e->spineslot = MakeSingleTupleTableSlot(e->spinedesc, &TTSOpsMinimalTuple);
 	e->spinesort = asof_tuplesort_begin_heap(e->spinedesc, 2, scols, sops, scolls,
-											 snf, work_mem);
+											 snf, maintenance_work_mem);
 
 	/*
 	 * source: ties on (id, vis, te, ta) are ordered by the floating-point
@@ -309,7 +312,7 @@ setup_sorts(AsofEngine *e)
 										e->view->features[f].input_collation);
 	e->srcslot = MakeSingleTupleTableSlot(e->srcdesc, &TTSOpsMinimalTuple);
 	e->srcsort = asof_tuplesort_begin_heap(e->srcdesc, nsrckeys, ccols, cops,
-										   ccolls, cnf, work_mem);
+										   ccolls, cnf, maintenance_work_mem);
 
 	/* results */
 	e->resdesc = CreateTemplateTupleDesc(1 + e->nfeat);
@@ -321,7 +324,7 @@ setup_sorts(AsofEngine *e)
 	}
 	e->resslot = MakeSingleTupleTableSlot(e->resdesc, &TTSOpsMinimalTuple);
 	e->ressort = asof_tuplesort_begin_heap(e->resdesc, 1, rcols, rops, rcolls,
-										   rnf, work_mem);
+										   rnf, maintenance_work_mem);
 }
 
 AsofEngine *
@@ -350,7 +353,11 @@ asof_engine_create(AsofFeatureView *view)
 	e->kvalues = palloc0(sizeof(Datum) * e->nfeat);
 	e->knulls = palloc0(sizeof(bool) * e->nfeat);
 	e->klast_te = palloc0(sizeof(int64) * e->nfeat);
-	e->guard_has_cutoff = asof_guard_source_cutoff(view->source, &e->guard_cutoff, NULL);
+	e->guard_has_cutoff =
+		asof_guard_source_rules(view->source, view->event_time,
+								asof_engine_source_sql(view, e->ninputs, e->inputs, false),
+								&e->guard_cutoff, &e->guard_exempt_sealed,
+								&e->guard_sealed_from);
 
 	MemoryContextSwitchTo(old);
 	return e;
@@ -460,7 +467,8 @@ asof_engine_add_spine(AsofEngine *e, int64 ordinal, Datum *keys, bool *keynulls,
 		MemoryContextSwitchTo(old);
 		return;
 	}
-	if (e->guard_has_cutoff && k > e->guard_cutoff)
+	if (e->guard_has_cutoff && k > e->guard_cutoff &&
+		!(e->guard_exempt_sealed && t >= e->guard_sealed_from))
 	{
 		emit_heldout(e, ordinal);
 		MemoryContextSwitchTo(old);
@@ -668,6 +676,8 @@ read_source(AsofEngine *e, Datum *filter_keys, bool read_only)
 	r.pub.rDestroy = receiver_noop;
 	r.pub.mydest = DestNone;
 	r.e = e;
+	if (e->guard_exempt_sealed)
+		asof_guard_exempt_next_plan(e->view->source);
 	asof_engine_run_query(sql, params, read_only, true, &r.pub);
 }
 

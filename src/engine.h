@@ -59,7 +59,7 @@ extern void asof_engine_end(AsofEngine *e);
 /*
  * Spine rows whose features are NULL because their effective time k(t) is
  * after the split of a protected table the source reads (leakage guard,
- * G5: asof_guard_source_cutoff in guard.h).
+ * G5: asof_guard_source_rules in guard.h).
  */
 extern int64 asof_engine_heldout_rows(AsofEngine *e);
 

@@ -710,6 +710,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	progress.view = NULL;
 	progress.last = started;
 	b.progress = &progress;
+	asof_guard_build_begin(spine, at);	/* leakage guard, G5 */
 	for (int i = 0; i < nviews; i++)
 	{
 		b.engines[i] = asof_engine_create(b.views[i]);
@@ -717,7 +718,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	}
 	b.keybuf = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
 	b.keynullbuf = palloc(sizeof(bool) * INDEX_MAX_KEYS);
-	b.store = tuplestore_begin_heap(false, false, work_mem);
+	b.store = tuplestore_begin_heap(false, false, maintenance_work_mem);
 	b.storeslot = MakeSingleTupleTableSlot(b.spinedesc, &TTSOpsVirtual);
 	memset(&recv, 0, sizeof(recv));
 	recv.pub.receiveSlot = spine_receive;
@@ -734,6 +735,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 		for (int i = 0; i < b.nspinecols; i++)
 			appendStringInfo(&q, "s.%s, ", quote_identifier(NameStr(TupleDescAttr(b.spinedesc, i)->attname)));
 		appendStringInfo(&q, "(%s) FROM %s AS s", at, spine_name);
+		asof_guard_before_spine_read(spine);
 		asof_engine_run_query(q.data, NULL, false, false, &recv.pub);
 	}
 	relation_close(srel, AccessShareLock);
@@ -809,6 +811,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 		elog(ERROR, "wrote " INT64_FORMAT " rows for " INT64_FORMAT " spine rows", written, b.nrows);
 
 	record_build(target, spine_name, at, views_arr, defs.data, written, started);
+	asof_guard_build_end();
 	asof_guard_training_set_built(spine, relid);
 	PG_RETURN_INT64(written);
 }
