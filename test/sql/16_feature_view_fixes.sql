@@ -127,6 +127,10 @@ SELECT * FROM pg_temp.ref('fix_ren', 'fix_q', 't');
 SELECT * FROM pg_temp.eng('fix_ren', 'fix_q', 't');
 SELECT position('fix_s1x.g(v)' IN asof.feature_view_sql('fix_ren', 'fix_q', 't')) > 0 AS follows_rename,
        position('public.shift(te)' IN asof.feature_view_sql('fix_ren', 'fix_q', 't')) > 0 AS follows_set_schema;
+-- the helper view the expressions come from cannot be replaced
+CREATE OR REPLACE VIEW asof_feature_views.fix_ren AS
+  SELECT k, te AS "asof:event_time", te AS "asof:available_time", 0 AS "asof:feature 1", 0 AS "asof:feature 2"
+    FROM fix_src;
 SELECT asof.drop_feature_view('fix_ren');
 DROP SCHEMA fix_s1 CASCADE;
 DROP SCHEMA fix_s1x CASCADE;
