@@ -126,7 +126,8 @@ has_exact_agg(const char *name, Oid type)
 static char *
 exact_dividend(const char *n)
 {
-	return psprintf("round(%s, scale(%s) + %d)", n, n, DIVIDEND_EXTRA_DIGITS);
+	/* scale() is NULL for NaN and the infinities, which stay as they are */
+	return psprintf("round(%s, coalesce(scale(%s), 0) + %d)", n, n, DIVIDEND_EXTRA_DIGITS);
 }
 
 /*
