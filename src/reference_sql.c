@@ -126,7 +126,9 @@ has_exact_agg(const char *name, Oid type)
 static char *
 exact_dividend(const char *n)
 {
-	return psprintf("round(%s, scale(%s) + %d)", n, n, DIVIDEND_EXTRA_DIGITS);
+	/* scale() is NULL for NaN and the infinities: they stay as they are */
+	return psprintf("coalesce(round(%s, scale(%s) + %d), %s)", n, n,
+					DIVIDEND_EXTRA_DIGITS, n);
 }
 
 /*
