@@ -142,9 +142,11 @@ struct AsofEngine
 	AsofProgressFn progress;
 	void	   *progress_arg;
 
-	/* leakage guard (G5): k(t) after this needs held-out source rows */
+	/* leakage guard (G5, guard.h): k(t) after this needs held-out rows */
 	bool		guard_has_cutoff;
 	int64		guard_cutoff;
+	bool		guard_exempt_sealed;	/* rows with t >= sealed_from may */
+	int64		guard_sealed_from;
 	int64		nheldout;		/* spine rows held out that way */
 };
 
@@ -352,7 +354,11 @@ asof_engine_create(AsofFeatureView *view)
 	e->kvalues = palloc0(sizeof(Datum) * e->nfeat);
 	e->knulls = palloc0(sizeof(bool) * e->nfeat);
 	e->klast_te = palloc0(sizeof(int64) * e->nfeat);
-	e->guard_has_cutoff = asof_guard_source_cutoff(view->source, &e->guard_cutoff, NULL);
+	e->guard_has_cutoff =
+		asof_guard_source_rules(view->source, view->event_time,
+								asof_engine_source_sql(view, e->ninputs, e->inputs, false),
+								&e->guard_cutoff, &e->guard_exempt_sealed,
+								&e->guard_sealed_from);
 
 	MemoryContextSwitchTo(old);
 	return e;
@@ -462,7 +468,8 @@ asof_engine_add_spine(AsofEngine *e, int64 ordinal, Datum *keys, bool *keynulls,
 		MemoryContextSwitchTo(old);
 		return;
 	}
-	if (e->guard_has_cutoff && k > e->guard_cutoff)
+	if (e->guard_has_cutoff && k > e->guard_cutoff &&
+		!(e->guard_exempt_sealed && t >= e->guard_sealed_from))
 	{
 		emit_heldout(e, ordinal);
 		MemoryContextSwitchTo(old);
@@ -732,6 +739,8 @@ read_source(AsofEngine *e, Datum *filter_keys, bool read_only)
 	errcb.arg = e->view;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
+	if (e->guard_exempt_sealed)
+		asof_guard_exempt_next_plan(e->view->source);
 	asof_engine_run_query(sql, params, read_only, true, &r.pub);
 	error_context_stack = errcb.previous;
 }

@@ -40,6 +40,7 @@ extern void asof_guard_utility_init(void);
 /* guard_rows.c: tables unsealed in the current transaction. */
 extern bool asof_guard_is_unsealed(Oid regrelid);
 extern void asof_guard_mark_unsealed(Oid regrelid);
+extern bool asof_guard_any_unsealed(void);
 
 /*
  * Whether a protected relation's held-out rows are open in this
@@ -55,12 +56,22 @@ extern void asof_audit_autonomous(Oid relid, const char *table_name,
 /*
  * guard_engine.c: the API the engine (engine.c, training_set.c) calls (G5).
  *
- * asof_guard_source_cutoff: when a feature view source reads (itself or
- * through views) a protected table that has a split and is not unsealed in
- * this transaction, the earliest such cutoff as int64 microseconds (a date
- * is its midnight, a timestamp its UTC wall clock) and that table.  A spine
- * row whose effective time k(t) is after the cutoff would need held-out
- * rows: its features are NULL and counted.
+ * asof_guard_build_begin / _end: around asof.build_training_set.  When the
+ * spine is protected with a split and the prediction time is its time
+ * column, its held-out rows will be sealed in the training set: the spine
+ * is read whole (asof_guard_before_spine_read, just before the spine
+ * query), and sources may be read whole for those rows (below).
+ *
+ * asof_guard_source_rules: when a feature view source reads (itself or
+ * through views) a protected table with a split that is not unsealed in
+ * this transaction, returns true with the earliest such cutoff as int64
+ * microseconds (a date is its midnight, a timestamp its UTC wall clock).
+ * A spine row whose effective time k(t) is after the cutoff would need
+ * held-out rows: its features are NULL and counted -- unless
+ * *exempt_sealed, and the row's prediction time is >= *sealed_from (a row
+ * sealed in the training set); then the engine reads the source whole
+ * (asof_guard_exempt_next_plan just before its source query).  source_sql
+ * is the engine's source query (user functions in it forbid the exemption).
  *
  * asof_guard_refuse_features_at: errors (42501) when the source has such a
  * cutoff; features_at calls it for a row it held out.
@@ -69,7 +80,13 @@ extern void asof_audit_autonomous(Oid relid, const char *table_name,
  * immature labels to NULL (NOTICE with the count) and registers the
  * training set as protected, linked to the spine.  No-op otherwise.
  */
-extern bool asof_guard_source_cutoff(Oid source, int64 *cutoff, Oid *protected_relid);
+extern void asof_guard_build_begin(Oid spine, const char *at);
+extern void asof_guard_build_end(void);
+extern void asof_guard_before_spine_read(Oid spine);
+extern bool asof_guard_source_rules(Oid source, const char *event_time,
+									const char *source_sql, int64 *cutoff,
+									bool *exempt_sealed, int64 *sealed_from);
+extern void asof_guard_exempt_next_plan(Oid relid);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);
 extern void asof_guard_training_set_built(Oid spine, Oid output);
 

@@ -8,28 +8,40 @@
  *	  a protected source shows its training rows only.  This file adds what
  *	  the engine asks of the guard:
  *	  - the cutoff of the protected tables a source reads (asof_guard_
- *		source_cutoff): a spine row whose effective time k(t) is after it
+ *		source_rules): a spine row whose effective time k(t) is after it
  *		would need held-out rows, so its features are NULL and counted, and
  *		features_at refuses it (asof_guard_refuse_features_at);
+ *	  - for a build on a protected spine (asof_guard_build_begin): the
+ *		engine reads the spine whole (its held-out rows end up sealed in the
+ *		training set) and, where that cannot reach other rows, the source
+ *		whole too, so that the sealed rows get their real features; these
+ *		are one-shot exemptions of the engine's own queries (guard_rows.c),
+ *		never of user functions;
  *	  - after a build on a protected spine (asof_guard_training_set_built):
  *		labels that were not known before the split (label_time at or
  *		after test_from) are set to NULL and counted, and the training set
  *		is registered as protected, linked to the spine's registration.
  *
- *	  Must not: compute features, or exempt the engine from the guard.
+ *	  Must not: compute features, or exempt anything but the engine's own
+ *	  queries, for the rows the contract allows.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
 
 #include "catalog.h"
+#include "compat.h"
 #include "guard.h"
 
 /* The cutoff as int64 microseconds (a date is its midnight). */
@@ -85,13 +97,96 @@ source_relations(Oid source)
 	return out;
 }
 
+/*
+ * A build on a protected spine (asof_guard_build_begin .. _end): its rows
+ * with time >= sealed_from (held out in the spine) end up sealed in the
+ * training set, so they may be computed from held-out rows.
+ */
+static bool build_active = false;
+static Oid	build_spine = InvalidOid;
+static int64 build_sealed_from = 0;
+
+/* Is "expr" just the column "colname" (as written or quoted)? */
+static bool
+is_column(const char *expr, const char *colname)
+{
+	return strcmp(expr, colname) == 0 || strcmp(expr, quote_identifier(colname)) == 0;
+}
+
+static bool
+user_function_checker(Oid func_id, void *context)
+{
+	return func_id >= FirstNormalObjectId;
+}
+
+static bool
+contains_user_function(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, user_function_checker, context))
+		return true;
+	return expression_tree_walker(node, contains_user_function, context);
+}
+
+/* Does the engine's source query call functions other than built-in ones? */
+static bool
+source_calls_user_functions(const char *sql)
+{
+	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	Query	   *q;
+
+	if (list_length(raw) != 1)
+		return true;
+	q = asof_parse_analyze(linitial_node(RawStmt, raw), sql);
+	return contains_user_function((Node *) q->targetList, NULL) ||
+		contains_user_function(q->jointree->quals, NULL);
+}
+
+void
+asof_guard_build_begin(Oid spine, const char *at)
+{
+	const AsofGuardedRel *g;
+	char	   *timecol;
+
+	build_active = false;
+	if (!asof_guard_active() || !asof_catalog_any_protected())
+		return;
+	g = asof_catalog_lookup(spine);
+	if (g == NULL || g->regrelid != spine || !g->has_split)
+		return;
+	timecol = get_attname(spine, g->time_attno, false);
+	if (!is_column(at, timecol))
+		return;					/* rows are sealed by the time column */
+	build_sealed_from = cutoff_us(g);
+	build_spine = spine;
+	build_active = true;
+}
+
+void
+asof_guard_build_end(void)
+{
+	build_active = false;
+	build_spine = InvalidOid;
+}
+
+void
+asof_guard_before_spine_read(Oid spine)
+{
+	if (build_active && spine == build_spine)
+		asof_guard_exempt_next_plan(spine);
+}
+
 bool
-asof_guard_source_cutoff(Oid source, int64 *cutoff, Oid *protected_relid)
+asof_guard_source_rules(Oid source, const char *event_time, const char *source_sql,
+						int64 *cutoff, bool *exempt_sealed, int64 *sealed_from)
 {
 	List	   *rels;
 	ListCell   *lc;
 	bool		found = false;
+	const AsofGuardedRel *only = NULL;
 
+	*exempt_sealed = false;
 	if (!asof_guard_active() || !asof_catalog_any_protected())
 		return false;
 	rels = source_relations(source);
@@ -104,12 +199,26 @@ asof_guard_source_cutoff(Oid source, int64 *cutoff, Oid *protected_relid)
 			continue;
 		c = cutoff_us(g);
 		if (!found || c < *cutoff)
-		{
 			*cutoff = c;
-			if (protected_relid)
-				*protected_relid = g->regrelid;
-		}
+		only = found ? NULL : g;
 		found = true;
+	}
+
+	/*
+	 * Rows that end up sealed may be computed from held-out rows, when that
+	 * cannot reach the other rows: the source is the protected table itself
+	 * (no view in between), its event time is the table's time column (a
+	 * row held out there becomes visible only after the cutoff, so never to
+	 * a row whose k(t) is at or before it), and the query calls built-in
+	 * functions only (no user code sees held-out values).
+	 */
+	if (found && build_active && only != NULL && list_length(rels) == 1 &&
+		only->regrelid == source &&
+		is_column(event_time, get_attname(source, only->time_attno, false)) &&
+		!source_calls_user_functions(source_sql))
+	{
+		*exempt_sealed = true;
+		*sealed_from = build_sealed_from;
 	}
 	return found;
 }
@@ -120,8 +229,22 @@ asof_guard_refuse_features_at(Oid source, const char *view_name)
 	int64		cutoff;
 	Oid			relid = InvalidOid;
 
-	if (!asof_guard_source_cutoff(source, &cutoff, &relid))
+	bool		exempt;
+	int64		sealed_from;
+	List	   *rels;
+	ListCell   *lc;
+
+	if (!asof_guard_source_rules(source, "", "", &cutoff, &exempt, &sealed_from))
 		return;
+	/* Name the protected table with the earliest cutoff. */
+	rels = source_relations(source);
+	foreach(lc, rels)
+	{
+		const AsofGuardedRel *g = asof_catalog_lookup(lfirst_oid(lc));
+
+		if (g != NULL && g->has_split && !asof_guard_rel_unsealed(g) && cutoff_us(g) == cutoff)
+			relid = g->regrelid;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("features of feature view \"%s\" at this time would read held-out rows of protected table \"%s\"",

@@ -16,6 +16,10 @@
  *	  leakproof.  The cutoff is a constant in the plan: a new or moved split
  *	  invalidates the table's relcache and with it every cached plan.
  *
+ *	  The only exception is the engine's own read of a table it may read
+ *	  whole (G5, decided in guard_engine.c): a one-shot exemption for the
+ *	  top level of its next query (asof_guard_exempt_next_plan).
+ *
  *	  Also owns the tables unsealed in the current transaction (G4): their
  *	  rows are not filtered, and at the end of such a transaction every
  *	  cached plan is dropped so that none built unsealed is reused.
@@ -35,6 +39,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/plancat.h"
+#include "optimizer/planner.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -44,10 +49,21 @@
 #include "guard.h"
 
 static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
+static planner_hook_type prev_planner_hook = NULL;
+
+/*
+ * The engine's own exemption (G5, guard_engine.c): the next top-level
+ * planning of a query that reads relation pending_exempt does not filter
+ * that relation at the query's top level.  Consumed by the next top-level
+ * planning whatever it reads, cleared at transaction end; never applies to
+ * nested planning (functions run while planning) or to subqueries.
+ */
+static int	planner_depth = 0;
+static Oid	pending_exempt = InvalidOid;
+static Oid	current_exempt = InvalidOid;
 
 /* Registered tables unsealed in this transaction (TopMemoryContext). */
 static List *unsealed = NIL;
-static bool xact_callback_registered = false;
 
 static Expr *
 make_cutoff_qual(Index varno, const AsofGuardedRel *g)
@@ -129,6 +145,11 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 	if (g == NULL || !g->has_split)
 		return;
 
+	/* The engine's own read of a relation it may read whole (G5). */
+	if (OidIsValid(current_exempt) && planner_depth == 1 &&
+		root->query_level == 1 && relationObjectId == current_exempt)
+		return;
+
 	rte = planner_rt_fetch(rel->relid, root);
 	rte->securityQuals = lcons(list_make1(make_cutoff_qual(rel->relid, g)),
 							   rte->securityQuals);
@@ -143,12 +164,70 @@ asof_guard_is_unsealed(Oid regrelid)
 }
 
 bool
+asof_guard_any_unsealed(void)
+{
+	return unsealed != NIL;
+}
+
+bool
 asof_guard_rel_unsealed(const AsofGuardedRel *g)
 {
 	if (unsealed == NIL)
 		return false;
 	return list_member_oid(unsealed, g->regrelid) ||
 		(OidIsValid(g->linked_to) && list_member_oid(unsealed, g->linked_to));
+}
+
+void
+asof_guard_exempt_next_plan(Oid relid)
+{
+	pending_exempt = relid;
+}
+
+static bool
+query_reads(Query *parse, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, parse->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == relid)
+			return true;
+	}
+	return false;
+}
+
+static PlannedStmt *
+asof_planner(Query *parse, const char *query_string, int cursorOptions,
+			 ParamListInfo boundParams)
+{
+	PlannedStmt *result;
+	Oid			save_exempt = current_exempt;
+
+	if (planner_depth == 0 && OidIsValid(pending_exempt) &&
+		query_reads(parse, pending_exempt))
+		current_exempt = pending_exempt;
+	else
+		current_exempt = InvalidOid;
+	if (planner_depth == 0)
+		pending_exempt = InvalidOid;	/* one shot */
+	planner_depth++;
+	PG_TRY();
+	{
+		if (prev_planner_hook)
+			result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		planner_depth--;
+		current_exempt = save_exempt;
+	}
+	PG_END_TRY();
+	return result;
 }
 
 static void
@@ -161,6 +240,8 @@ asof_guard_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
+			pending_exempt = InvalidOid;
+			asof_guard_build_end();
 			if (unsealed != NIL)
 			{
 				list_free(unsealed);
@@ -174,16 +255,26 @@ asof_guard_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * A failed statement inside a subtransaction (a PL/pgSQL exception block)
+ * must not leave the engine's exemptions armed for later statements.
+ */
+static void
+asof_guard_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		pending_exempt = InvalidOid;
+		asof_guard_build_end();
+	}
+}
+
 void
 asof_guard_mark_unsealed(Oid regrelid)
 {
 	MemoryContext old;
 
-	if (!xact_callback_registered)
-	{
-		RegisterXactCallback(asof_guard_xact_callback, NULL);
-		xact_callback_registered = true;
-	}
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	unsealed = list_append_unique_oid(unsealed, regrelid);
 	MemoryContextSwitchTo(old);
@@ -196,4 +287,8 @@ asof_guard_rows_init(void)
 {
 	prev_get_relation_info_hook = get_relation_info_hook;
 	get_relation_info_hook = asof_get_relation_info;
+	prev_planner_hook = planner_hook;
+	planner_hook = asof_planner;
+	RegisterXactCallback(asof_guard_xact_callback, NULL);
+	RegisterSubXactCallback(asof_guard_subxact_callback, NULL);
 }

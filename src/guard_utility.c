@@ -10,10 +10,14 @@
  *		CASCADE, which unprotects them and says so (G7);
  *	  - DDL that would reopen a side channel or detach the registration is
  *		refused on protected tables: CREATE STATISTICS, expression indexes,
- *		statistics targets of label and future columns, renaming, dropping
- *		or retyping registered columns, DISABLE ROW LEVEL SECURITY, dropping
+ *		partial indexes, statistics targets of label and future columns,
+ *		validated CHECK constraints, stored generated columns, USING
+ *		expressions (all evaluated on every row), renaming, dropping or
+ *		retyping registered columns, DISABLE ROW LEVEL SECURITY, dropping
  *		the guard's policies; LOAD while tables are protected (a module
  *		loaded later could replace the hooks) (G3, G6, G7);
+ *	  - a WITH HOLD cursor in a transaction that unsealed a test set (it would
+ *		keep held-out rows past the transaction) (G4);
  *	  - constraint-violation DETAILs (row values) of protected tables are
  *		removed from error reports, superusers' included (G3).
  *
@@ -161,6 +165,9 @@ check_create_index(IndexStmt *stmt)
 			refuse_ddl(g, "create an expression index on",
 					   "ANALYZE collects statistics of index expressions from every row, held-out rows and labels included.");
 	}
+	if (stmt->whereClause != NULL)
+		refuse_ddl(g, "create a partial index on",
+				   "Building it evaluates its predicate on every row, held-out rows and labels included.");
 }
 
 static void
@@ -183,6 +190,28 @@ check_alter_table(AlterTableStmt *stmt)
 
 		switch (cmd->subtype)
 		{
+			case AT_AddConstraint:
+				if (IsA(cmd->def, Constraint) &&
+					((Constraint *) cmd->def)->contype == CONSTR_CHECK &&
+					!((Constraint *) cmd->def)->skip_validation)
+					refuse_ddl(g, "add a validated CHECK constraint to",
+							   "Validating it evaluates its expression on every row, held-out rows and labels included; add it NOT VALID.");
+				break;
+			case AT_ValidateConstraint:
+				refuse_ddl(g, "validate a constraint of",
+						   "Validating evaluates the constraint on every row, held-out rows and labels included.");
+				break;
+			case AT_AddColumn:
+				if (IsA(cmd->def, ColumnDef))
+				{
+					ListCell   *c;
+
+					foreach(c, ((ColumnDef *) cmd->def)->constraints)
+						if (((Constraint *) lfirst(c))->contype == CONSTR_GENERATED)
+							refuse_ddl(g, "add a generated column to",
+									   "A stored generated column is computed from every row, held-out rows and labels included.");
+				}
+				break;
 			case AT_SetStatistics:
 				if (role != NULL && strcmp(role, "time") != 0)
 					refuse_ddl(g, "change the statistics target of a label or future column of",
@@ -193,6 +222,10 @@ check_alter_table(AlterTableStmt *stmt)
 				if (role != NULL)
 					refuse_ddl(g, "drop or change the type of a registered column of",
 							   "The guard's registration names the time, label and future columns.");
+				if (cmd->subtype == AT_AlterColumnType && IsA(cmd->def, ColumnDef) &&
+					((ColumnDef *) cmd->def)->raw_default != NULL)
+					refuse_ddl(g, "change a column type with a USING expression on",
+							   "The expression is evaluated on every row, held-out rows and labels included.");
 				break;
 			case AT_DisableRowSecurity:
 				refuse_ddl(g, "disable row-level security on",
@@ -343,6 +376,15 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 				break;
 			case T_LoadStmt:
 				check_load();
+				break;
+			case T_DeclareCursorStmt:
+				if ((((DeclareCursorStmt *) parsetree)->options & CURSOR_OPT_HOLD) &&
+					asof_guard_any_unsealed())
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("cannot declare a WITH HOLD cursor while a test set is unsealed"),
+							 errdetail("A cursor held past the transaction would keep held-out rows open after it."),
+							 errhint("Declare the cursor without WITH HOLD, or in a transaction that did not call asof.unseal.")));
 				break;
 			default:
 				break;

@@ -729,6 +729,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	progress.view = NULL;
 	progress.last = started;
 	b.progress = &progress;
+	asof_guard_build_begin(spine, at);	/* leakage guard, G5 */
 	for (int i = 0; i < nviews; i++)
 	{
 		b.engines[i] = asof_engine_create(b.views[i]);
@@ -761,6 +762,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 		b.at = at;
 		errcb.previous = error_context_stack;
 		error_context_stack = &errcb;
+		asof_guard_before_spine_read(spine);
 		asof_engine_run_query(q.data, NULL, false, false, &recv.pub);
 		error_context_stack = errcb.previous;
 	}
@@ -837,6 +839,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 		elog(ERROR, "wrote " INT64_FORMAT " rows for " INT64_FORMAT " spine rows", written, b.nrows);
 
 	record_build(target, spine_name, at, views_arr, defs.data, written, started);
+	asof_guard_build_end();
 	asof_guard_training_set_built(spine, relid);
 	PG_RETURN_INT64(written);
 }

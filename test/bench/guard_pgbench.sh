@@ -9,12 +9,18 @@
 #   C  the same server reading a protected copy of pgbench_accounts after
 #      its split (every read gets the held-out-row filter).
 # Rounds alternate A, B, C to spread the noise of a shared machine; the
-# median TPS of each is printed with B and C relative to A.
+# median TPS of each is printed with B and C relative to A, and the median
+# of the per-round differences.  Throughput on a shared machine is noisy,
+# so a second measure follows: the backend's own CPU time (utime + stime
+# from /proc/self/stat) per statement over GUARD_BENCH_STATEMENTS
+# statements run through PL/pgSQL EXECUTE (parsed, planned and checked each
+# time), which other processes on the machine disturb much less.
 #
 # Standalone: bash test/bench/guard_pgbench.sh (builds and starts its own
 # throwaway servers with test/cluster.sh).  test/bench/run.sh (make bench)
 # can call it.  Settings: GUARD_BENCH_SECONDS (default 15),
-# GUARD_BENCH_ROUNDS (3), GUARD_BENCH_CLIENTS (2), GUARD_BENCH_SCALE (5).
+# GUARD_BENCH_ROUNDS (3), GUARD_BENCH_CLIENTS (2), GUARD_BENCH_SCALE (2: both tables of the guard server fit in the default shared_buffers, so B and C do not evict each other),
+# GUARD_BENCH_STATEMENTS (50000).
 set -uo pipefail
 . "$(dirname "$0")/../cluster.sh"
 cd "$ASOF_SRC"
@@ -22,7 +28,8 @@ cd "$ASOF_SRC"
 seconds=${GUARD_BENCH_SECONDS:-15}
 rounds=${GUARD_BENCH_ROUNDS:-3}
 clients=${GUARD_BENCH_CLIENTS:-2}
-scale=${GUARD_BENCH_SCALE:-5}
+scale=${GUARD_BENCH_SCALE:-2}
+statements=${GUARD_BENCH_STATEMENTS:-50000}
 
 asof_init
 asof_install_deps || exit 1
@@ -49,6 +56,27 @@ SELECT asof.protect('accounts_p', 't', '{abalance}');
 -- 90% of the rows are training rows.
 SELECT asof.split('accounts_p', (SELECT (timestamp '2001-01-01' + (0.9 * max(aid)) * interval '1 second')::text FROM accounts_p));
 SQL
+for s in "$sock_plain" "$sock_guard"; do
+	psql -h "$s" -d postgres >/dev/null <<'SQL' || exit 1
+-- Backend CPU microseconds per statement q (one int parameter), n times.
+CREATE FUNCTION bench_cpu_us(n int, q text) RETURNS float8 LANGUAGE plpgsql AS $f$
+DECLARE
+  st text;
+  t0 bigint;
+  t1 bigint;
+  x int;
+BEGIN
+  st := split_part(pg_read_file('/proc/self/stat'), ') ', 2);
+  t0 := split_part(st, ' ', 12)::bigint + split_part(st, ' ', 13)::bigint;
+  FOR i IN 1..n LOOP
+    EXECUTE q INTO x USING 1 + (i * 7919) % 100000;
+  END LOOP;
+  st := split_part(pg_read_file('/proc/self/stat'), ') ', 2);
+  t1 := split_part(st, ' ', 12)::bigint + split_part(st, ' ', 13)::bigint;
+  RETURN (t1 - t0) * 1000000.0 / 100 / n;   -- clock ticks of 1/100 s
+END $f$;
+SQL
+done
 script=$ASOF_TMP/select_protected.sql
 cat >"$script" <<EOS
 \set aid random(1, 100000 * $scale)
@@ -66,13 +94,42 @@ for ((r = 1; r <= rounds; r++)); do
 	C+=("$(tps "$sock_guard" -f "$script")")
 	echo "round $r: A ${A[-1]}  B ${B[-1]}  C ${C[-1]} tps" >&2
 done
+cpu() { # cpu SOCKET TABLE: CPU microseconds per statement
+	psql -h "$1" -d postgres -Atc \
+		"SELECT round(bench_cpu_us($statements, 'SELECT abalance FROM $2 WHERE aid = \$1')::numeric, 2)"
+}
+declare -a cA cB cC
+for ((r = 1; r <= rounds; r++)); do
+	cA+=("$(cpu "$sock_plain" pgbench_accounts)")
+	cB+=("$(cpu "$sock_guard" pgbench_accounts)")
+	cC+=("$(cpu "$sock_guard" accounts_p)")
+	echo "round $r: A ${cA[-1]}  B ${cB[-1]}  C ${cC[-1]} us of backend CPU per statement" >&2
+done
+
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+pct() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%+.1f", (x - y) * 100 / y}'; }
+# The machine may be shared: besides the medians of each, the median of the
+# per-round differences (A, B and C of one round ran back to back).
+declare -a dB dC
+for ((r = 0; r < rounds; r++)); do
+	dB+=("$(pct "${B[r]}" "${A[r]}")")
+	dC+=("$(pct "${C[r]}" "${B[r]}")")
+done
 a=$(median "${A[@]}")
 b=$(median "${B[@]}")
 c=$(median "${C[@]}")
-echo "pgbench -S, $clients clients, ${seconds}s x $rounds rounds, scale $scale (median tps):"
+echo "pgbench -S (simple protocol), $clients clients, ${seconds}s x $rounds rounds, scale $scale, median tps:"
 printf '  A  without pg_asof                          %10.1f\n' "$a"
-pct() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%+.1f", (x - y) * 100 / y}'; }
 printf '  B  pg_asof loaded, unprotected table        %10.1f  (%s%% vs A)\n' "$b" "$(pct "$b" "$a")"
 printf '  C  pg_asof loaded, protected table, split   %10.1f  (%s%% vs A, %s%% vs B)\n' "$c" \
 	"$(pct "$c" "$a")" "$(pct "$c" "$b")"
+printf '  median of per-round differences: B vs A %s%%, C vs B %s%%\n' \
+	"$(median "${dB[@]}")" "$(median "${dC[@]}")"
+ca=$(median "${cA[@]}")
+cb=$(median "${cB[@]}")
+cc=$(median "${cC[@]}")
+echo "backend CPU per statement (PL/pgSQL EXECUTE, $statements statements x $rounds rounds, median):"
+printf '  A  without pg_asof                          %8.2f us\n' "$ca"
+printf '  B  pg_asof loaded, unprotected table        %8.2f us  (%s%% vs A)\n' "$cb" "$(pct "$cb" "$ca")"
+printf '  C  pg_asof loaded, protected table, split   %8.2f us  (%s%% vs A, %s%% vs B)\n' "$cc" \
+	"$(pct "$cc" "$ca")" "$(pct "$cc" "$cb")"

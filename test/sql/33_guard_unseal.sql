@@ -45,6 +45,12 @@ PREPARE during_unseal AS SELECT count(*), sum(delay) FROM g33.flights;
 EXECUTE during_unseal;
 -- COPY t TO is allowed while unsealed (nothing is left out).
 COPY g33.flights TO stdout;
+-- A cursor held past the transaction would keep the rows open: refused.
+SAVEPOINT s;
+DECLARE held CURSOR WITH HOLD FOR SELECT id FROM g33.flights;
+ROLLBACK TO SAVEPOINT s;
+DECLARE plain CURSOR FOR SELECT count(*) FROM g33.flights;
+FETCH plain;
 COMMIT;
 -- The next transaction is sealed again: both plans are re-made.
 SELECT count(*), sum(delay) FROM g33.flights;

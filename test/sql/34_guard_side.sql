@@ -81,6 +81,19 @@ ALTER TABLE g34.flights DROP COLUMN arr_time;
 ALTER TABLE g34.flights ALTER COLUMN dep_time TYPE date;
 ALTER TABLE g34.flights DISABLE ROW LEVEL SECURITY;
 DROP POLICY asof_guard_deny ON g34.flights;
+-- Statements that evaluate an expression on every row, held-out rows and
+-- labels included: refused; the NOT VALID constraint and the plain column
+-- are fine.
+CREATE INDEX ON g34.flights (origin) WHERE delay > 0;
+ALTER TABLE g34.flights ADD CONSTRAINT c CHECK (delay < 1000);
+ALTER TABLE g34.flights ADD CONSTRAINT c CHECK (delay < 1000) NOT VALID;
+ALTER TABLE g34.flights VALIDATE CONSTRAINT c;
+ALTER TABLE g34.flights ADD COLUMN late boolean GENERATED ALWAYS AS (delay > 15) STORED;
+ALTER TABLE g34.flights ADD COLUMN note text;
+ALTER TABLE g34.flights ALTER COLUMN distance TYPE bigint USING distance + delay * 0;
+ALTER TABLE g34.flights ALTER COLUMN note TYPE varchar;
+ALTER TABLE g34.flights DROP COLUMN note;
+ALTER TABLE g34.flights DROP CONSTRAINT c;
 RESET ROLE;
 DROP POLICY asof_guard_permit ON g34.flights;
 LOAD 'auto_explain';
@@ -114,7 +127,7 @@ RESET client_min_messages;
 SELECT count(*) AS policies FROM pg_policy WHERE polrelid = 'g34.flights'::regclass;
 SELECT relrowsecurity FROM pg_class WHERE oid = 'g34.flights'::regclass;
 SELECT attname, attstattarget FROM pg_attribute
- WHERE attrelid = 'g34.flights'::regclass AND attnum > 0 AND attstattarget <> -1 ORDER BY attnum;
+ WHERE attrelid = 'g34.flights'::regclass AND attnum > 0 AND NOT attisdropped AND attstattarget <> -1 ORDER BY attnum;
 SELECT count(*), sum(delay) FROM g34.flights;
 CREATE EXTENSION pg_asof;
 

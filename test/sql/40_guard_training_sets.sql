@@ -63,12 +63,13 @@ SELECT asof.features_at('g40_label', '{SFO}', '2001-03-20'::timestamp);
 
 -- A protected spine (its own split 2001-03-01): outcome is the label,
 -- known at outcome_at.  Row 2's label arrives after the split: immature.
--- Row 3 is held out.
+-- Rows 3 and 4 are held out.
 CREATE TABLE g40.pspine (origin text, t timestamp, outcome int, outcome_at timestamp);
 ALTER TABLE g40.pspine OWNER TO asof_g_owner;
 INSERT INTO g40.pspine VALUES ('SFO', '2001-02-01', 1, '2001-02-02'),
                               ('SFO', '2001-02-25', 0, '2001-03-05'),
-                              ('SFO', '2001-03-10', 1, '2001-03-11');
+                              ('SFO', '2001-03-10', 1, '2001-03-11'),
+                              ('SFO', '2001-03-20', 0, '2001-03-21');
 GRANT SELECT ON g40.pspine TO asof_g_analyst;
 SET ROLE asof_g_owner;
 SELECT asof.protect('g40.pspine', 't', '{outcome}', label_time => 'outcome_at');
@@ -78,7 +79,13 @@ SELECT asof.build_training_set('g40.ts_p', 'g40.pspine', 't', '{g40_clean}');
 SET ROLE asof_g_owner;
 SELECT asof.split('g40.pspine', '2001-03-01');
 RESET ROLE;
--- Built by another role: training rows only, the immature label NULL.
+-- Built by another role.  Every spine row is written; the held-out rows 3
+-- and 4 are sealed in the training set, which is protected like the spine,
+-- and get their real features, held-out flights included (row 4: the
+-- flight of 2001-03-10, distance 500, is visible at 2001-03-20): the
+-- source is the protected table itself, its event time is the time column
+-- and the features call built-in functions only, so no other row can see
+-- those flights.  The immature label of row 2 is NULL.
 SET ROLE asof_g_analyst;
 SELECT asof.build_training_set('g40.ts_p', 'g40.pspine', 't', '{g40_clean}');
 SELECT * FROM g40.ts_p ORDER BY t;
@@ -97,14 +104,48 @@ BEGIN;
 SELECT asof.unseal('g40.ts_p', 'spine owner opens the training set');
 COMMIT;
 RESET ROLE;
+BEGIN;
+SELECT asof.unseal('g40.pspine', 'evaluate on the held-out rows');
+SELECT t, outcome, g40_clean__last_distance, g40_clean__count_30d FROM g40.ts_p ORDER BY t;
+COMMIT;
 SELECT table_name, event, role, detail FROM asof.holdout_log
  WHERE table_name = 'g40.ts_p' ORDER BY at, event;
 
--- Unsealed spine: the build includes the held-out row (visible in this
--- transaction: unsealing a spine opens its training sets too); the
--- training set is protected with the spine's split, so after the
--- transaction that row is hidden again.  Its features would need the
--- held-out flight (the source is not unsealed): NULL, counted.
+-- Through a view over the protected table, no such exemption: the rows
+-- whose effective time is after the source's split get NULL features,
+-- counted, sealed or not.
+CREATE VIEW g40.flights_v AS SELECT * FROM g40.flights;
+SELECT asof.create_feature_view('g40_viewsrc', 'g40.flights_v', '{origin}', 'dep_time',
+    '{last(distance)}');
+SELECT asof.build_training_set('g40.ts_v', 'g40.pspine', 't', '{g40_viewsrc}');
+BEGIN;
+SELECT asof.unseal('g40.pspine', 'look at ts_v');
+SELECT t, g40_viewsrc__last_distance FROM g40.ts_v ORDER BY t;
+COMMIT;
+-- A prediction time other than the spine's time column: the spine is read
+-- as a user reads it (training rows only).
+SELECT asof.build_training_set('g40.ts_at', 'g40.pspine', 'outcome_at', '{g40_clean}');
+SELECT count(*) FROM g40.ts_at;
+
+-- A build that fails inside an exception block leaves nothing armed: a
+-- later features_at past the split, in the same transaction, is still
+-- refused.
+SELECT asof.create_feature_view('g40_boom', 'g40.flights', '{origin}', 'dep_time',
+    '{avg(1 / (distance - 400)) over 30 days}');
+BEGIN;
+DO $$
+BEGIN
+  PERFORM asof.build_training_set('g40.ts_boom', 'g40.pspine', 't', '{g40_boom}');
+EXCEPTION WHEN division_by_zero THEN
+  RAISE NOTICE 'build failed: %', SQLERRM;
+END $$;
+SELECT asof.features_at('g40_label', '{SFO}', '2001-03-20'::timestamp);
+ROLLBACK;
+SELECT asof.drop_feature_view('g40_boom');
+
+-- Unsealed spine: every row is visible in this transaction (unsealing a
+-- spine opens its training sets too); afterwards the held-out rows are
+-- hidden again.
 SET ROLE asof_g_owner;
 BEGIN;
 SELECT asof.unseal('g40.pspine', 'build the evaluation set');
@@ -132,6 +173,7 @@ SELECT count(*) FROM g40.ts_eval;
 SELECT asof.drop_feature_view('g40_label');
 SELECT asof.drop_feature_view('g40_clean');
 SELECT asof.drop_feature_view('g40_future');
+SELECT asof.drop_feature_view('g40_viewsrc');
 DROP SCHEMA g40 CASCADE;
 DROP OWNED BY asof_g_owner, asof_g_analyst;
 DROP ROLE asof_g_owner;
