@@ -66,7 +66,7 @@ RETURNS void
     AS 'MODULE_PATHNAME', 'asof_create_feature_view'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.create_feature_view(text, regclass, name[], text, text[], text, interval, timestamptz, interval, interval) IS
-'Register a feature view (the caller owns it).  name: text without "__"; source: table or view the caller can read; entity: key column names of the source (one or more); event_time, available_time (default: event_time): a column or SQL expression over the source row of type timestamp or timestamptz (both the same), no subquery, aggregate, window, set-returning or volatile function, evaluated with TimeZone = UTC; features: "agg(expr) over W [as name]" (count, sum, avg, min, max, stddev, var), "count(*) over W", "last(expr)", "last_nonnull(expr)"; cadence (NULL: continuous), anchor, delay, ttl (NULL: never expires): absolute intervals without months (a day is 24 hours).  Effective time k(t) = t - delay (continuous) or the latest tick anchor + n*cadence with tick + delay <= t.  Errors (nothing is stored): invalid parameter value (22023) for bad intervals, syntax error (42601), invalid name (42602), undefined column (42703), datatype mismatch (42804), undefined function (42883) for a type without btree ordering, grouping error (42803), windowing error (42P20), feature not supported (0A000) for subqueries, set-returning or volatile functions, name too long (42622), duplicate column (42701), duplicate object (42710), insufficient privilege (42501).  See docs/feature-views.md.';
+'Register a feature view (the caller owns it).  name: text without "__"; source: table or view the caller can read; entity: key column names of the source (one or more); event_time, available_time (default: event_time): a column or SQL expression over the source row of type timestamp or timestamptz (both the same), no subquery, aggregate, window, set-returning or volatile function; per-row values only (functions outside pg_catalog must be IMMUTABLE; no now(), CURRENT_DATE or other clock or session value), evaluated with TimeZone = UTC and search_path = pg_catalog, pg_temp; features: "agg(expr) over W [as name]" (count, sum, avg, min, max, stddev, var), "count(*) over W", "last(expr)", "last_nonnull(expr)"; cadence (NULL: continuous), anchor, delay, ttl (NULL: never expires): absolute intervals without months (a day is 24 hours).  Effective time k(t) = t - delay (continuous) or the latest tick anchor + n*cadence with tick + delay <= t.  Errors (nothing is stored): invalid parameter value (22023) for bad intervals, syntax error (42601), invalid name (42602), undefined column (42703), datatype mismatch (42804), undefined function (42883) for a type without btree ordering, grouping error (42803), windowing error (42P20), feature not supported (0A000) for subqueries, set-returning or volatile functions, invalid object definition (42P17) for an expression that is not a per-row value, name too long (42622), duplicate column (42701), duplicate object (42710), insufficient privilege (42501).  See docs/feature-views.md.';
 
 CREATE FUNCTION asof.drop_feature_view(name text) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_drop_feature_view'
@@ -90,7 +90,7 @@ CREATE FUNCTION asof.feature_view_sql(feature_view text, spine regclass, at text
     AS 'MODULE_PATHNAME', 'asof_feature_view_sql'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION asof.feature_view_sql(text, regclass, text) IS
-'The plain-SQL query (text) that computes feature view feature_view (text) for every row of spine (regclass) at prediction time at (text: a spine column or expression of the view''s time type, or date for timestamp views): one row per spine row, every spine column in order, then one column "<view>__<feature>" per feature.  The reference formulation the engine is tested against; independent of the session TimeZone.  Errors: undefined object (42704), undefined column (42703) when the spine lacks an entity column, datatype mismatch (42804) for an entity column of another type or a time type mix, duplicate column (42701) when a feature column name is a spine column too.';
+'The plain-SQL query (text) that computes feature view feature_view (text) for every row of spine (regclass) at prediction time at (text: a spine column or expression of the view''s time type, or date for timestamp views): one row per spine row, every spine column in order, then one column "<view>__<feature>" per feature.  The reference formulation the engine is tested against; independent of the session TimeZone; entity keys compare under the source column''s collation.  Errors: undefined object (42704), undefined column (42703) when the spine lacks an entity column, datatype mismatch (42804) for an entity column of another type or a time type mix, duplicate column (42701) when a feature column name is a spine column too.';
 
 CREATE FUNCTION asof.run_in_utc(query text) RETURNS SETOF record
     LANGUAGE plpgsql VOLATILE
@@ -144,9 +144,13 @@ CREATE EVENT TRIGGER asof_feature_views_sql_drop ON sql_drop
 COMMENT ON EVENT TRIGGER asof_feature_views_sql_drop IS
 'pg_asof: removes the registration of a feature view whose helper view asof_feature_views.<name> was dropped (DROP TABLE ... CASCADE of its source, DROP OWNED, ...).';
 
--- A renamed source column does not break a view (views refer to columns by
--- number) but breaks a feature view's expressions: re-validate the feature
--- views of every altered relation, refusing the change when one fails.
+-- After an ALTER: a renamed source column would leave the definitions as
+-- written (and the spines, which match entity columns by name) behind, so
+-- renaming a used column is refused; every other change of a source, or of
+-- a function, operator, type or collation an expression uses (e.g. ALTER
+-- FUNCTION ... STABLE), is refused when a feature view would no longer
+-- load.  Renames of functions, types and schemas are simply followed: the
+-- loader regenerates the expressions from the helper view's query tree.
 CREATE FUNCTION asof._feature_views_ddl_end() RETURNS event_trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -155,6 +159,27 @@ DECLARE
   v record;
   msg text;
 BEGIN
+  -- a used column renamed (the command names the column: objsubid)
+  FOR v IN SELECT DISTINCT r.name, c.relname, a.attname
+             FROM pg_event_trigger_ddl_commands() d
+             JOIN pg_class c ON c.oid = d.objid
+             JOIN pg_attribute a ON a.attrelid = d.objid AND a.attnum = d.objsubid
+             JOIN pg_depend dep ON dep.refclassid = 'pg_class'::regclass
+                               AND dep.refobjid = d.objid AND dep.refobjsubid = d.objsubid
+                               AND dep.classid = 'pg_rewrite'::regclass
+             JOIN pg_rewrite rw ON rw.oid = dep.objid
+             JOIN pg_class hv ON hv.oid = rw.ev_class
+             JOIN pg_namespace hn ON hn.oid = hv.relnamespace AND hn.nspname = 'asof_feature_views'
+             JOIN asof.feature_view_registry r ON r.name = hv.relname
+            WHERE d.classid = 'pg_class'::regclass AND d.objsubid > 0
+            ORDER BY r.name
+  LOOP
+    RAISE EXCEPTION 'cannot alter relation "%" because feature view "%" uses it', v.relname, v.name
+      USING ERRCODE = 'dependent_objects_still_exist',
+            DETAIL = format('The renamed column "%s" is used by the feature view, whose definition and spines refer to it by name.', v.attname),
+            HINT = format('Drop the feature view first with asof.drop_feature_view(%L).', v.name);
+  END LOOP;
+  -- any other change of a source
   FOR v IN SELECT r.name, c.relname
              FROM asof.feature_view_registry r
              JOIN pg_class c ON c.oid = r.source
@@ -172,11 +197,35 @@ BEGIN
               HINT = format('Drop the feature view first with asof.drop_feature_view(%L).', v.name);
     END;
   END LOOP;
+  -- a function, operator, type or collation an expression uses
+  FOR v IN SELECT DISTINCT r.name, d.object_type, d.object_identity
+             FROM pg_event_trigger_ddl_commands() d
+             JOIN pg_depend dep ON dep.refclassid = d.classid AND dep.refobjid = d.objid
+                               AND dep.classid = 'pg_rewrite'::regclass
+             JOIN pg_rewrite rw ON rw.oid = dep.objid
+             JOIN pg_class hv ON hv.oid = rw.ev_class
+             JOIN pg_namespace hn ON hn.oid = hv.relnamespace AND hn.nspname = 'asof_feature_views'
+             JOIN asof.feature_view_registry r ON r.name = hv.relname
+            WHERE d.classid <> 'pg_class'::regclass
+            ORDER BY r.name
+  LOOP
+    BEGIN
+      PERFORM asof._feature_view_check(v.name);
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+      RAISE EXCEPTION 'cannot alter % % because feature view "%" uses it', v.object_type, v.object_identity, v.name
+        USING ERRCODE = 'dependent_objects_still_exist',
+              DETAIL = format('After the change the feature view would fail: %s.', msg),
+              HINT = format('Drop the feature view first with asof.drop_feature_view(%L).', v.name);
+    END;
+  END LOOP;
 END $$;
 COMMENT ON FUNCTION asof._feature_views_ddl_end() IS
-'Internal event trigger function: re-validates the feature views of every relation an ALTER changed and refuses the change when one would break.';
+'Internal event trigger function: refuses renaming a source column a feature view uses, and any ALTER of a source, function, operator, type or collation after which a feature view would no longer load.';
 CREATE EVENT TRIGGER asof_feature_views_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE',
+                 'ALTER FUNCTION', 'CREATE FUNCTION', 'ALTER OPERATOR', 'ALTER TYPE',
+                 'ALTER DOMAIN', 'ALTER COLLATION')
     EXECUTE FUNCTION asof._feature_views_ddl_end();
 COMMENT ON EVENT TRIGGER asof_feature_views_ddl_end IS
-'pg_asof: refuses an ALTER of a table or view (e.g. a column rename) that would break a feature view defined on it.';
+'pg_asof: refuses an ALTER that would break a feature view: renaming a source column it uses, or a change of its source or of a function, operator, type or collation it uses after which it would no longer load (e.g. ALTER FUNCTION ... STABLE, or CREATE OR REPLACE FUNCTION ... STABLE).';

@@ -147,6 +147,8 @@ asof_catalog_load(void)
 	HeapTuple	tup;
 	HASHCTL		ctl;
 	MemoryContext old;
+	Datum	   *values;
+	bool	   *nulls;
 
 	if (cache_valid)
 		return;
@@ -193,11 +195,11 @@ asof_catalog_load(void)
 	rel = table_open(registry_relid, AccessShareLock);
 	if (RelationGetDescr(rel)->natts < Natts_registry_min)
 		elog(ERROR, "asof.protected_registry has an unexpected shape");
+	values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
+	nulls = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		Datum	   *values = palloc(sizeof(Datum) * RelationGetDescr(rel)->natts);
-		bool	   *nulls = palloc(sizeof(bool) * RelationGetDescr(rel)->natts);
 		AsofRegistration *reg;
 		char	  **labels;
 		char	  **futures;
@@ -249,6 +251,8 @@ asof_catalog_load(void)
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	pfree(values);
+	pfree(nulls);
 }
 
 static AsofRegistration *

@@ -12,8 +12,9 @@
  *	  - absolute intervals (no month component, a day is 24 hours);
  *	  - SQL expressions over the source row, analyzed by PostgreSQL's parser
  *		against the source relation, checked (no subqueries, aggregates,
- *		window functions, set-returning or volatile functions), and
- *		normalized to a text that means the same under any search_path,
+ *		window functions, set-returning or volatile functions; per-row values
+ *		only: no user-defined function that is not immutable, no clock or
+ *		session value), and normalized to a text that means the same under any search_path,
  *		DateStyle and TimeZone.
  *
  *	  This file never runs a query on data and never touches the catalog
@@ -27,6 +28,8 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "common/int.h"
@@ -36,6 +39,7 @@
 #include "nodes/parsenodes.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_collate.h"
 #include "parser/parse_expr.h"
 #include "parser/parse_node.h"
@@ -44,11 +48,14 @@
 #include "parser/scanner.h"
 #include "parser/gram.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/formatting.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/regproc.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -482,8 +489,8 @@ asof_feature_result_type(AsofAgg agg, Oid input_type, const char *feature)
  * DateStyle, IntervalStyle and TimeZone (constants printed in ISO form, in
  * UTC).
  */
-static char *
-normalize_expr(Relation rel, Node *expr)
+char *
+asof_normalize_expr(Relation rel, Node *expr)
 {
 	int			nestlevel = NewGUCNestLevel();
 	char	   *sql;
@@ -504,6 +511,114 @@ normalize_expr(Relation rel, Node *expr)
 							 false, false);
 	AtEOXact_GUC(true, nestlevel);
 	return sql;
+}
+
+/*
+ * The leakage rule for expressions over the source row: their value must
+ * depend on the row alone, so that it cannot read facts from after the
+ * prediction time and is the same in every build.  Refused:
+ *
+ * - functions (also behind operators, casts and type I/O) outside
+ *	 pg_catalog that are not IMMUTABLE: a stable user function may read
+ *	 other tables, i.e. rows that are not yet visible at k(t);
+ * - built-in stable functions without arguments (now(),
+ *	 statement_timestamp(), transaction_timestamp(), txid_current(),
+ *	 pg_backend_pid(), ...) and current_setting(): their value is the
+ *	 clock's or the session's, not the row's;
+ * - SQL value functions (CURRENT_DATE, CURRENT_TIME, CURRENT_TIMESTAMP,
+ *	 LOCALTIME, LOCALTIMESTAMP, CURRENT_USER, ...) for the same reason.
+ *
+ * Built-in stable functions with arguments stay allowed: timestamptz
+ * arithmetic and formatting need them, and they are evaluated with
+ * TimeZone = UTC.  Volatile functions are refused before this check.
+ */
+static bool
+per_row_func_checker(Oid funcid, void *context)
+{
+	const char *what = (const char *) context;
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Form_pg_proc proc;
+	bool		user_stable;
+	bool		session_value;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", funcid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	user_stable = (proc->pronamespace != PG_CATALOG_NAMESPACE &&
+				   proc->provolatile != PROVOLATILE_IMMUTABLE);
+	session_value = (proc->pronamespace == PG_CATALOG_NAMESPACE &&
+					 proc->provolatile == PROVOLATILE_STABLE &&
+					 (proc->pronargs == 0 || funcid == F_CURRENT_SETTING_TEXT ||
+					  funcid == F_CURRENT_SETTING_TEXT_BOOL));
+	ReleaseSysCache(tup);
+
+	if (user_stable)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("%s cannot use function %s because it is not immutable",
+						what, format_procedure(funcid)),
+				 errdetail("A stable function may read other tables, including rows that are not yet visible at the prediction time; feature view expressions must depend on the source row alone."),
+				 errhint("Declare the function IMMUTABLE if its result depends on its arguments only, or join the other table into the source (a view) with its own event and available times.")));
+	if (session_value)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("%s cannot use function %s", what, format_procedure(funcid)),
+				 errdetail("Its value depends on when or in which session it is evaluated, not on the source row, so a feature value could change from one build to the next."),
+				 errhint("Use columns of the source row, e.g. the event time, instead.")));
+	return false;
+}
+
+static const char *
+sql_value_function_name(SQLValueFunction *svf)
+{
+	switch (svf->op)
+	{
+		case SVFOP_CURRENT_DATE:
+			return "CURRENT_DATE";
+		case SVFOP_CURRENT_TIME:
+		case SVFOP_CURRENT_TIME_N:
+			return "CURRENT_TIME";
+		case SVFOP_CURRENT_TIMESTAMP:
+		case SVFOP_CURRENT_TIMESTAMP_N:
+			return "CURRENT_TIMESTAMP";
+		case SVFOP_LOCALTIME:
+		case SVFOP_LOCALTIME_N:
+			return "LOCALTIME";
+		case SVFOP_LOCALTIMESTAMP:
+		case SVFOP_LOCALTIMESTAMP_N:
+			return "LOCALTIMESTAMP";
+		case SVFOP_CURRENT_ROLE:
+			return "CURRENT_ROLE";
+		case SVFOP_CURRENT_USER:
+			return "CURRENT_USER";
+		case SVFOP_USER:
+			return "USER";
+		case SVFOP_SESSION_USER:
+			return "SESSION_USER";
+		case SVFOP_CURRENT_CATALOG:
+			return "CURRENT_CATALOG";
+		case SVFOP_CURRENT_SCHEMA:
+			return "CURRENT_SCHEMA";
+	}
+	return "?";
+}
+
+static bool
+per_row_walker(Node *node, void *context)
+{
+	const char *what = (const char *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, SQLValueFunction))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("%s cannot use %s", what,
+						sql_value_function_name((SQLValueFunction *) node)),
+				 errdetail("Its value depends on when or in which session it is evaluated, not on the source row, so a feature value could change from one build to the next."),
+				 errhint("Use columns of the source row, e.g. the event time, instead.")));
+	(void) check_functions_in_node(node, per_row_func_checker, context);
+	return expression_tree_walker(node, per_row_walker, context);
 }
 
 typedef struct ExprErrorContext
@@ -536,14 +651,18 @@ expr_errcontext(void *arg)
  * Analyze `text`, an SQL expression over a row of `rel`, and check that it
  * is allowed: a single scalar expression, no subquery, aggregate, window
  * function, set-returning or volatile function.  `what` names it in errors
- * ("event time", "feature \"avg(x) over 1h\""...).  A `normalized` text
- * (as stored in the catalog) is analyzed with search_path = pg_catalog, as
- * it was written for.
+ * ("event time", "feature \"avg(x) over 1h\""...).  `source`: `rel` is a
+ * feature view's source (a spine otherwise), and the expression must also
+ * be a per-row value (see per_row_walker).  A `normalized` text (as stored
+ * in the catalog) is analyzed with search_path = pg_catalog, as it was
+ * written for.  An untyped literal ('abc') is taken as text, as in a
+ * select list.
  */
 void
 asof_analyze_source_expr(Relation rel, const char *text, const char *what,
-						 bool normalized, AsofSourceExpr *out)
+						 bool source, bool normalized, AsofSourceExpr *out)
 {
+	const char *row = source ? "source row" : "spine row";
 	char	   *sql = psprintf("SELECT %s", text);
 	List	   *raw;
 	RawStmt    *rs;
@@ -581,13 +700,13 @@ asof_analyze_source_expr(Relation rel, const char *text, const char *what,
 		linitial_node(ResTarget, sel->targetList)->name != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("%s must be a single SQL expression over the source row", what)));
+				 errmsg("%s must be a single SQL expression over the %s", what, row)));
 	rt = linitial_node(ResTarget, sel->targetList);
 	if (IsA(rt->val, ColumnRef) &&
 		IsA(llast(((ColumnRef *) rt->val)->fields), A_Star))
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("%s must be a single SQL expression over the source row", what)));
+				 errmsg("%s must be a single SQL expression over the %s", what, row)));
 
 	if (normalized)
 	{
@@ -602,6 +721,9 @@ asof_analyze_source_expr(Relation rel, const char *text, const char *what,
 										   NULL, false, false);
 	addNSItemToQuery(pstate, nsitem, false, true, true);
 	expr = transformExpr(pstate, rt->val, EXPR_KIND_SELECT_TARGET);
+	if (exprType(expr) == UNKNOWNOID)
+		expr = coerce_type(pstate, expr, UNKNOWNOID, TEXTOID, -1,
+						   COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
 	assign_expr_collations(pstate, expr);
 
 	if (pstate->p_hasSubLinks)
@@ -625,7 +747,9 @@ asof_analyze_source_expr(Relation rel, const char *text, const char *what,
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s cannot contain a volatile function", what),
-				 errhint("A feature value must be the same each time it is computed; use immutable or stable functions only.")));
+				 errhint("A feature value must be the same each time it is computed; use immutable functions (or built-in stable ones, such as timestamptz arithmetic).")));
+	if (source)
+		(void) per_row_walker(expr, (void *) what);
 
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
@@ -637,5 +761,5 @@ asof_analyze_source_expr(Relation rel, const char *text, const char *what,
 	out->typmod = exprTypmod(expr);
 	out->collation = exprCollation(expr);
 	out->immutable = !contain_mutable_functions(expr);
-	out->sql = normalize_expr(rel, expr);
+	out->sql = asof_normalize_expr(rel, expr);
 }

@@ -53,8 +53,9 @@ extern char *asof_default_feature_name(AsofAgg agg, const char *expr,
 extern int64 asof_interval_us(const Interval *iv, const char *what,
 							  bool zero_allowed);
 extern void asof_analyze_source_expr(Relation rel, const char *text,
-									 const char *what, bool normalized,
-									 AsofSourceExpr *out);
+									 const char *what, bool source,
+									 bool normalized, AsofSourceExpr *out);
+extern char *asof_normalize_expr(Relation rel, Node *expr);
 extern Oid	asof_feature_result_type(AsofAgg agg, Oid input_type,
 									 const char *feature);
 extern bool asof_type_has_btree_order(Oid type);

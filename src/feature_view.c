@@ -37,6 +37,8 @@
 #include "nodes/bitmapset.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_relation.h"
+#include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -185,7 +187,7 @@ build_view(ViewInput *in)
 	}
 
 	/* event time and available time */
-	asof_analyze_source_expr(rel, in->event_time, "event time", in->normalized, &te);
+	asof_analyze_source_expr(rel, in->event_time, "event time", true, in->normalized, &te);
 	fv->time_type = getBaseType(te.type);
 	if (fv->time_type != TIMESTAMPOID && fv->time_type != TIMESTAMPTZOID)
 		ereport(ERROR,
@@ -199,7 +201,7 @@ build_view(ViewInput *in)
 	cols = add_columns(cols, te.expr);
 	if (in->available_time != NULL)
 	{
-		asof_analyze_source_expr(rel, in->available_time, "available time",
+		asof_analyze_source_expr(rel, in->available_time, "available time", true,
 								 in->normalized, &ta);
 		if (getBaseType(ta.type) != fv->time_type)
 			ereport(ERROR,
@@ -254,7 +256,7 @@ build_view(ViewInput *in)
 		{
 			AsofSourceExpr arg;
 
-			asof_analyze_source_expr(rel, ft->expr, "feature argument",
+			asof_analyze_source_expr(rel, ft->expr, "feature argument", true,
 									 in->normalized, &arg);
 			f->expr = arg.sql;
 			f->input_type = arg.type;
@@ -648,9 +650,90 @@ asof_create_feature_view(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The normalized expressions of a stored definition, regenerated from the
+ * query tree of its helper view: the tree refers to functions, operators,
+ * types, collations and schemas by OID, so the text follows ALTER ...
+ * RENAME and SET SCHEMA of any of them (as a PostgreSQL view does) and a
+ * new object that takes the old name cannot slip in.  Without a helper
+ * view (never the case for a registered view) the stored text stays.
+ */
+static void
+exprs_from_helper(ViewInput *in)
+{
+	Oid			nsp = get_namespace_oid(HELPER_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(in->name, nsp) : InvalidOid;
+	Relation	view;
+	Relation	source;
+	Query	   *q;
+	int			srcindex = 0;
+	int			i = 0;
+	int			nexprs;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		return;
+	view = relation_open(relid, AccessShareLock);
+	q = get_view_query(view);
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		i++;
+		if (rte->rtekind == RTE_RELATION && rte->relid == in->source)
+			srcindex = i;
+	}
+	if (srcindex == 0)
+		elog(ERROR, "helper view of feature view \"%s\" does not read its source", in->name);
+	/*
+	 * Its columns, by position (the owner may rename them): the entity
+	 * columns, the event time, the available time when given, then the
+	 * argument of every feature that has one, in order.
+	 */
+	nexprs = 1 + (in->available_time != NULL ? 1 : 0);
+	for (int f = 0; f < in->nfeatures; f++)
+		nexprs += (in->features[f].expr != NULL);
+	if (list_length(q->targetList) != in->nkeys + nexprs)
+		elog(ERROR, "helper view of feature view \"%s\" has %d columns, expected %d",
+			 in->name, list_length(q->targetList), in->nkeys + nexprs);
+	source = relation_open(in->source, AccessShareLock);
+	i = 0;
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Node	   *expr;
+		char	   *sql;
+		int			e = i++ - in->nkeys;
+
+		if (e < 0)
+			continue;
+		expr = copyObject((Node *) tle->expr);
+		ChangeVarNodes(expr, srcindex, 1, 0);
+		sql = asof_normalize_expr(source, expr);
+		if (e == 0)
+			in->event_time = sql;
+		else if (e == 1 && in->available_time != NULL)
+			in->available_time = sql;
+		else
+		{
+			int			f = 0;
+
+			e -= (in->available_time != NULL ? 2 : 1);
+			for (;; f++)
+				if (in->features[f].expr != NULL && e-- == 0)
+					break;
+			in->features[f].expr = sql;
+		}
+	}
+	relation_close(source, NoLock);
+	relation_close(view, NoLock);
+}
+
+/*
  * Read a definition from the catalog and validate it against its source
  * (which may have changed since it was created only in ways its helper
- * view allows).
+ * view allows).  Its expressions come from the helper view's query tree
+ * (exprs_from_helper), so renamed functions, types and schemas are
+ * followed.
  */
 AsofFeatureView *
 asof_load_feature_view(const char *name)
@@ -737,6 +820,7 @@ asof_load_feature_view(const char *name)
 	}
 	SPI_finish();
 
+	exprs_from_helper(&in);
 	return build_view(&in);
 }
 

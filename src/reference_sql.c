@@ -12,13 +12,16 @@
  *	  Shape of the query (one row per spine row, spine columns first):
  *
  *	  - asof_k, per spine row (OFFSET 0: evaluated once): t = the prediction
- *		time; t_us = t in microseconds since 1970 (numeric, exact, the same
- *		for every TimeZone); k_us = the effective time in integer
+ *		time; t_us = t in microseconds since 2000-01-01 00:00 UTC (numeric,
+ *		exact over the whole timestamp range: EXTRACT(epoch FROM t - 2000-01-01),
+ *		an interval, is; EXTRACT(epoch FROM t) is not near the top of the
+ *		range; the same for every TimeZone); k_us = the effective time in integer
  *		arithmetic; k, and t - ttl, as timestamps, or NULL when out of
  *		range;
  *	  - asof_v, the features of every distinct (entity, k): spine rows of
  *		the same entity and tick see the same rows, so they are computed
- *		once and joined back (the TTL then uses each row's own t):
+ *		once and joined back (the TTL then uses each row's own t); keys are
+ *		grouped and compared under the source column's collation:
  *		- one LATERAL subquery for every windowed feature together: rows of
  *		  the entity with ta < k, te < k and te >= the smallest k - W, each
  *		  aggregate FILTERed to its own window (one index range scan per
@@ -36,6 +39,7 @@
 
 #include "access/relation.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
@@ -44,13 +48,10 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "feature_spec.h"
 #include "feature_view.h"
-
-/* microseconds from 1970-01-01 (extract(epoch ...)) to 2000-01-01 */
-#define UNIX_TO_PG_US \
-	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
 /* An absolute interval literal: hours:minutes:seconds, no day part. */
 static char *
@@ -65,6 +66,34 @@ us_interval(int64 us)
 	if (f != 0)
 		return psprintf("interval '" INT64_FORMAT ":%02d:%02d.%06d'", h, m, s, f);
 	return psprintf("interval '" INT64_FORMAT ":%02d:%02d'", h, m, s);
+}
+
+/*
+ * " COLLATE <the source column's collation>" for a collatable entity
+ * column whose spine column has another collation, "" otherwise: spine
+ * keys are grouped and matched under the source's collation (as the
+ * engine does), whatever the spine's is.  When both are the same the
+ * query stays free of COLLATE clauses.
+ */
+static const char *
+key_collate(AsofFeatureView *fv, int i, const Oid *spine_collations)
+{
+	Oid			coll = fv->key_collations[i];
+	HeapTuple	tup;
+	Form_pg_collation c;
+	char	   *res;
+
+	if (!OidIsValid(coll) || coll == spine_collations[i])
+		return "";
+	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(coll));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for collation %u", coll);
+	c = (Form_pg_collation) GETSTRUCT(tup);
+	res = psprintf(" COLLATE %s",
+				   quote_qualified_identifier(get_namespace_name(c->collnamespace),
+											  NameStr(c->collname)));
+	ReleaseSysCache(tup);
+	return res;
 }
 
 static const char *
@@ -82,6 +111,24 @@ has_exact_agg(const char *name, Oid type)
 	return OidIsValid(LookupFuncName(list_make2(makeString("pg_catalog"),
 												makeString(pstrdup(name))),
 									 1, argtypes, true));
+}
+
+/*
+ * A numeric dividend `n` (an SQL expression, evaluated twice) with its
+ * scale raised by DIVIDEND_EXTRA_DIGITS decimals: numeric division gives
+ * the quotient at least the dividend's scale, so a quotient by a divisor
+ * below 10^20 keeps at least 40 significant digits whatever the magnitude
+ * (1e-50 as well as 1e20), enough for the one rounding to double
+ * precision.  A fixed round(n, 40) would round values below 1e-40 to zero.
+ */
+#define DIVIDEND_EXTRA_DIGITS 60
+
+static char *
+exact_dividend(const char *n)
+{
+	/* scale() is NULL for NaN and the infinities: they stay as they are */
+	return psprintf("coalesce(round(%s, scale(%s) + %d), %s)", n, n,
+					DIVIDEND_EXTRA_DIGITS, n);
 }
 
 /*
@@ -111,8 +158,12 @@ window_agg_sql(AsofFeature *f, const char *x, const char *cond)
 			if (is_float)
 				return psprintf("avg(CAST(%s AS double precision))%s", x, flt);
 			/* exact sum / count, rounded once to double precision */
-			return psprintf("CAST(round(CAST(sum(%s)%s AS numeric), 40) / count(%s)%s AS double precision)",
-							x, flt, x, flt);
+			{
+				char	   *s = psprintf("CAST(sum(%s)%s AS numeric)", x, flt);
+
+				return psprintf("CAST(%s / count(%s)%s AS double precision)",
+								exact_dividend(s), x, flt);
+			}
 		case ASOF_AGG_STDDEV:
 		case ASOF_AGG_VAR:
 			if (is_float)
@@ -130,8 +181,9 @@ window_agg_sql(AsofFeature *f, const char *x, const char *cond)
 				char	   *q = is_small ?
 					psprintf("sum(CAST(%s AS bigint) * %s)%s", x, x, flt) :
 					psprintf("sum(CAST(%s AS numeric) * %s)%s", x, x, flt);
-				char	   *v = psprintf("round(%s * %s - %s * %s, 40) / (%s * (%s - 1))",
-										 n, q, s, s, n, n);
+				char	   *v = psprintf("%s / (%s * (%s - 1))",
+										 exact_dividend(psprintf("(%s * %s - %s * %s)", n, q, s, s)),
+										 n, n);
 
 				return psprintf("CASE WHEN %s > 1 THEN CAST(%s%s%s AS double precision) END",
 								n, f->agg == ASOF_AGG_STDDEV ? "sqrt(" : "",
@@ -158,7 +210,7 @@ window_agg_sql(AsofFeature *f, const char *x, const char *cond)
 
 /*
  * CROSS JOIN LATERAL (...) AS asof_k: per spine row s, the prediction time
- * t, t_us (microseconds since 1970, exact numeric, NULL for NULL or
+ * t, t_us (microseconds since 2000-01-01, exact numeric, NULL for NULL or
  * infinite t), k_us (the effective time, integer arithmetic), k (NULL when
  * outside the timestamp range) and, with `ttl`, t - ttl (NULL when out of
  * range).  OFFSET 0: computed once per spine row, not inlined into scans.
@@ -167,13 +219,13 @@ static void
 append_k_subquery(StringInfo q, AsofFeatureView *fv, AsofSourceExpr *atx,
 				  const char *T, bool ttl)
 {
-	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP + UNIX_TO_PG_US);
-	char	   *endb = psprintf(UINT64_FORMAT, (uint64) END_TIMESTAMP + (uint64) UNIX_TO_PG_US);
+	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP);
+	char	   *endb = psprintf(INT64_FORMAT, (int64) END_TIMESTAMP);
 	char	   *kus;
 
 	if (fv->has_cadence)
 	{
-		int64		a = fv->anchor_us + UNIX_TO_PG_US;
+		int64		a = fv->anchor_us;
 
 		/* max { a + n*c : a + n*c + d <= t }: floor, also before the anchor */
 		kus = psprintf("asof_u.t_us - " INT64_FORMAT " - mod(mod(asof_u.t_us - " INT64_FORMAT ", " INT64_FORMAT ") + " INT64_FORMAT ", " INT64_FORMAT ")",
@@ -190,7 +242,8 @@ append_k_subquery(StringInfo q, AsofFeatureView *fv, AsofSourceExpr *atx,
 		appendStringInfo(q, ",\n                             CASE WHEN asof_u.t_us - " INT64_FORMAT " >= %s THEN asof_t.t - %s END AS t_minus_ttl",
 						 fv->ttl_us, minb, us_interval(fv->ttl_us));
 	appendStringInfo(q, "\n                        FROM (SELECT CAST(%s AS %s) AS t) AS asof_t", atx->sql, T);
-	appendStringInfo(q, "\n                        CROSS JOIN LATERAL (SELECT CASE WHEN isfinite(asof_t.t) THEN EXTRACT(epoch FROM asof_t.t) * 1000000 END AS t_us) AS asof_u");
+	appendStringInfo(q, "\n                        CROSS JOIN LATERAL (SELECT CASE WHEN isfinite(asof_t.t) THEN EXTRACT(epoch FROM asof_t.t - %s '2000-01-01 00:00:00%s') * 1000000 END AS t_us) AS asof_u",
+					 T, fv->time_type == TIMESTAMPTZOID ? "+00" : "");
 	appendStringInfo(q, "\n                        CROSS JOIN LATERAL (SELECT %s AS k_us) AS asof_ku", kus);
 	appendStringInfo(q, "\n                       OFFSET 0) AS asof_k");
 }
@@ -221,7 +274,8 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	int64	   *windows;
 	int			nwindows = 0;
 	bool		any_window = false;
-	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP + UNIX_TO_PG_US);
+	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP);
+	Oid		   *spine_colls;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -235,6 +289,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	T = format_type_be(fv->time_type);
 
 	/* the spine: entity columns of the same names and types */
+	spine_colls = palloc(sizeof(Oid) * fv->nkeys);
 	srel = relation_open(spine, AccessShareLock);
 	sdesc = RelationGetDescr(srel);
 	for (int i = 0; i < fv->nkeys; i++)
@@ -247,13 +302,15 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("spine \"%s\" has no entity column \"%s\"",
 							RelationGetRelationName(srel), fv->key_names[i]),
-					 errdetail("Feature view \"%s\" has %d entity column(s); the spine must supply every one under the same name.",
-							   fv->name, fv->nkeys)));
+					 errdetail_plural("Feature view \"%s\" has %d entity column; the spine must supply it under the same name.",
+									  "Feature view \"%s\" has %d entity columns; the spine must supply every one under the same name.",
+									  fv->nkeys, fv->name, fv->nkeys)));
 		att = TupleDescAttr(sdesc, attnum - 1);
+		spine_colls[i] = att->attcollation;
 		if (att->atttypid != fv->key_types[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("entity column \"%s\" is of type %s in spine \"%s\" but of type %s in feature view \"%s\"",
+					 errmsg("entity column \"%s\" has type %s in spine \"%s\" but %s in feature view \"%s\"",
 							fv->key_names[i], format_type_be(att->atttypid),
 							RelationGetRelationName(srel),
 							format_type_be(fv->key_types[i]), fv->name),
@@ -261,7 +318,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	}
 
 	/* the prediction time */
-	asof_analyze_source_expr(srel, at, "prediction time", false, &atx);
+	asof_analyze_source_expr(srel, at, "prediction time", false, false, &atx);
 	at_type = getBaseType(atx.type);
 	if (!(at_type == fv->time_type ||
 		  (at_type == DATEOID && fv->time_type == TIMESTAMPOID)))
@@ -308,8 +365,9 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 
 		initStringInfo(&kb);
 		for (int i = 0; i < fv->nkeys; i++)
-			appendStringInfo(&kb, "asof_r.%s = asof_g.asof_key%d AND ",
-							 quote_identifier(fv->key_names[i]), i + 1);
+			appendStringInfo(&kb, "asof_r.%s = asof_g.asof_key%d%s AND ",
+							 quote_identifier(fv->key_names[i]), i + 1,
+							 key_collate(fv, i, spine_colls));
 		keys = kb.data;
 	}
 
@@ -380,7 +438,8 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	}
 	appendStringInfo(&q, "\n     FROM (SELECT DISTINCT ");
 	for (int i = 0; i < fv->nkeys; i++)
-		appendStringInfo(&q, "s.%s AS asof_key%d, ", quote_identifier(fv->key_names[i]), i + 1);
+		appendStringInfo(&q, "s.%s%s AS asof_key%d, ", quote_identifier(fv->key_names[i]),
+						 key_collate(fv, i, spine_colls), i + 1);
 	appendStringInfo(&q, "asof_k.k AS asof_kk, asof_k.k_us AS asof_kus\n             FROM %s AS s", spine_name);
 	append_k_subquery(&q, fv, &atx, T, false);
 	appendStringInfo(&q, "\n            WHERE ");
@@ -456,8 +515,8 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	}
 	appendStringInfo(&q, ") AS asof_v\n    ON ");
 	for (int i = 0; i < fv->nkeys; i++)
-		appendStringInfo(&q, "asof_v.asof_key%d = s.%s AND ", i + 1,
-						 quote_identifier(fv->key_names[i]));
+		appendStringInfo(&q, "asof_v.asof_key%d = s.%s%s AND ", i + 1,
+						 quote_identifier(fv->key_names[i]), key_collate(fv, i, spine_colls));
 	appendStringInfo(&q, "asof_v.asof_kk = asof_k.k");
 
 	if (fv->immutable_exprs && atx.immutable)

@@ -106,8 +106,8 @@ run_sql_ticking() {
 }
 # scalar QUERY: one value.
 scalar() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -c "$1"; }
-# watch PID QUERY LABEL: while PID runs, print QUERY's value every 5 s.
-watch() {
+# watch_progress PID QUERY LABEL: while PID runs, print QUERY's value every 5 s.
+watch_progress() {
 	local pid=$1 q=$2 label=$3 v i=0
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 1
@@ -122,14 +122,14 @@ watch() {
 say ""
 say "pg_asof flights demo, $(date -u '+%Y-%m-%d %H:%M UTC'), on $MODE"
 say "data: $FLIGHTS"
-HAVE=$(scalar "SELECT 1") || die "connecting to the server"
+scalar "SELECT 1" >/dev/null || die "connecting to the server"
 
 # --- 0. load ----------------------------------------------------------------
 header "0. Load the flights (through the client: psql \\copy FROM PROGRAM 'gzip -dc ...')"
 t=$(now)
 run_sql 00_load.sql &
 pid=$!
-watch "$pid" "SELECT to_char(tuples_processed, 'FM999,999,999') FROM pg_stat_progress_copy WHERE datname = current_database()" "rows loaded"
+watch_progress "$pid" "SELECT to_char(tuples_processed, 'FM999,999,999') FROM pg_stat_progress_copy WHERE datname = current_database()" "rows loaded"
 wait "$pid" || die "0. load"
 N_FLIGHTS=$(scalar "SELECT count(*) FROM asof_demo.flights")
 t2=$(now)
@@ -240,7 +240,7 @@ fi
 T_END=$(now)
 header "Time"
 for i in "${!STEP_NAMES[@]}"; do
-	printf '   %-40s %8s s   %s\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}" "${STEP_NOTES[$i]}"
+	printf '   %-40s %8s s   %s\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}" "${STEP_NOTES[$i]}" | sed 's/ *$//'
 done
 printf '   %-40s %8s s\n' "total (without setup)" "$(secs "$T_READY" "$T_END")"
 printf '   %-40s %8s s\n' "setup (packages, build, cluster)" "$(secs "$T_START" "$T_READY")"

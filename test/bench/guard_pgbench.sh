@@ -8,13 +8,16 @@
 #      table protected, reading the unprotected pgbench_accounts,
 #   C  the same server reading a protected copy of pgbench_accounts after
 #      its split (every read gets the held-out-row filter).
-# Rounds alternate A, B, C to spread the noise of a shared machine; the
+# Rounds run A, B and C back to back, in an order that rotates, to spread
+# the noise of a shared machine; the
 # median TPS of each is printed with B and C relative to A, and the median
 # of the per-round differences.  Throughput on a shared machine is noisy,
 # so a second measure follows: the backend's own CPU time (utime + stime
 # from /proc/self/stat) per statement over GUARD_BENCH_STATEMENTS
 # statements run through PL/pgSQL EXECUTE (parsed, planned and checked each
-# time), which other processes on the machine disturb much less.
+# time), which other processes on the machine disturb much less.  With
+# valgrind installed, a third measure counts the instructions per statement
+# (callgrind), which they cannot change at all.
 #
 # Standalone: bash test/bench/guard_pgbench.sh (builds and starts its own
 # throwaway servers with test/cluster.sh).  test/bench/run.sh (make bench)
@@ -88,22 +91,37 @@ tps() { # tps SOCKET ARGS...: one run, prints its TPS
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 declare -a A B C
+run_one() { # run_one A|B|C
+	case $1 in
+	A) A+=("$(tps "$sock_plain" -S)") ;;
+	B) B+=("$(tps "$sock_guard" -S)") ;;
+	C) C+=("$(tps "$sock_guard" -f "$script")") ;;
+	esac
+}
+# The order rotates from round to round (ABC, BCA, CAB) so that no
+# configuration always runs first.
+orders=(ABC BCA CAB)
 for ((r = 1; r <= rounds; r++)); do
-	A+=("$(tps "$sock_plain" -S)")
-	B+=("$(tps "$sock_guard" -S)")
-	C+=("$(tps "$sock_guard" -f "$script")")
-	echo "round $r: A ${A[-1]}  B ${B[-1]}  C ${C[-1]} tps" >&2
+	o=${orders[(r - 1) % 3]}
+	for ((i = 0; i < 3; i++)); do run_one "${o:i:1}"; done
+	echo "round $r ($o): A ${A[-1]}  B ${B[-1]}  C ${C[-1]} tps" >&2
 done
 cpu() { # cpu SOCKET TABLE: CPU microseconds per statement
 	psql -h "$1" -d postgres -Atc \
 		"SELECT round(bench_cpu_us($statements, 'SELECT abalance FROM $2 WHERE aid = \$1')::numeric, 2)"
 }
 declare -a cA cB cC
+cpu_one() { # cpu_one A|B|C
+	case $1 in
+	A) cA+=("$(cpu "$sock_plain" pgbench_accounts)") ;;
+	B) cB+=("$(cpu "$sock_guard" pgbench_accounts)") ;;
+	C) cC+=("$(cpu "$sock_guard" accounts_p)") ;;
+	esac
+}
 for ((r = 1; r <= rounds; r++)); do
-	cA+=("$(cpu "$sock_plain" pgbench_accounts)")
-	cB+=("$(cpu "$sock_guard" pgbench_accounts)")
-	cC+=("$(cpu "$sock_guard" accounts_p)")
-	echo "round $r: A ${cA[-1]}  B ${cB[-1]}  C ${cC[-1]} us of backend CPU per statement" >&2
+	o=${orders[(r - 1) % 3]}
+	for ((i = 0; i < 3; i++)); do cpu_one "${o:i:1}"; done
+	echo "round $r ($o): A ${cA[-1]}  B ${cB[-1]}  C ${cC[-1]} us of backend CPU per statement" >&2
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -133,3 +151,36 @@ printf '  A  without pg_asof                          %8.2f us\n' "$ca"
 printf '  B  pg_asof loaded, unprotected table        %8.2f us  (%s%% vs A)\n' "$cb" "$(pct "$cb" "$ca")"
 printf '  C  pg_asof loaded, protected table, split   %8.2f us  (%s%% vs A, %s%% vs B)\n' "$cc" \
 	"$(pct "$cc" "$ca")" "$(pct "$cc" "$cb")"
+
+
+# Instructions per statement (valgrind's callgrind, when installed): a count
+# that other processes on the machine cannot change.  The guard server is
+# stopped and run in single-user mode on the same data directory, with and
+# without the library; the difference of a 3000- and a 500-statement run
+# removes start-up costs.
+if command -v valgrind >/dev/null 2>&1; then
+	asof_as_postgres "$ASOF_BINDIR/pg_ctl" -D "$ASOF_TMP/bench_guard" -m fast -w stop >/dev/null
+	cg() { # cg PRELOAD TABLE N: instructions of one single-user run
+		local out=$ASOF_TMP/callgrind.out
+		rm -f "$out"
+		echo "SELECT bench_cpu_us($3, 'SELECT abalance FROM $2 WHERE aid = \$1');" |
+			asof_as_postgres valgrind --tool=callgrind --callgrind-out-file="$out" \
+				"$ASOF_BINDIR/postgres" --single -D "$ASOF_TMP/bench_guard" \
+				-c shared_preload_libraries="$1" postgres >/dev/null 2>&1
+		awk '/^(summary|totals):/ {print $2; exit}' "$out"
+	}
+	per_statement() { # per_statement PRELOAD TABLE
+		local i1 i2
+		i1=$(cg "$1" "$2" 500)
+		i2=$(cg "$1" "$2" 3000)
+		echo $(((i2 - i1) / 2500))
+	}
+	ia=$(per_statement '' pgbench_accounts)
+	ib=$(per_statement pg_asof pgbench_accounts)
+	ic=$(per_statement pg_asof accounts_p)
+	echo "instructions per statement (callgrind, PL/pgSQL EXECUTE, single-user mode on the guard server's data):"
+	printf '  A  without pg_asof                          %8d\n' "$ia"
+	printf '  B  pg_asof loaded, unprotected table        %8d  (%s%% vs A)\n' "$ib" "$(pct "$ib" "$ia")"
+	printf '  C  pg_asof loaded, protected table, split   %8d  (%s%% vs A, %s%% vs B)\n' "$ic" \
+		"$(pct "$ic" "$ia")" "$(pct "$ic" "$ib")"
+fi

@@ -3,7 +3,7 @@
 -- rows, readable after the split): how strongly each 1-hour and 6-hour
 -- feature follows the flight's own arrival delay; and that
 -- asof.features_at, what production serves, returns exactly the training
--- set's values (about 50 flights: each call is a lookup of its own).
+-- set's values (about 20 flights: each call is a lookup of its own).
 \set ON_ERROR_STOP 1
 \i test/demo/common.sql
 \if :have_engine
@@ -26,7 +26,7 @@ SELECT 'lagged (as served)',
  ORDER BY 1 DESC;
 
 \echo
-\echo 'Development = production, value by value: for about 50 April flights spread over'
+\echo 'Development = production, value by value: for about 20 April flights spread over'
 \echo 'the month, asof.features_at (what production serves at that moment) against the'
 \echo 'training set row (every feature of both lagged views):'
 WITH april AS (
@@ -46,7 +46,7 @@ SELECT count(*) AS flights_checked,
                      'avg_delay_1d', route_lagged__avg_delay_1d, 'avg_delay_7d', route_lagged__avg_delay_7d,
                      'count_7d', route_lagged__count_7d, 'last_delay', route_lagged__last_delay)) AS route_lagged_identical
   FROM april
- WHERE rn % greatest(n / 50, 1) = 0;
+ WHERE rn % greatest(n / 20, 1) = 0;
 \else
 \echo 'SKIPPED: no training sets to compare (no engine in this build).'
 \endif
