@@ -249,6 +249,10 @@ SELECT to_regclass('ef_err') IS NULL AS nothing_created,
 SELECT asof.build_training_set('ef_qual1', 'ef_nn_q', 'ef_nn_q.t', '{ef_nnv}');
 SELECT asof.build_training_set('ef_qual2', 'ef_nn_q', 'public.ef_nn_q.t + interval ''0 hours''', '{ef_nnv}');
 SELECT count(*) AS differing_rows FROM (SELECT * FROM ef_qual1 EXCEPT ALL SELECT * FROM ef_nn_ts) x;
+-- a temporary training set is recorded like any other (docs/engine.md,
+-- "Decisions"), under the session's pg_temp_N schema
+SELECT asof.build_training_set('pg_temp.ef_tmp', 'ef_nn_q', 't', '{ef_nnv}');
+SELECT count(*) AS recorded_temp FROM asof.training_sets WHERE name LIKE 'pg\_temp\_%.ef\_tmp';
 
 -- ---------------------------------------------------------------------
 -- 6. Values equal under the type's ordering but different (docs/engine.md,
