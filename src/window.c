@@ -35,6 +35,12 @@
 #define ASOF_FLOAT_HISTORY_RATIO 1048576.0
 /* ... or when the mean drifted this far from the variance shift. */
 #define ASOF_FLOAT_DRIFT_RATIO 1024.0
+/*
+ * Variances whose squares overflow are accumulated over x * 2^-600 (exact
+ * scaling) until the scaled sum of squares is below 2^-400 again.
+ */
+#define ASOF_SQ_SCALE 600
+#define ASOF_SQ_UNSCALE_BELOW ldexp(1.0, -400)
 
 /* ----------------------------------------------------------------------
  * Specs and normalization
@@ -334,22 +340,50 @@ div_to_double(int128 num, int128 den)
  * (40 decimals, more for small quotients; numeric_sqrt keeps that scale),
  * and only that is converted to double.
  */
+/* floor(log10(|x|)) of a finite nonzero numeric, from its text */
+static int
+numeric_exp10(Datum x)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, x));
+	char	   *p = s + (*s == '-');
+	int			e;
+
+	if (p[0] == '0' && p[1] == '.')
+	{
+		for (e = -1, p += 2; *p == '0'; p++)
+			e--;
+	}
+	else
+		for (e = -1; *p >= '0' && *p <= '9'; p++)
+			e++;
+	pfree(s);
+	return e;
+}
+
 static double
 numeric_ratio_to_double(Datum num, Datum den, bool root)
 {
-	double		q = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, num)) /
-		DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, den));
+	double		nd = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, num));
+	double		dd = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, den));
+	double		q = nd / dd;
 	int			scale = 40;
 	Datum		r;
 
-	if (q != 0 && isfinite(q) && fabs(q) < 1)
+	if (nd == 0 && DatumGetInt32(DirectFunctionCall2(numeric_cmp, num,
+													NumericGetDatum(int64_to_numeric(0)))) == 0)
+		return 0;
+	if (!isnormal(nd) || !isnormal(dd) || !isnormal(q))
+		/* beyond double precision: the exponent from the decimal digits */
+		scale = Min(Max(40, 41 - numeric_exp10(num) + numeric_exp10(den)), 1000);
+	else if (fabs(q) < 1)
 		scale = Min(40 - (int) floor(log10(fabs(q))), 1000);
 	r = DirectFunctionCall2(numeric_div,
 							DirectFunctionCall2(numeric_round, num, Int32GetDatum(scale)),
 							den);
 	if (root)
 		r = DirectFunctionCall1(numeric_sqrt, r);
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, r));
+	/* as numeric_float8 (strtod), but beyond the range +-Infinity or 0 */
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, r));
 }
 
 static Datum
@@ -528,6 +562,10 @@ asof_agg_reset(AsofAggState *st)
 void
 asof_agg_restart(AsofAggState *st)
 {
+	/* rebuilt variance moments: scaled while the spread needs it */
+	st->fsq_scaled = st->n > 0 &&
+		(st->nsqover > 0 ||
+		 (st->fsq_scaled && ksum_value(&st->fdsq) >= ASOF_SQ_UNSCALE_BELOW));
 	st->n = 0;
 	st->isum = 0;
 	st->isumsq = 0;
@@ -542,6 +580,7 @@ asof_agg_restart(AsofAggState *st)
 	st->nnan = st->npinf = st->nninf = st->nsqover = 0;
 	st->fsum_over = false;		/* fscaled stays on for the entity */
 	memset(&st->fssum, 0, sizeof(AsofKSum));
+	st->fssum_valid = st->fscaled;
 	if (st->spec->acc == ASOF_ACC_NUMERIC)
 	{
 		MemoryContext old = MemoryContextSwitchTo(st->cxt);
@@ -571,7 +610,9 @@ asof_agg_needs_recompute(const AsofAggState *st)
 	if (n <= 0)
 		return false;
 	if (!is_variance(st->spec))
-		return st->fsum_over ||
+		return st->fsum_over ?
+		/* rebuild to fill fssum, or once the sum is well inside the range */
+			(!st->fssum_valid || fabs(ksum_value(&st->fssum)) < ldexp(1.0, 1000 - 64)) :
 			st->fhist > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fabs);
 
 	/*
@@ -581,6 +622,9 @@ asof_agg_needs_recompute(const AsofAggState *st)
 	 */
 	if (st->fhistsq > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fdsq))
 		return true;
+	if (st->nsqover > 0 ||
+		(st->fsq_scaled && ksum_value(&st->fdsq) < ASOF_SQ_UNSCALE_BELOW))
+		return true;			/* switch scaling (asof_agg_restart decides) */
 	d = ksum_value(&st->fdsum) / (double) n;
 	num = ksum_value(&st->fdsq) - d * ksum_value(&st->fdsum);
 	return (double) n * d * d > ASOF_FLOAT_DRIFT_RATIO * Max(num, 0.0) &&
@@ -592,7 +636,7 @@ asof_agg_set_shift(AsofAggState *st, double shift)
 {
 	if (isfinite(shift))
 	{
-		st->fshift = shift;
+		st->fshift = st->fsq_scaled ? ldexp(shift, -ASOF_SQ_SCALE) : shift;
 		st->fshift_set = true;
 	}
 }
@@ -634,6 +678,8 @@ float_update(AsofAggState *st, double x, int sign)
 		double		dx,
 					sq;
 
+		if (st->fsq_scaled)
+			x = ldexp(x, -ASOF_SQ_SCALE);
 		if (!st->fshift_set)
 		{
 			st->fshift = x;
@@ -919,7 +965,12 @@ read_float(AsofAggState *st, Datum *result, bool *isnull)
 				if (num < 0)
 					num = 0;
 				var = num / (double) (nfinite - 1);
-				*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
+				if (st->fsq_scaled)		/* +Infinity beyond the range */
+					*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ?
+											 ldexp(var, 2 * ASOF_SQ_SCALE) :
+											 ldexp(sqrt(var), ASOF_SQ_SCALE));
+				else
+					*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
 				return;
 			}
 		default:
