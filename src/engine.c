@@ -162,7 +162,7 @@ input_index(AsofEngine *e, const AsofFeature *f)
 			return i;
 	e->inputs[e->ninputs] = f->expr;
 	e->input_types[e->ninputs] = f->input_type;
-	if (f->input_type == FLOAT4OID || f->input_type == FLOAT8OID)
+	if (getBaseType(f->input_type) == FLOAT4OID || getBaseType(f->input_type) == FLOAT8OID)
 		e->nfloat_inputs++;
 	return e->ninputs++;
 }
@@ -298,10 +298,11 @@ setup_sorts(AsofEngine *e)
 	for (int i = 0; i < e->ninputs; i++)
 	{
 		TupleDescInitEntry(e->srcdesc, 5 + i, NULL, e->input_types[i], -1, 0);
-		if (e->input_types[i] == FLOAT4OID || e->input_types[i] == FLOAT8OID)
+		if (getBaseType(e->input_types[i]) == FLOAT4OID ||
+			getBaseType(e->input_types[i]) == FLOAT8OID)
 		{
 			ccols[j] = 5 + i;
-			cops[j] = lookup_type_cache(e->input_types[i], TYPECACHE_LT_OPR)->lt_opr;
+			cops[j] = lookup_type_cache(getBaseType(e->input_types[i]), TYPECACHE_LT_OPR)->lt_opr;
 			j++;
 		}
 	}
@@ -547,7 +548,7 @@ source_startup(DestReceiver *self, int operation, TupleDesc desc)
 							format_type_be(v->key_types[i])),
 					 errhint("The source changed since the feature view was created: drop and re-create it.")));
 	for (int i = 0; i < 2; i++)
-		if (TupleDescAttr(desc, nk + i)->atttypid != v->time_type)
+		if (getBaseType(TupleDescAttr(desc, nk + i)->atttypid) != v->time_type)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("%s of feature view \"%s\" has type %s, not %s",
@@ -615,13 +616,47 @@ receiver_noop(DestReceiver *self)
 {
 }
 
+/*
+ * Remove one of our internal queries from an error: the QUERY part of a
+ * parse error and SPI's CONTEXT line `SQL statement "..."` (the callers'
+ * own error context says what was being done).
+ */
+static void
+hide_internal_query(ErrorData *edata, const char *sql)
+{
+	if (edata->internalquery && strcmp(edata->internalquery, sql) == 0)
+	{
+		edata->internalquery = NULL;
+		edata->internalpos = 0;
+	}
+	if (edata->context)
+	{
+		char	   *line = psprintf("SQL statement \"%s\"", sql);
+		char	   *p = strstr(edata->context, line);
+		size_t		len = strlen(line);
+
+		if (p && (p[len] == '\0' || p[len] == '\n') &&
+			(p == edata->context || p[-1] == '\n'))
+		{
+			if (p[len] == '\n')
+				len++;
+			else if (p > edata->context)
+				p--, len++;		/* last line: drop the newline before it */
+			memmove(p, p + len, strlen(p + len) + 1);
+			if (edata->context[0] == '\0')
+				edata->context = NULL;
+		}
+	}
+}
+
 void
 asof_engine_run_query(const char *sql, ParamListInfo params, bool read_only,
 					  bool source, DestReceiver *dest)
 {
 	SPIExecuteOptions opts;
+	MemoryContext cxt = CurrentMemoryContext;
 	int			nest;
-	int			rc;
+	volatile int rc = 0;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.params = params;
@@ -643,16 +678,40 @@ asof_engine_run_query(const char *sql, ParamListInfo params, bool read_only,
 								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_extended(sql, &opts);
+	PG_TRY();
+	{
+		rc = SPI_execute_extended(sql, &opts);
+	}
+	PG_CATCH();
+	{
+		/* the query is ours, not the caller's: keep it out of the error */
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		hide_internal_query(edata, sql);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 	if (rc < 0)
 		elog(ERROR, "could not run \"%s\": %s", sql, SPI_result_code_string(rc));
 	SPI_finish();
 	AtEOXact_GUC(true, nest);
 }
 
+/* errors while reading a source name the view, not the internal query */
+static void
+source_error_context(void *arg)
+{
+	errcontext("reading the source of feature view \"%s\"",
+			   ((AsofFeatureView *) arg)->name);
+}
+
 static void
 read_source(AsofEngine *e, Datum *filter_keys, bool read_only)
 {
+	ErrorContextCallback errcb;
 	SourceReceiver r;
 	ParamListInfo params = NULL;
 	char	   *sql;
@@ -676,9 +735,14 @@ read_source(AsofEngine *e, Datum *filter_keys, bool read_only)
 	r.pub.rDestroy = receiver_noop;
 	r.pub.mydest = DestNone;
 	r.e = e;
+	errcb.callback = source_error_context;
+	errcb.arg = e->view;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
 	if (e->guard_exempt_sealed)
 		asof_guard_exempt_next_plan(e->view->source);
 	asof_engine_run_query(sql, params, read_only, true, &r.pub);
+	error_context_stack = errcb.previous;
 }
 
 /* ----------------------------------------------------------------------

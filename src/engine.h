@@ -64,13 +64,6 @@ extern void asof_engine_end(AsofEngine *e);
 extern int64 asof_engine_heldout_rows(AsofEngine *e);
 
 /*
- * The SQL text that reads a view's source: one row per source row with
- * the entity keys, event time, available time and each distinct feature
- * input expression.  The one place where the engine's reads are built
- * (the leakage guard hooks in here).  filter appends key equality
- * conditions on parameters $1..$nkeys.
- */
-/*
  * Run one query through SPI with TimeZone set to UTC for its duration
  * (and, for a source query, search_path = pg_catalog, pg_temp), streaming
  * its rows into dest (used for the source and the spine).
@@ -79,6 +72,13 @@ extern void asof_engine_run_query(const char *sql, ParamListInfo params,
 								  bool read_only, bool source,
 								  DestReceiver *dest);
 
+/*
+ * The SQL text that reads a view's source: one row per source row with
+ * the entity keys, event time, available time and each distinct feature
+ * input expression.  The one place where the engine's reads are built
+ * (the leakage guard hooks in here).  filter appends key equality
+ * conditions on parameters $1..$nkeys.
+ */
 extern char *asof_engine_source_sql(const AsofFeatureView *view,
 									int ninputs, char **inputs, bool filter);
 

@@ -70,18 +70,20 @@ us_interval(int64 us)
 
 /*
  * " COLLATE <the source column's collation>" for a collatable entity
- * column, "" otherwise: spine keys are grouped and matched under the
- * source's collation (as the engine does), whatever the spine's is.
+ * column whose spine column has another collation, "" otherwise: spine
+ * keys are grouped and matched under the source's collation (as the
+ * engine does), whatever the spine's is.  When both are the same the
+ * query stays free of COLLATE clauses.
  */
 static const char *
-key_collate(AsofFeatureView *fv, int i)
+key_collate(AsofFeatureView *fv, int i, const Oid *spine_collations)
 {
 	Oid			coll = fv->key_collations[i];
 	HeapTuple	tup;
 	Form_pg_collation c;
 	char	   *res;
 
-	if (!OidIsValid(coll))
+	if (!OidIsValid(coll) || coll == spine_collations[i])
 		return "";
 	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(coll));
 	if (!HeapTupleIsValid(tup))
@@ -124,7 +126,9 @@ has_exact_agg(const char *name, Oid type)
 static char *
 exact_dividend(const char *n)
 {
-	return psprintf("round(%s, scale(%s) + %d)", n, n, DIVIDEND_EXTRA_DIGITS);
+	/* scale() is NULL for NaN and the infinities: they stay as they are */
+	return psprintf("coalesce(round(%s, scale(%s) + %d), %s)", n, n,
+					DIVIDEND_EXTRA_DIGITS, n);
 }
 
 /*
@@ -271,6 +275,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	int			nwindows = 0;
 	bool		any_window = false;
 	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP);
+	Oid		   *spine_colls;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -284,6 +289,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	T = format_type_be(fv->time_type);
 
 	/* the spine: entity columns of the same names and types */
+	spine_colls = palloc(sizeof(Oid) * fv->nkeys);
 	srel = relation_open(spine, AccessShareLock);
 	sdesc = RelationGetDescr(srel);
 	for (int i = 0; i < fv->nkeys; i++)
@@ -300,6 +306,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 									  "Feature view \"%s\" has %d entity columns; the spine must supply every one under the same name.",
 									  fv->nkeys, fv->name, fv->nkeys)));
 		att = TupleDescAttr(sdesc, attnum - 1);
+		spine_colls[i] = att->attcollation;
 		if (att->atttypid != fv->key_types[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -360,7 +367,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 		for (int i = 0; i < fv->nkeys; i++)
 			appendStringInfo(&kb, "asof_r.%s = asof_g.asof_key%d%s AND ",
 							 quote_identifier(fv->key_names[i]), i + 1,
-							 key_collate(fv, i));
+							 key_collate(fv, i, spine_colls));
 		keys = kb.data;
 	}
 
@@ -432,7 +439,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	appendStringInfo(&q, "\n     FROM (SELECT DISTINCT ");
 	for (int i = 0; i < fv->nkeys; i++)
 		appendStringInfo(&q, "s.%s%s AS asof_key%d, ", quote_identifier(fv->key_names[i]),
-						 key_collate(fv, i), i + 1);
+						 key_collate(fv, i, spine_colls), i + 1);
 	appendStringInfo(&q, "asof_k.k AS asof_kk, asof_k.k_us AS asof_kus\n             FROM %s AS s", spine_name);
 	append_k_subquery(&q, fv, &atx, T, false);
 	appendStringInfo(&q, "\n            WHERE ");
@@ -509,7 +516,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 	appendStringInfo(&q, ") AS asof_v\n    ON ");
 	for (int i = 0; i < fv->nkeys; i++)
 		appendStringInfo(&q, "asof_v.asof_key%d = s.%s%s AND ", i + 1,
-						 quote_identifier(fv->key_names[i]), key_collate(fv, i));
+						 quote_identifier(fv->key_names[i]), key_collate(fv, i, spine_colls));
 	appendStringInfo(&q, "asof_v.asof_kk = asof_k.k");
 
 	if (fv->immutable_exprs && atx.immutable)

@@ -181,6 +181,12 @@ check_at_expression(const char *at)
 	MemoryContext cxt = CurrentMemoryContext;
 	ErrorData  *volatile err = NULL;
 
+	if (at[strspn(at, " \t\n\r\f\v")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("prediction time cannot be empty"),
+				 errhint("Pass a spine column name or one SQL expression over the spine's columns.")));
+
 	/* a syntax error is reported against `at`, not the calling query */
 	PG_TRY();
 	{
@@ -347,7 +353,18 @@ typedef struct Build
 	Datum	   *keybuf;
 	bool	   *keynullbuf;
 	Progress   *progress;
+	const char *spine_name;		/* for error context */
+	const char *at;
 } Build;
+
+/* errors while reading the spine name it, not the internal query */
+static void
+spine_error_context(void *arg)
+{
+	Build	   *b = arg;
+
+	errcontext("reading spine \"%s\" with prediction time \"%s\"", b->spine_name, b->at);
+}
 
 typedef struct SpineReceiver
 {
@@ -362,7 +379,7 @@ spine_startup(DestReceiver *self, int operation, TupleDesc desc)
 
 	if (desc->natts != b->nspinecols + 1)
 		elog(ERROR, "spine query returned %d columns, expected %d", desc->natts, b->nspinecols + 1);
-	b->at_type = TupleDescAttr(desc, b->nspinecols)->atttypid;
+	b->at_type = getBaseType(TupleDescAttr(desc, b->nspinecols)->atttypid);
 	if (b->at_type != TIMESTAMPOID && b->at_type != TIMESTAMPTZOID && b->at_type != DATEOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -528,6 +545,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	List	   *colnames = NIL;
 	TimestampTz started = GetCurrentTimestamp();
 	SpineReceiver recv;
+	ErrorContextCallback errcb;
 	Relation	out;
 	TupleTableSlot **slots;
 	BulkInsertState bistate;
@@ -626,8 +644,9 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("spine \"%s\" has no entity column \"%s\" of feature view \"%s\"",
 								spine_name, v->key_names[j], v->name),
-						 errdetail("Feature view \"%s\" is keyed by %d column(s); the spine must supply every one of them under the same name.",
-								   v->name, v->nkeys)));
+						 errdetail_plural("Feature view \"%s\" is keyed by %d column; the spine must supply it under the same name.",
+										  "Feature view \"%s\" is keyed by %d columns; the spine must supply every one of them under the same name.",
+										  v->nkeys, v->name, v->nkeys)));
 			if (TupleDescAttr(b.spinedesc, c)->atttypid != v->key_types[j])
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -733,10 +752,19 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 		initStringInfo(&q);
 		appendStringInfoString(&q, "SELECT ");
 		for (int i = 0; i < b.nspinecols; i++)
-			appendStringInfo(&q, "s.%s, ", quote_identifier(NameStr(TupleDescAttr(b.spinedesc, i)->attname)));
-		appendStringInfo(&q, "(%s) FROM %s AS s", at, spine_name);
+			appendStringInfo(&q, "%s.%s, ", spine_name,
+							 quote_identifier(NameStr(TupleDescAttr(b.spinedesc, i)->attname)));
+		/* no alias: `at` may qualify columns with the spine's name */
+		appendStringInfo(&q, "(%s) FROM %s", at, spine_name);
+		errcb.callback = spine_error_context;
+		errcb.arg = &b;
+		b.spine_name = spine_name;
+		b.at = at;
+		errcb.previous = error_context_stack;
+		error_context_stack = &errcb;
 		asof_guard_before_spine_read(spine);
 		asof_engine_run_query(q.data, NULL, false, false, &recv.pub);
+		error_context_stack = errcb.previous;
 	}
 	relation_close(srel, AccessShareLock);
 
@@ -844,7 +872,7 @@ asof_features_at(PG_FUNCTION_ARGS)
 {
 	char	   *vname;
 	AsofFeatureView *v;
-	Oid			at_type = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	Oid			at_type = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 2));
 	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *elemnulls;
@@ -875,8 +903,11 @@ asof_features_at(PG_FUNCTION_ARGS)
 	if (nelems != v->nkeys)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("feature view \"%s\" has %d entity column(s) but entity has %d value(s)",
-						vname, v->nkeys, nelems),
+				 errmsg_plural("feature view \"%s\" needs %d entity value",
+							   "feature view \"%s\" needs %d entity values",
+							   v->nkeys, vname, v->nkeys),
+				 errdetail_plural("%d value was given.", "%d values were given.",
+								  nelems, nelems),
 				 errhint("Pass one value per entity column, in the order of the view's entity.")));
 	keys = palloc(sizeof(Datum) * v->nkeys);
 	keynulls = palloc(sizeof(bool) * v->nkeys);

@@ -55,7 +55,8 @@ is_float_type(Oid t)
 void
 asof_agg_spec_init(AsofAggSpec *spec, const AsofFeature *f)
 {
-	Oid			t = f->input_type;
+	/* a domain is handled as its base type (same representation) */
+	Oid			t = OidIsValid(f->input_type) ? getBaseType(f->input_type) : InvalidOid;
 
 	memset(spec, 0, sizeof(*spec));
 	spec->agg = f->agg;
@@ -180,10 +181,64 @@ denormalize(const AsofAggSpec *spec, Datum v)
 	}
 }
 
+/*
+ * Values that the type's ordering calls equal but that differ (numeric 1.0
+ * and 1.00, float 0 and -0, text under a nondeterministic collation) are
+ * ordered by their binary image, so last/min/max never depend on the order
+ * rows arrived in (docs/engine.md, "Decisions").
+ */
+static int
+image_cmp(const AsofAggSpec *spec, Datum a, Datum b)
+{
+	if (spec->typbyval)
+	{
+		int64		x,
+					y;
+
+		switch (spec->typlen)
+		{
+			case 1:
+				x = (int8) DatumGetChar(a), y = (int8) DatumGetChar(b);
+				break;
+			case 2:
+				x = DatumGetInt16(a), y = DatumGetInt16(b);
+				break;
+			case 4:
+				x = DatumGetInt32(a), y = DatumGetInt32(b);
+				break;
+			default:
+				x = DatumGetInt64(a), y = DatumGetInt64(b);
+				break;
+		}
+		return (x > y) - (x < y);
+	}
+	if (spec->typlen == -1)
+	{
+		struct varlena *va = PG_DETOAST_DATUM_PACKED(a);
+		struct varlena *vb = PG_DETOAST_DATUM_PACKED(b);
+		Size		la = VARSIZE_ANY_EXHDR(va),
+					lb = VARSIZE_ANY_EXHDR(vb);
+		int			c = memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), Min(la, lb));
+
+		if (c == 0)
+			c = (la > lb) - (la < lb);
+		if ((Pointer) va != DatumGetPointer(a))
+			pfree(va);
+		if ((Pointer) vb != DatumGetPointer(b))
+			pfree(vb);
+		return c;
+	}
+	if (spec->typlen == -2)
+		return strcmp(DatumGetCString(a), DatumGetCString(b));
+	return memcmp(DatumGetPointer(a), DatumGetPointer(b), spec->typlen);
+}
+
 /* Total order on normalized values: the type's btree order (NaN highest). */
 static int
 value_cmp(const AsofAggSpec *spec, Datum a, Datum b)
 {
+	int			c;
+
 	switch (spec->repr)
 	{
 		case ASOF_REPR_INT:
@@ -194,10 +249,20 @@ value_cmp(const AsofAggSpec *spec, Datum a, Datum b)
 				return (x > y) - (x < y);
 			}
 		case ASOF_REPR_FLOAT:
-			return float8_cmp_internal(DatumGetFloat8(a), DatumGetFloat8(b));
+			c = float8_cmp_internal(DatumGetFloat8(a), DatumGetFloat8(b));
+			if (c == 0)
+			{
+				/* -0 before 0 (the bits as a signed integer) */
+				int64		x = DatumGetInt64(a),
+							y = DatumGetInt64(b);
+
+				c = (x > y) - (x < y);
+			}
+			return c;
 		default:
-			return DatumGetInt32(FunctionCall2Coll((FmgrInfo *) &spec->cmp,
-												   spec->collation, a, b));
+			c = DatumGetInt32(FunctionCall2Coll((FmgrInfo *) &spec->cmp,
+												spec->collation, a, b));
+			return c != 0 ? c : image_cmp(spec, a, b);
 	}
 }
 
@@ -247,17 +312,44 @@ ksum_value(const AsofKSum *k)
 
 #define TWO_53 ((int128) 1 << 53)
 
+static double numeric_ratio_to_double(Datum num, Datum den, bool root);
+static Datum int128_to_numeric(int128 v);
+
 /*
  * num / den (den > 0) rounded to double: correctly rounded when both fit
- * in 53 bits (one IEEE division of exact operands), otherwise through long
- * double (at most one unit in the last place off).
+ * in 53 bits (one IEEE division of exact operands), otherwise through
+ * numeric (rounded once, see numeric_ratio_to_double).
  */
 static double
 div_to_double(int128 num, int128 den)
 {
 	if (num <= TWO_53 && num >= -TWO_53 && den <= TWO_53)
 		return (double) num / (double) den;
-	return (double) ((long double) num / (long double) den);
+	return numeric_ratio_to_double(int128_to_numeric(num), int128_to_numeric(den), false);
+}
+
+/*
+ * num / den (numerics, den > 0), or its square root, rounded once to
+ * double: the quotient is computed with at least 40 significant digits
+ * (40 decimals, more for small quotients; numeric_sqrt keeps that scale),
+ * and only that is converted to double.
+ */
+static double
+numeric_ratio_to_double(Datum num, Datum den, bool root)
+{
+	double		q = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, num)) /
+		DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, den));
+	int			scale = 40;
+	Datum		r;
+
+	if (q != 0 && isfinite(q) && fabs(q) < 1)
+		scale = Min(40 - (int) floor(log10(fabs(q))), 1000);
+	r = DirectFunctionCall2(numeric_div,
+							DirectFunctionCall2(numeric_round, num, Int32GetDatum(scale)),
+							den);
+	if (root)
+		r = DirectFunctionCall1(numeric_sqrt, r);
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, r));
 }
 
 static Datum
@@ -448,6 +540,8 @@ asof_agg_restart(AsofAggState *st)
 	st->fshift_set = false;
 	st->fshift = 0;
 	st->nnan = st->npinf = st->nninf = st->nsqover = 0;
+	st->fsum_over = false;		/* fscaled stays on for the entity */
+	memset(&st->fssum, 0, sizeof(AsofKSum));
 	if (st->spec->acc == ASOF_ACC_NUMERIC)
 	{
 		MemoryContext old = MemoryContextSwitchTo(st->cxt);
@@ -477,7 +571,8 @@ asof_agg_needs_recompute(const AsofAggState *st)
 	if (n <= 0)
 		return false;
 	if (!is_variance(st->spec))
-		return st->fhist > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fabs);
+		return st->fsum_over ||
+			st->fhist > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fabs);
 
 	/*
 	 * Sum of squares: history as above.  Drift: the numerator
@@ -525,6 +620,14 @@ float_update(AsofAggState *st, double x, int sign)
 		ksum_add(&st->fsum, sign * x);
 		ksum_add(&st->fabs, sign * ax);
 		st->fhist += ax;
+		if (st->fscaled)
+			ksum_add(&st->fssum, sign * ldexp(x, -64));
+		if (!isfinite(st->fsum.s) || !isfinite(st->fsum.c))
+		{
+			/* beyond double precision: rebuild with the scaled sum kept */
+			st->fsum_over = true;
+			st->fscaled = true;
+		}
 	}
 	else
 	{
@@ -571,8 +674,23 @@ moments_update(AsofAggState *st, Datum v, int sign)
 			break;
 		case ASOF_ACC_NUMERIC:
 			{
-				Datum		x = numeric_of(st, v);
+				Datum		x;
 
+				/* NaN and infinities are counted, never accumulated */
+				if (!st->spec->int8_input && numeric_is_nan(DatumGetNumeric(v)))
+				{
+					st->nnan += sign;
+					break;
+				}
+				if (!st->spec->int8_input && numeric_is_inf(DatumGetNumeric(v)))
+				{
+					if (DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, v)) > 0)
+						st->npinf += sign;
+					else
+						st->nninf += sign;
+					break;
+				}
+				x = numeric_of(st, v);
 				numeric_acc_update(st, &st->nsum, x, sign < 0);
 				if (st->spec->agg == ASOF_AGG_STDDEV || st->spec->agg == ASOF_AGG_VAR)
 				{
@@ -730,12 +848,18 @@ read_int(AsofAggState *st, Datum *result, bool *isnull)
 					nd = DirectFunctionCall2(numeric_sub,
 											 DirectFunctionCall2(numeric_mul, nn, int128_to_numeric(st->isumsq)),
 											 DirectFunctionCall2(numeric_mul, int128_to_numeric(st->isum), int128_to_numeric(st->isum)));
-					nd = DirectFunctionCall2(numeric_div, nd, int128_to_numeric(n * (n - 1)));
-					var = DatumGetFloat8(DirectFunctionCall1(numeric_float8, nd));
+					var = numeric_ratio_to_double(nd, int128_to_numeric(n * (n - 1)),
+												  spec->agg == ASOF_AGG_STDDEV);
+				}
+				else if (spec->agg == ASOF_AGG_STDDEV)
+				{
+					/* sqrt of the exact variance, rounded once */
+					var = numeric_ratio_to_double(int128_to_numeric(num),
+												  int128_to_numeric(n * (n - 1)), true);
 				}
 				else
 					var = div_to_double(num, n * (n - 1));
-				*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
+				*result = Float8GetDatum(var);
 				return;
 			}
 		default:
@@ -762,10 +886,14 @@ read_float(AsofAggState *st, Datum *result, bool *isnull)
 	switch (spec->agg)
 	{
 		case ASOF_AGG_SUM:
-			*result = Float8GetDatum(nonfinite ? special : ksum_value(&st->fsum));
+			/* a sum beyond the double range is +-Infinity (IEEE) */
+			*result = Float8GetDatum(nonfinite ? special : st->fsum_over ?
+									 ldexp(ksum_value(&st->fssum), 64) :
+									 ksum_value(&st->fsum));
 			return;
 		case ASOF_AGG_AVG:
-			*result = Float8GetDatum(nonfinite ? special :
+			*result = Float8GetDatum(nonfinite ? special : st->fsum_over ?
+									 ldexp(ksum_value(&st->fssum) / (double) nfinite, 64) :
 									 ksum_value(&st->fsum) / (double) nfinite);
 			return;
 		case ASOF_AGG_VAR:
@@ -805,14 +933,30 @@ read_numeric(AsofAggState *st, Datum *result, bool *isnull)
 	const AsofAggSpec *spec = st->spec;
 	Datum		n = NumericGetDatum(int64_to_numeric(st->n));
 
+	if (st->nnan || st->npinf || st->nninf)
+	{
+		/* PostgreSQL's numeric aggregates: NaN wins, +Inf and -Inf give NaN */
+		const char *special = (st->nnan || (st->npinf && st->nninf)) ? "NaN" :
+			st->npinf ? "Infinity" : "-Infinity";
+
+		if (spec->agg == ASOF_AGG_SUM)
+			*result = DirectFunctionCall3(numeric_in, CStringGetDatum(special),
+										  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		else if (spec->agg == ASOF_AGG_AVG)
+			*result = DirectFunctionCall1(float8in, CStringGetDatum(special));
+		else if (st->n < 2)
+			*isnull = true;
+		else					/* variances: any infinity or NaN gives NaN */
+			*result = Float8GetDatum(get_float8_nan());
+		return;
+	}
 	switch (spec->agg)
 	{
 		case ASOF_AGG_SUM:
 			*result = datumCopy(st->nsum, false, -1);
 			return;
 		case ASOF_AGG_AVG:
-			*result = DirectFunctionCall1(numeric_float8,
-										  DirectFunctionCall2(numeric_div, st->nsum, n));
+			*result = Float8GetDatum(numeric_ratio_to_double(st->nsum, n, false));
 			return;
 		case ASOF_AGG_VAR:
 		case ASOF_AGG_STDDEV:
@@ -830,9 +974,8 @@ read_numeric(AsofAggState *st, Datum *result, bool *isnull)
 										  DirectFunctionCall2(numeric_mul, n, st->nsumsq),
 										  DirectFunctionCall2(numeric_mul, st->nsum, st->nsum));
 				den = NumericGetDatum(int64_to_numeric(st->n * (st->n - 1)));
-				var = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-														 DirectFunctionCall2(numeric_div, num, den)));
-				*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
+				var = numeric_ratio_to_double(num, den, spec->agg == ASOF_AGG_STDDEV);
+				*result = Float8GetDatum(var);
 				return;
 			}
 		default:

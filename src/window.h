@@ -91,6 +91,9 @@ typedef struct AsofAggState
 	AsofKSum	fdsq;			/* sum of (x - shift)^2 */
 	double		fhistsq;		/* sum of (x - shift)^2 added or removed */
 	int64		nsqover;		/* values whose (x - shift)^2 overflows */
+	bool		fsum_over;		/* fsum overflowed: rebuild, then fssum */
+	bool		fscaled;		/* fssum is kept (this entity overflowed once) */
+	AsofKSum	fssum;			/* sum of x * 2^-64: never overflows */
 	int64		nnan;
 	int64		npinf;
 	int64		nninf;

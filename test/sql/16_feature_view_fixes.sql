@@ -146,6 +146,13 @@ SELECT asof.create_feature_view('fix_coll', 'fix_coll', '{k}', 'te', '{"last(v)"
 SELECT * FROM pg_temp.ref('fix_coll', 'fix_coll_q', 't');
 SELECT * FROM pg_temp.ref('fix_coll', 'fix_coll_ci', 't');
 SELECT * FROM pg_temp.eng('fix_coll', 'fix_coll_ci', 't');
+-- the COLLATE clauses (grouping, the source scan, the join back) appear
+-- only when the spine's collation differs from the source's
+CREATE TABLE fix_coll_same (k text COLLATE "C", t timestamp);
+SELECT spine, (length(q) - length(replace(q, 'COLLATE pg_catalog."C"', ''))) / length('COLLATE pg_catalog."C"') AS collate_clauses
+  FROM (VALUES ('icu', asof.feature_view_sql('fix_coll', 'fix_coll_q', 't')),
+               ('same', asof.feature_view_sql('fix_coll', 'fix_coll_same', 't'))) AS v(spine, q)
+ ORDER BY spine;
 
 -- 5. Near the top of the timestamp range (294276 AD) microseconds stay
 -- exact.  Hourly ticks: t = 11:00:00.000001 has k = 11:00, so the row at
