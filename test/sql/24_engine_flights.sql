@@ -7,7 +7,8 @@
 -- timestamp inputs, NULL inputs, TTL.  Every feature column is compared:
 -- floating-point results within the contract's accuracy, everything else
 -- exactly.  Then the same builds with parallel query forced, with a
--- work_mem small enough to make every sort spill, and under another
+-- maintenance_work_mem (the engine's sort memory) at its minimum so the
+-- sorts spill to disk, and under another
 -- TimeZone must give identical rows.
 --
 SET TimeZone = 'UTC';
@@ -129,20 +130,21 @@ SELECT count(*) AS type_differences
  WHERE a.attrelid = 'fl_ts'::regclass AND b.attrelid IN ('fl_ref_cont'::regclass, 'fl_ref_route'::regclass, 'fl_ref_dest'::regclass)
    AND a.attnum > 0 AND b.attnum > 0 AND a.atttypid <> b.atttypid;
 
--- identical rows with parallel query forced, every sort spilled, TimeZone
+-- identical rows with parallel query forced, sorts spilled (1MB for
+-- 100,000 source rows), TimeZone
 -- Europe/Berlin
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
-SET work_mem = '64kB';
+SET maintenance_work_mem = '1MB';
 SET TimeZone = 'Europe/Berlin';
 SELECT asof.build_training_set('fl_ts_other', 'fl_spine', 't', '{fl_cont, fl_route, fl_dest}') AS rows;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
-RESET work_mem;
+RESET maintenance_work_mem;
 SET TimeZone = 'UTC';
 SELECT (SELECT count(*) FROM (TABLE fl_ts EXCEPT ALL TABLE fl_ts_other) x) AS only_in_first,
        (SELECT count(*) FROM (TABLE fl_ts_other EXCEPT ALL TABLE fl_ts) x) AS only_in_second;
