@@ -921,9 +921,14 @@ recompute_if_needed(AsofEngine *e, WinGroup *g)
 
 		double		mean = 0;
 		int64		n = 0;
+		int			pass = 0;
 
-		if (!asof_agg_needs_recompute(&e->states[f]))
+		/* a rebuild may ask for another (variance scaling switched back) */
+again:
+		if (pass++ == 3 || !asof_agg_needs_recompute(&e->states[f]))
 			continue;
+		mean = 0;
+		n = 0;
 		/* variances are accumulated around the window's mean */
 		for (int r = 0; r < g->n; r++)
 		{
@@ -942,6 +947,7 @@ recompute_if_needed(AsofEngine *e, WinGroup *g)
 			asof_agg_add(&e->states[f], row->values[j],
 						 WINROW_NULLS(row, g->nfeat)[j], row->te, 0, g->start);
 		}
+		goto again;
 	}
 }
 

@@ -35,6 +35,12 @@
 #define ASOF_FLOAT_HISTORY_RATIO 1048576.0
 /* ... or when the mean drifted this far from the variance shift. */
 #define ASOF_FLOAT_DRIFT_RATIO 1024.0
+/*
+ * Variances whose squares overflow are accumulated over x * 2^-600 (exact
+ * scaling) until the scaled sum of squares is below 2^-400 again.
+ */
+#define ASOF_SQ_SCALE 600
+#define ASOF_SQ_UNSCALE_BELOW ldexp(1.0, -400)
 
 /* ----------------------------------------------------------------------
  * Specs and normalization
@@ -528,6 +534,10 @@ asof_agg_reset(AsofAggState *st)
 void
 asof_agg_restart(AsofAggState *st)
 {
+	/* rebuilt variance moments: scaled while the spread needs it */
+	st->fsq_scaled = st->n > 0 &&
+		(st->nsqover > 0 ||
+		 (st->fsq_scaled && ksum_value(&st->fdsq) >= ASOF_SQ_UNSCALE_BELOW));
 	st->n = 0;
 	st->isum = 0;
 	st->isumsq = 0;
@@ -542,6 +552,7 @@ asof_agg_restart(AsofAggState *st)
 	st->nnan = st->npinf = st->nninf = st->nsqover = 0;
 	st->fsum_over = false;		/* fscaled stays on for the entity */
 	memset(&st->fssum, 0, sizeof(AsofKSum));
+	st->fssum_valid = st->fscaled;
 	if (st->spec->acc == ASOF_ACC_NUMERIC)
 	{
 		MemoryContext old = MemoryContextSwitchTo(st->cxt);
@@ -571,7 +582,9 @@ asof_agg_needs_recompute(const AsofAggState *st)
 	if (n <= 0)
 		return false;
 	if (!is_variance(st->spec))
-		return st->fsum_over ||
+		return st->fsum_over ?
+		/* rebuild to fill fssum, or once the sum is well inside the range */
+			(!st->fssum_valid || fabs(ksum_value(&st->fssum)) < ldexp(1.0, 1000 - 64)) :
 			st->fhist > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fabs);
 
 	/*
@@ -581,6 +594,9 @@ asof_agg_needs_recompute(const AsofAggState *st)
 	 */
 	if (st->fhistsq > ASOF_FLOAT_HISTORY_RATIO * ksum_value(&st->fdsq))
 		return true;
+	if (st->nsqover > 0 ||
+		(st->fsq_scaled && ksum_value(&st->fdsq) < ASOF_SQ_UNSCALE_BELOW))
+		return true;			/* switch scaling (asof_agg_restart decides) */
 	d = ksum_value(&st->fdsum) / (double) n;
 	num = ksum_value(&st->fdsq) - d * ksum_value(&st->fdsum);
 	return (double) n * d * d > ASOF_FLOAT_DRIFT_RATIO * Max(num, 0.0) &&
@@ -592,7 +608,7 @@ asof_agg_set_shift(AsofAggState *st, double shift)
 {
 	if (isfinite(shift))
 	{
-		st->fshift = shift;
+		st->fshift = st->fsq_scaled ? ldexp(shift, -ASOF_SQ_SCALE) : shift;
 		st->fshift_set = true;
 	}
 }
@@ -634,6 +650,8 @@ float_update(AsofAggState *st, double x, int sign)
 		double		dx,
 					sq;
 
+		if (st->fsq_scaled)
+			x = ldexp(x, -ASOF_SQ_SCALE);
 		if (!st->fshift_set)
 		{
 			st->fshift = x;
@@ -919,7 +937,12 @@ read_float(AsofAggState *st, Datum *result, bool *isnull)
 				if (num < 0)
 					num = 0;
 				var = num / (double) (nfinite - 1);
-				*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
+				if (st->fsq_scaled)		/* +Infinity beyond the range */
+					*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ?
+											 ldexp(var, 2 * ASOF_SQ_SCALE) :
+											 ldexp(sqrt(var), ASOF_SQ_SCALE));
+				else
+					*result = Float8GetDatum(spec->agg == ASOF_AGG_VAR ? var : sqrt(var));
 				return;
 			}
 		default:

@@ -94,6 +94,9 @@ typedef struct AsofAggState
 	bool		fsum_over;		/* fsum overflowed: rebuild, then fssum */
 	bool		fscaled;		/* fssum is kept (this entity overflowed once) */
 	AsofKSum	fssum;			/* sum of x * 2^-64: never overflows */
+	bool		fssum_valid;	/* fssum holds every value since the restart */
+	bool		fsq_scaled;		/* variance moments of x * 2^-600 (squares
+								 * beyond double precision) */
 	int64		nnan;
 	int64		npinf;
 	int64		nninf;

@@ -195,7 +195,8 @@ INSERT INTO b_fp_q VALUES (1, '2024-01-01 00:05'), (1, '2024-01-01 00:30'), (1, 
                           (1, '2024-01-01 02:05'), (1, '2024-01-01 02:15'), (1, '2024-01-01 03:30');
 SELECT asof.build_training_set('b_fp_ts', 'b_fp_q', 't', '{b_fp}');
 -- expected: 1e300 (var of one row NULL); 0 (1e300 - 1e300; their squares
--- overflow double precision: var NaN, PostgreSQL raises an error there);
+-- overflow double precision: var +Infinity, stddev sqrt(2) * 1e300 =
+-- 1.4142135623730952e+300, PostgreSQL raises an error there; see 26);
 -- after both left: 300000006, avg 100000002, var 1, stddev 1 exactly (the
 -- variance is accumulated around the window's mean); +infinity (var NaN);
 -- NaN; empty window: NULL.

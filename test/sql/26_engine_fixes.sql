@@ -189,6 +189,28 @@ SELECT asof.build_training_set('ef_ov_ts', 'ef_ov_q', 't', '{ef_ovv}');
 --  4 00:55 {1.7e308,1.7e308,-1}   Infinity 1.1333333333333334e+308 3
 --  4 01:30 {1.7e308,-1}           1.7e+308 8.5e+307 2
 SELECT k, t, ef_ovv__s, ef_ovv__a, ef_ovv__c FROM ef_ov_ts ORDER BY k, t;
+-- Variances whose squares leave the double range: var is +Infinity when the
+-- exact variance is beyond the range, stddev its square root (finite), and
+-- small values after the huge ones left get their exact variance again.
+CREATE TABLE ef_ovvar (k int, te timestamp, f float8);
+INSERT INTO ef_ovvar VALUES
+  (5, '2024-01-01 00:00', 1e200), (5, '2024-01-01 00:10', -1e200), (5, '2024-01-01 01:20', 1), (5, '2024-01-01 01:25', 3),
+  (6, '2024-01-01 00:00', 1e154), (6, '2024-01-01 00:01', -1e154), (6, '2024-01-01 00:02', 0),
+  (7, '2024-01-01 00:00', 1e200), (7, '2024-01-01 00:05', 2), (7, '2024-01-01 00:10', 4);
+SELECT asof.create_feature_view('ef_ovvarv', 'ef_ovvar', '{k}', 'te',
+  '{var(f) over 1 hour as v, stddev(f) over 1 hour as sd, sum(f) over 1 hour as s}');
+CREATE TABLE ef_ovvar_q (k int, t timestamp);
+INSERT INTO ef_ovvar_q VALUES (5, '2024-01-01 00:30'), (5, '2024-01-01 01:05'), (5, '2024-01-01 01:30'),
+  (6, '2024-01-01 00:30'), (7, '2024-01-01 00:30'), (7, '2024-01-01 01:02');
+SELECT asof.build_training_set('ef_ovvar_ts', 'ef_ovvar_q', 't', '{ef_ovvarv}');
+-- expected, by hand:
+--  5 00:30 {1e200,-1e200}     var 2e400: Infinity, sd sqrt(2)*1e200 = 1.414213562373095e+200, sum 0
+--  5 01:05 {-1e200}           NULL NULL -1e+200
+--  5 01:30 {1,3}              2 1.4142135623730951 4
+--  6 00:30 {1e154,-1e154,0}   1e+308 1e+154 0
+--  7 00:30 {1e200,2,4}        var ~1e400/3: Infinity, sd 1e200/sqrt(3) = 5.773502691896257e+199, sum 1e+200
+--  7 01:02 {2,4}              2 1.4142135623730951 6   (was NaN before the fix)
+SELECT * FROM ef_ovvar_ts ORDER BY k, t;
 
 -- ---------------------------------------------------------------------
 -- 5. Errors: a clear message, no internal query, nothing created.
