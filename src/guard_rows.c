@@ -4,8 +4,10 @@
  *	  G2: after its split, the held-out rows of a protected table (time >=
  *	  test_from, or NULL time) are invisible on every path, to every role.
  *
- *	  A get_relation_info_hook adds "time < test_from" as the first security
- *	  qual of every protected relation the planner scans.  It runs for each
+ *	  The planner hook adds "time < test_from" as the first security qual of
+ *	  every protected relation of the query tree before planning, and a
+ *	  get_relation_info_hook adds it to those planning brings in (inlined
+ *	  SQL functions, partitions and inheritance children).  It runs for each
  *	  base relation of every query level, after views are expanded and SQL
  *	  functions are inlined (both happen before relations are built), for
  *	  partitions and inheritance children queried directly, for the target
@@ -31,6 +33,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -115,6 +118,7 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 {
 	const AsofGuardedRel *g;
 	RangeTblEntry *rte;
+	List	   *qual;
 	Oid			save_userid;
 	int			save_sec_context;
 
@@ -151,8 +155,10 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 		return;
 
 	rte = planner_rt_fetch(rel->relid, root);
-	rte->securityQuals = lcons(list_make1(make_cutoff_qual(rel->relid, g)),
-							   rte->securityQuals);
+	qual = list_make1(make_cutoff_qual(rel->relid, g));
+	if (rte->securityQuals != NIL && equal(linitial(rte->securityQuals), qual))
+		return;					/* added before planning */
+	rte->securityQuals = lcons(qual, rte->securityQuals);
 	root->qual_security_level = Max(root->qual_security_level,
 									list_length(rte->securityQuals));
 }
@@ -199,6 +205,58 @@ query_reads(Query *parse, Oid relid)
 	return false;
 }
 
+/*
+ * Before planning, the held-out filter goes on every protected relation of
+ * the query tree (subqueries, CTEs and sublinks included) as its first
+ * security qual, in the form the planner expects before preprocessing.
+ * Relations that planning brings in later (inlined SQL functions,
+ * partitions and inheritance children) get it in asof_get_relation_info,
+ * which skips those that already have it.  Done here too because a
+ * subquery the planner flattens into a UNION ALL member keeps its quals'
+ * security levels only if the filter was there before the flattening.
+ * Result relations are left to asof_get_relation_info (INSERT targets are
+ * not scanned; UPDATE, DELETE and MERGE targets are, as base relations).
+ */
+static void prepass_query(Query *q, int level);
+
+static bool
+prepass_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		prepass_query((Query *) node, *(int *) context + 1);
+		return false;
+	}
+	return expression_tree_walker(node, prepass_walker, context);
+}
+
+static void
+prepass_query(Query *q, int level)
+{
+	ListCell   *lc;
+	int			rti = 0;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		const AsofGuardedRel *g;
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_COMPOSITE_TYPE ||
+			rti == q->resultRelation)
+			continue;
+		if (OidIsValid(current_exempt) && level == 1 && rte->relid == current_exempt)
+			continue;
+		g = asof_catalog_lookup(rte->relid);
+		if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
+			continue;
+		rte->securityQuals = lcons(make_cutoff_qual(rti, g), rte->securityQuals);
+	}
+	query_tree_walker(q, prepass_walker, &level, 0);
+}
+
 static PlannedStmt *
 asof_planner(Query *parse, const char *query_string, int cursorOptions,
 			 ParamListInfo boundParams)
@@ -216,6 +274,14 @@ asof_planner(Query *parse, const char *query_string, int cursorOptions,
 	planner_depth++;
 	PG_TRY();
 	{
+		Oid			userid;
+		int			sec_context;
+
+		/* Referential-integrity checks see every row (see below). */
+		GetUserIdAndSecContext(&userid, &sec_context);
+		if (asof_guard_active() && !(sec_context & SECURITY_NOFORCE_RLS) &&
+			asof_catalog_any_protected())
+			prepass_query(parse, 1);
 		if (prev_planner_hook)
 			result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
 		else

@@ -10,7 +10,7 @@ DO $$
 DECLARE r record;
 BEGIN
   IF to_regclass('asof.protected_registry') IS NOT NULL THEN
-    FOR r IN SELECT tbl FROM asof.protected_registry LOOP
+    FOR r IN SELECT tbl FROM asof.protected_registry WHERE linked_to IS NULL LOOP
       PERFORM asof.unprotect(r.tbl);
     END LOOP;
   END IF;

@@ -56,6 +56,14 @@ SET ROLE asof_g_analyst;
 SELECT count(*) FROM g32.flights WHERE g32.leak(id, delay);
 RESET ROLE;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM g32.flights WHERE g32.leak(id, delay);
+-- Also when the planner flattens a UNION ALL of it (each member's filter
+-- comes first).
+SET ROLE asof_g_analyst;
+SELECT count(*) FROM (SELECT id, delay FROM g32.flights UNION ALL
+                      SELECT id, delay FROM g32.flights) u WHERE g32.leak(id, delay);
+RESET ROLE;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM (SELECT id, delay FROM g32.flights UNION ALL
+                      SELECT id, delay FROM g32.flights) u WHERE g32.leak(id, delay);
 
 -- Views owned by another role, security-invoker views, CTEs, subqueries.
 SET ROLE asof_g_viewer;
