@@ -57,6 +57,39 @@
 
 #define PROGRESS_EVERY 65536
 
+/* Position of the first feature input in a source sort tuple (0-based). */
+#define SRC_INPUT0 5
+
+/*
+ * The leading sort key of the spine and source sorts: a 64-bit integer
+ * monotone in (entity id, time), so that the sorts nearly always decide on
+ * one integer comparison and look at (id, time, ...) only on equal keys
+ * (without it almost every comparison ties on the id and falls through to
+ * the next columns).  20 bits of id, then 43 bits of time in units of 2^20
+ * microseconds (about a second) around the first time seen (+-139 years),
+ * clamped at both ends; ids from 2^20 on all get the largest key, which is
+ * still monotone: ties fall through to the exact columns.
+ */
+static inline int64
+pack_key(bool *base_set, int64 *base, int32 id, int64 time)
+{
+	int128		rel;
+
+	if (id >= (1 << 20))
+		return PG_INT64_MAX;
+	if (!*base_set)
+	{
+		*base = time;
+		*base_set = true;
+	}
+	rel = (((int128) time - *base) >> 20) + ((int128) 1 << 42);
+	if (rel < 0)
+		rel = 0;
+	if (rel > (((int128) 1 << 43) - 1))
+		rel = ((int128) 1 << 43) - 1;
+	return ((int64) id << 43) | (int64) rel;
+}
+
 /* A source row inside a window: event time + one value per group feature. */
 typedef struct WinRow
 {
@@ -109,14 +142,20 @@ struct AsofEngine
 	int32		nentities;
 	int64		nlookups;
 
-	/* spine: (id, k, t, ordinal) sorted by (id, k) */
+	/* base times of the packed sort keys (pack_key) */
+	bool		spine_base_set;
+	int64		spine_base;
+	bool		src_base_set;
+	int64		src_base;
+
+	/* spine: (key, id, k, t, ordinal) sorted by (key, id, k) */
 	TupleDesc	spinedesc;
 	TupleTableSlot *spineslot;
 	Tuplesortstate *spinesort;
 	int64		nspine;
 	int64		nspine_sorted;
 
-	/* source: (id, vis, te, ta, inputs...) sorted by (id, vis, te, ta, floats) */
+	/* source: (key, id, vis, te, ta, inputs...), see setup_sorts */
 	TupleDesc	srcdesc;
 	TupleTableSlot *srcslot;
 	Tuplesortstate *srcsort;
@@ -254,11 +293,11 @@ setup_keys(AsofEngine *e)
 static void
 setup_sorts(AsofEngine *e)
 {
-	AttrNumber	scols[2] = {1, 2};
-	Oid			sops[2] = {Int4LessOperator, Int8LessOperator};
-	Oid			scolls[2] = {InvalidOid, InvalidOid};
-	bool		snf[2] = {false, false};
-	int			nsrckeys = 4 + e->nfloat_inputs;
+	AttrNumber	scols[3] = {1, 2, 3};
+	Oid			sops[3] = {Int8LessOperator, Int4LessOperator, Int8LessOperator};
+	Oid			scolls[3] = {InvalidOid, InvalidOid, InvalidOid};
+	bool		snf[3] = {false, false, false};
+	int			nsrckeys = SRC_INPUT0 + e->nfloat_inputs;
 	AttrNumber *ccols = palloc(sizeof(AttrNumber) * nsrckeys);
 	Oid		   *cops = palloc(sizeof(Oid) * nsrckeys);
 	Oid		   *ccolls = palloc0(sizeof(Oid) * nsrckeys);
@@ -269,39 +308,43 @@ setup_sorts(AsofEngine *e)
 	bool		rnf[1] = {false};
 	int			j;
 
-	/* spine */
-	e->spinedesc = CreateTemplateTupleDesc(4);
-	TupleDescInitEntry(e->spinedesc, 1, "id", INT4OID, -1, 0);
-	TupleDescInitEntry(e->spinedesc, 2, "k", INT8OID, -1, 0);
-	TupleDescInitEntry(e->spinedesc, 3, "t", INT8OID, -1, 0);
-	TupleDescInitEntry(e->spinedesc, 4, "ordinal", INT8OID, -1, 0);
+	/* spine: (key, id, k, t, ordinal) sorted by (key, id, k) */
+	e->spinedesc = CreateTemplateTupleDesc(5);
+	TupleDescInitEntry(e->spinedesc, 1, "key", INT8OID, -1, 0);
+	TupleDescInitEntry(e->spinedesc, 2, "id", INT4OID, -1, 0);
+	TupleDescInitEntry(e->spinedesc, 3, "k", INT8OID, -1, 0);
+	TupleDescInitEntry(e->spinedesc, 4, "t", INT8OID, -1, 0);
+	TupleDescInitEntry(e->spinedesc, 5, "ordinal", INT8OID, -1, 0);
 	e->spineslot = MakeSingleTupleTableSlot(e->spinedesc, &TTSOpsMinimalTuple);
-	e->spinesort = asof_tuplesort_begin_heap(e->spinedesc, 2, scols, sops, scolls,
+	e->spinesort = asof_tuplesort_begin_heap(e->spinedesc, 3, scols, sops, scolls,
 											 snf, maintenance_work_mem);
 
 	/*
-	 * source: ties on (id, vis, te, ta) are ordered by the floating-point
-	 * inputs too, so running float sums see the same sequence of additions
-	 * whatever order the source query returned the rows in.
+	 * source: (key, id, vis, te, ta, inputs...) sorted by (key, id, vis, te,
+	 * ta, floating-point inputs): ties on (id, vis, te, ta) are ordered by
+	 * the floating-point inputs too, so running float sums see the same
+	 * sequence of additions whatever order the source query returned the
+	 * rows in.
 	 */
-	e->srcdesc = CreateTemplateTupleDesc(4 + e->ninputs);
-	TupleDescInitEntry(e->srcdesc, 1, "id", INT4OID, -1, 0);
-	TupleDescInitEntry(e->srcdesc, 2, "vis", INT8OID, -1, 0);
-	TupleDescInitEntry(e->srcdesc, 3, "te", INT8OID, -1, 0);
-	TupleDescInitEntry(e->srcdesc, 4, "ta", INT8OID, -1, 0);
-	for (int i = 0; i < 4; i++)
+	e->srcdesc = CreateTemplateTupleDesc(SRC_INPUT0 + e->ninputs);
+	TupleDescInitEntry(e->srcdesc, 1, "key", INT8OID, -1, 0);
+	TupleDescInitEntry(e->srcdesc, 2, "id", INT4OID, -1, 0);
+	TupleDescInitEntry(e->srcdesc, 3, "vis", INT8OID, -1, 0);
+	TupleDescInitEntry(e->srcdesc, 4, "te", INT8OID, -1, 0);
+	TupleDescInitEntry(e->srcdesc, 5, "ta", INT8OID, -1, 0);
+	for (int i = 0; i < SRC_INPUT0; i++)
 	{
 		ccols[i] = i + 1;
-		cops[i] = i == 0 ? Int4LessOperator : Int8LessOperator;
+		cops[i] = i == 1 ? Int4LessOperator : Int8LessOperator;
 	}
-	j = 4;
+	j = SRC_INPUT0;
 	for (int i = 0; i < e->ninputs; i++)
 	{
-		TupleDescInitEntry(e->srcdesc, 5 + i, NULL, e->input_types[i], -1, 0);
+		TupleDescInitEntry(e->srcdesc, SRC_INPUT0 + 1 + i, NULL, e->input_types[i], -1, 0);
 		if (getBaseType(e->input_types[i]) == FLOAT4OID ||
 			getBaseType(e->input_types[i]) == FLOAT8OID)
 		{
-			ccols[j] = 5 + i;
+			ccols[j] = SRC_INPUT0 + 1 + i;
 			cops[j] = lookup_type_cache(getBaseType(e->input_types[i]), TYPECACHE_LT_OPR)->lt_opr;
 			j++;
 		}
@@ -309,7 +352,7 @@ setup_sorts(AsofEngine *e)
 	/* collations of the inputs, for min/max/last on text */
 	for (int f = 0; f < e->nfeat; f++)
 		if (e->feat_input[f] >= 0)
-			TupleDescInitEntryCollation(e->srcdesc, 5 + e->feat_input[f],
+			TupleDescInitEntryCollation(e->srcdesc, SRC_INPUT0 + 1 + e->feat_input[f],
 										e->view->features[f].input_collation);
 	e->srcslot = MakeSingleTupleTableSlot(e->srcdesc, &TTSOpsMinimalTuple);
 	e->srcsort = asof_tuplesort_begin_heap(e->srcdesc, nsrckeys, ccols, cops,
@@ -476,11 +519,12 @@ asof_engine_add_spine(AsofEngine *e, int64 ordinal, Datum *keys, bool *keynulls,
 		return;
 	}
 	ExecClearTuple(slot);
-	slot->tts_values[0] = Int32GetDatum(id);
-	slot->tts_values[1] = Int64GetDatum(k);
-	slot->tts_values[2] = Int64GetDatum(t);
-	slot->tts_values[3] = Int64GetDatum(ordinal);
-	memset(slot->tts_isnull, 0, sizeof(bool) * 4);
+	slot->tts_values[0] = Int64GetDatum(pack_key(&e->spine_base_set, &e->spine_base, id, k));
+	slot->tts_values[1] = Int32GetDatum(id);
+	slot->tts_values[2] = Int64GetDatum(k);
+	slot->tts_values[3] = Int64GetDatum(t);
+	slot->tts_values[4] = Int64GetDatum(ordinal);
+	memset(slot->tts_isnull, 0, sizeof(bool) * 5);
 	ExecStoreVirtualTuple(slot);
 	tuplesort_puttupleslot(e->spinesort, slot);
 	e->nspine_sorted++;
@@ -590,15 +634,16 @@ source_receive(TupleTableSlot *in, DestReceiver *self)
 	te = DatumGetInt64(in->tts_values[nk]);
 	ta = DatumGetInt64(in->tts_values[nk + 1]);
 	ExecClearTuple(out);
-	out->tts_values[0] = Int32GetDatum(id);
-	out->tts_values[1] = Int64GetDatum(Max(te, ta));
-	out->tts_values[2] = Int64GetDatum(te);
-	out->tts_values[3] = Int64GetDatum(ta);
-	memset(out->tts_isnull, 0, sizeof(bool) * 4);
+	out->tts_values[0] = Int64GetDatum(pack_key(&e->src_base_set, &e->src_base, id, Max(te, ta)));
+	out->tts_values[1] = Int32GetDatum(id);
+	out->tts_values[2] = Int64GetDatum(Max(te, ta));
+	out->tts_values[3] = Int64GetDatum(te);
+	out->tts_values[4] = Int64GetDatum(ta);
+	memset(out->tts_isnull, 0, sizeof(bool) * SRC_INPUT0);
 	for (int i = 0; i < e->ninputs; i++)
 	{
-		out->tts_values[4 + i] = in->tts_values[nk + 2 + i];
-		out->tts_isnull[4 + i] = in->tts_isnull[nk + 2 + i];
+		out->tts_values[SRC_INPUT0 + i] = in->tts_values[nk + 2 + i];
+		out->tts_isnull[SRC_INPUT0 + i] = in->tts_isnull[nk + 2 + i];
 	}
 	ExecStoreVirtualTuple(out);
 	tuplesort_puttupleslot(e->srcsort, out);
@@ -755,10 +800,10 @@ next_source(AsofEngine *e)
 	if (!tuplesort_gettupleslot(e->srcsort, true, false, e->srcslot, NULL))
 		return false;
 	slot_getallattrs(e->srcslot);
-	e->src_id = DatumGetInt32(e->srcslot->tts_values[0]);
-	e->src_vis = DatumGetInt64(e->srcslot->tts_values[1]);
-	e->src_te = DatumGetInt64(e->srcslot->tts_values[2]);
-	e->src_ta = DatumGetInt64(e->srcslot->tts_values[3]);
+	e->src_id = DatumGetInt32(e->srcslot->tts_values[1]);
+	e->src_vis = DatumGetInt64(e->srcslot->tts_values[2]);
+	e->src_te = DatumGetInt64(e->srcslot->tts_values[3]);
+	e->src_ta = DatumGetInt64(e->srcslot->tts_values[4]);
 	return true;
 }
 
@@ -869,14 +914,14 @@ admit(AsofEngine *e)
 				row->values[j] = (Datum) 0;
 				nulls[j] = false;
 			}
-			else if (s->tts_isnull[4 + col])
+			else if (s->tts_isnull[SRC_INPUT0 + col])
 			{
 				row->values[j] = (Datum) 0;
 				nulls[j] = true;
 			}
 			else
 			{
-				Datum		v = s->tts_values[4 + col];
+				Datum		v = s->tts_values[SRC_INPUT0 + col];
 
 				nulls[j] = false;
 				if (spec->repr == ASOF_REPR_NONE)
@@ -906,7 +951,7 @@ admit(AsofEngine *e)
 
 		if (e->feat_group[f] >= 0)
 			continue;
-		asof_agg_add(&e->states[f], s->tts_values[4 + col], s->tts_isnull[4 + col],
+		asof_agg_add(&e->states[f], s->tts_values[SRC_INPUT0 + col], s->tts_isnull[SRC_INPUT0 + col],
 					 te, e->src_ta, 0);
 	}
 }
@@ -1060,10 +1105,10 @@ merge(AsofEngine *e)
 					ordinal;
 
 		slot_getallattrs(e->spineslot);
-		id = DatumGetInt32(e->spineslot->tts_values[0]);
-		k = DatumGetInt64(e->spineslot->tts_values[1]);
-		t = DatumGetInt64(e->spineslot->tts_values[2]);
-		ordinal = DatumGetInt64(e->spineslot->tts_values[3]);
+		id = DatumGetInt32(e->spineslot->tts_values[1]);
+		k = DatumGetInt64(e->spineslot->tts_values[2]);
+		t = DatumGetInt64(e->spineslot->tts_values[3]);
+		ordinal = DatumGetInt64(e->spineslot->tts_values[4]);
 
 		if (id != cur)
 		{
