@@ -340,22 +340,50 @@ div_to_double(int128 num, int128 den)
  * (40 decimals, more for small quotients; numeric_sqrt keeps that scale),
  * and only that is converted to double.
  */
+/* floor(log10(|x|)) of a finite nonzero numeric, from its text */
+static int
+numeric_exp10(Datum x)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, x));
+	char	   *p = s + (*s == '-');
+	int			e;
+
+	if (p[0] == '0' && p[1] == '.')
+	{
+		for (e = -1, p += 2; *p == '0'; p++)
+			e--;
+	}
+	else
+		for (e = -1; *p >= '0' && *p <= '9'; p++)
+			e++;
+	pfree(s);
+	return e;
+}
+
 static double
 numeric_ratio_to_double(Datum num, Datum den, bool root)
 {
-	double		q = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, num)) /
-		DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, den));
+	double		nd = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, num));
+	double		dd = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, den));
+	double		q = nd / dd;
 	int			scale = 40;
 	Datum		r;
 
-	if (q != 0 && isfinite(q) && fabs(q) < 1)
+	if (nd == 0 && DatumGetInt32(DirectFunctionCall2(numeric_cmp, num,
+													NumericGetDatum(int64_to_numeric(0)))) == 0)
+		return 0;
+	if (!isnormal(nd) || !isnormal(dd) || !isnormal(q))
+		/* beyond double precision: the exponent from the decimal digits */
+		scale = Min(Max(40, 41 - numeric_exp10(num) + numeric_exp10(den)), 1000);
+	else if (fabs(q) < 1)
 		scale = Min(40 - (int) floor(log10(fabs(q))), 1000);
 	r = DirectFunctionCall2(numeric_div,
 							DirectFunctionCall2(numeric_round, num, Int32GetDatum(scale)),
 							den);
 	if (root)
 		r = DirectFunctionCall1(numeric_sqrt, r);
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, r));
+	/* as numeric_float8 (strtod), but beyond the range +-Infinity or 0 */
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, r));
 }
 
 static Datum

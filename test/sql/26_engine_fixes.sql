@@ -212,6 +212,20 @@ SELECT asof.build_training_set('ef_ovvar_ts', 'ef_ovvar_q', 't', '{ef_ovvarv}');
 --  7 01:02 {2,4}              2 1.4142135623730951 6   (was NaN before the fix)
 SELECT * FROM ef_ovvar_ts ORDER BY k, t;
 
+-- Exact (numeric) inputs whose avg/var/stddev leave the double range: the
+-- exact value rounded to double, +-Infinity or 0, not an error in the
+-- middle of the build (the reference's cast raises "out of range").
+CREATE TABLE ef_nr (k int, te timestamp, n numeric);
+INSERT INTO ef_nr VALUES (1, '2024-01-01 00:00', 1e400), (1, '2024-01-01 00:01', 3e400),
+                         (2, '2024-01-01 00:00', 1e-200), (2, '2024-01-01 00:01', 3e-200);
+SELECT asof.create_feature_view('ef_nrv', 'ef_nr', '{k}', 'te',
+  '{avg(n) over 1 hour as a, var(n) over 1 hour as v, stddev(n) over 1 hour as sd}');
+-- expected: 1: avg 2e400 Infinity, var 2e800 Infinity, stddev 1.414e400 Infinity;
+-- 2: avg 2e-200, var 2e-400 rounds to 0, stddev sqrt(2) * 1e-200
+SELECT k, (j ->> 'a')::float8 AS avg, (j ->> 'v')::float8 AS var, (j ->> 'sd')::float8 AS stddev
+  FROM (VALUES (1), (2)) q(k),
+       LATERAL asof.features_at('ef_nrv', ARRAY[k::text], '2024-01-01 00:30'::timestamp) j;
+
 -- ---------------------------------------------------------------------
 -- 5. Errors: a clear message, no internal query, nothing created.
 -- ---------------------------------------------------------------------
@@ -235,6 +249,10 @@ SELECT to_regclass('ef_err') IS NULL AS nothing_created,
 SELECT asof.build_training_set('ef_qual1', 'ef_nn_q', 'ef_nn_q.t', '{ef_nnv}');
 SELECT asof.build_training_set('ef_qual2', 'ef_nn_q', 'public.ef_nn_q.t + interval ''0 hours''', '{ef_nnv}');
 SELECT count(*) AS differing_rows FROM (SELECT * FROM ef_qual1 EXCEPT ALL SELECT * FROM ef_nn_ts) x;
+-- a temporary training set is recorded like any other (docs/engine.md,
+-- "Decisions"), under the session's pg_temp_N schema
+SELECT asof.build_training_set('pg_temp.ef_tmp', 'ef_nn_q', 't', '{ef_nnv}');
+SELECT count(*) AS recorded_temp FROM asof.training_sets WHERE name LIKE 'pg\_temp\_%.ef\_tmp';
 
 -- ---------------------------------------------------------------------
 -- 6. Values equal under the type's ordering but different (docs/engine.md,
