@@ -11,7 +11,7 @@
 -- of its source it uses, so PostgreSQL's dependency tracking protects them.
 CREATE SCHEMA asof_feature_views;
 COMMENT ON SCHEMA asof_feature_views IS
-'pg_asof: one helper view per feature view, selecting the source columns and expressions it uses, so that PostgreSQL refuses to drop or retype them and DROP TABLE ... CASCADE removes the feature view.  Managed by asof.create_feature_view and asof.drop_feature_view; never read by pg_asof.';
+'pg_asof: one helper view per feature view, selecting the source columns and expressions it uses, so that PostgreSQL refuses to drop or retype them and DROP TABLE ... CASCADE removes the feature view; pg_asof reads the expressions from its query tree (following renames).  Managed by asof.create_feature_view and asof.drop_feature_view; never queried.';
 GRANT USAGE ON SCHEMA asof_feature_views TO PUBLIC;
 
 CREATE TABLE asof.feature_view_registry (
@@ -159,6 +159,21 @@ DECLARE
   v record;
   msg text;
 BEGIN
+  -- the helper view of a registered feature view replaced: the loader reads
+  -- the expressions from it (asof.create_feature_view creates it before the
+  -- registration, and pg_restore before the registry rows)
+  FOR v IN SELECT r.name
+             FROM pg_event_trigger_ddl_commands() d
+             JOIN pg_class hv ON hv.oid = d.objid
+             JOIN pg_namespace hn ON hn.oid = hv.relnamespace AND hn.nspname = 'asof_feature_views'
+             JOIN asof.feature_view_registry r ON r.name = hv.relname
+            WHERE d.classid = 'pg_class'::regclass AND d.command_tag = 'CREATE VIEW'
+  LOOP
+    RAISE EXCEPTION 'cannot replace view "asof_feature_views.%" of feature view "%"', v.name, v.name
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = 'The expressions of the feature view are read from it.',
+            HINT = 'Drop the feature view with asof.drop_feature_view() and create it again.';
+  END LOOP;
   -- a used column renamed (the command names the column: objsubid)
   FOR v IN SELECT DISTINCT r.name, c.relname, a.attname
              FROM pg_event_trigger_ddl_commands() d
@@ -221,11 +236,11 @@ BEGIN
   END LOOP;
 END $$;
 COMMENT ON FUNCTION asof._feature_views_ddl_end() IS
-'Internal event trigger function: refuses renaming a source column a feature view uses, and any ALTER of a source, function, operator, type or collation after which a feature view would no longer load.';
+'Internal event trigger function: refuses replacing the helper view of a feature view, renaming a source column a feature view uses, and any ALTER of a source, function, operator, type or collation after which a feature view would no longer load.';
 CREATE EVENT TRIGGER asof_feature_views_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE',
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE', 'CREATE VIEW',
                  'ALTER FUNCTION', 'CREATE FUNCTION', 'ALTER OPERATOR', 'ALTER TYPE',
                  'ALTER DOMAIN', 'ALTER COLLATION')
     EXECUTE FUNCTION asof._feature_views_ddl_end();
 COMMENT ON EVENT TRIGGER asof_feature_views_ddl_end IS
-'pg_asof: refuses an ALTER that would break a feature view: renaming a source column it uses, or a change of its source or of a function, operator, type or collation it uses after which it would no longer load (e.g. ALTER FUNCTION ... STABLE, or CREATE OR REPLACE FUNCTION ... STABLE).';
+'pg_asof: refuses an ALTER that would break a feature view: CREATE OR REPLACE VIEW of its helper view, renaming a source column it uses, or a change of its source or of a function, operator, type or collation it uses after which it would no longer load (e.g. ALTER FUNCTION ... STABLE, or CREATE OR REPLACE FUNCTION ... STABLE).';

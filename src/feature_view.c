@@ -11,7 +11,8 @@
  *	  own dependency tracking protects what it uses, each feature view also
  *	  owns a plain SQL view asof_feature_views.<name> selecting its entity
  *	  columns, event time, available time and feature arguments from the
- *	  source (security_invoker, never read by pg_asof): dropping or
+ *	  source (security_invoker; never queried: the loader reads the
+ *	  expressions from its query tree, see exprs_from_helper): dropping or
  *	  retyping a used source column is refused because that view depends on
  *	  it, DROP TABLE ... CASCADE drops it, and an event trigger on sql_drop
  *	  (sql/20_feature_views.sql) then removes the registration.  Renaming a
@@ -430,6 +431,37 @@ store_view(ViewInput *in, AsofFeatureView *fv, Datum entity)
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	SPI_connect();
 
+	/*
+	 * The helper view first: PostgreSQL's dependency tracking does the
+	 * rest.  It is created before the registry rows, because the
+	 * ddl_command_end trigger refuses CREATE (OR REPLACE) VIEW of the
+	 * helper view of a registered feature view.
+	 */
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE VIEW %s%s AS SELECT ", helper,
+					 ASOF_HELPER_VIEW_OPTIONS);
+	for (int i = 0; i < fv->nkeys; i++)
+		appendStringInfo(&sql, "%s, ", quote_identifier(fv->key_names[i]));
+	appendStringInfo(&sql, "%s AS \"asof:event_time\"", fv->event_time);
+	if (fv->available_time)
+		appendStringInfo(&sql, ", %s AS \"asof:available_time\"", fv->available_time);
+	for (int i = 0; i < fv->nfeatures; i++)
+		if (fv->features[i].expr)
+			appendStringInfo(&sql, ", %s AS \"asof:feature %d\"",
+							 fv->features[i].expr, i + 1);
+	appendStringInfo(&sql, " FROM %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(fv->source)),
+												get_rel_name(fv->source)));
+	spi_exec(sql.data, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	spi_exec(psprintf("COMMENT ON VIEW %s IS %s", helper,
+					  quote_literal_cstr(psprintf("Dependency anchor of pg_asof feature view %s: keeps the source columns it uses from being dropped or changed. Managed by asof.create_feature_view and asof.drop_feature_view.",
+												  quote_literal_cstr(fv->name)))),
+			 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	if (creator != extension_owner())
+		spi_exec(psprintf("ALTER VIEW %s OWNER TO %s", helper,
+						  quote_identifier(GetUserNameFromId(creator, false))),
+				 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+
 	{
 		Oid			types[12] = {TEXTOID, REGCLASSOID, NAMEARRAYOID, TEXTOID, TEXTOID,
 			TEXTOID, TEXTOID, REGTYPEOID, INTERVALOID, TIMESTAMPTZOID,
@@ -502,32 +534,6 @@ store_view(ViewInput *in, AsofFeatureView *fv, Datum entity)
 				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 				 8, types, values, nulls, SPI_OK_INSERT);
 	}
-
-	/* the helper view: PostgreSQL's dependency tracking does the rest */
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE VIEW %s%s AS SELECT ", helper,
-					 ASOF_HELPER_VIEW_OPTIONS);
-	for (int i = 0; i < fv->nkeys; i++)
-		appendStringInfo(&sql, "%s, ", quote_identifier(fv->key_names[i]));
-	appendStringInfo(&sql, "%s AS \"asof:event_time\"", fv->event_time);
-	if (fv->available_time)
-		appendStringInfo(&sql, ", %s AS \"asof:available_time\"", fv->available_time);
-	for (int i = 0; i < fv->nfeatures; i++)
-		if (fv->features[i].expr)
-			appendStringInfo(&sql, ", %s AS \"asof:feature %d\"",
-							 fv->features[i].expr, i + 1);
-	appendStringInfo(&sql, " FROM %s",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(fv->source)),
-												get_rel_name(fv->source)));
-	spi_exec(sql.data, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
-	spi_exec(psprintf("COMMENT ON VIEW %s IS %s", helper,
-					  quote_literal_cstr(psprintf("Dependency anchor of pg_asof feature view %s: keeps the source columns it uses from being dropped or changed. Managed by asof.create_feature_view and asof.drop_feature_view.",
-												  quote_literal_cstr(fv->name)))),
-			 0, NULL, NULL, NULL, SPI_OK_UTILITY);
-	if (creator != extension_owner())
-		spi_exec(psprintf("ALTER VIEW %s OWNER TO %s", helper,
-						  quote_identifier(GetUserNameFromId(creator, false))),
-				 0, NULL, NULL, NULL, SPI_OK_UTILITY);
 
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);
@@ -693,8 +699,14 @@ exprs_from_helper(ViewInput *in)
 	for (int f = 0; f < in->nfeatures; f++)
 		nexprs += (in->features[f].expr != NULL);
 	if (list_length(q->targetList) != in->nkeys + nexprs)
-		elog(ERROR, "helper view of feature view \"%s\" has %d columns, expected %d",
-			 in->name, list_length(q->targetList), in->nkeys + nexprs);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("helper view \"%s.%s\" of feature view \"%s\" has been changed",
+						HELPER_SCHEMA, in->name, in->name),
+				 errdetail("It has %d columns; the feature view needs %d.",
+						   list_length(q->targetList), in->nkeys + nexprs),
+				 errhint("Drop the feature view with asof.drop_feature_view('%s') and create it again.",
+						 in->name)));
 	source = relation_open(in->source, AccessShareLock);
 	i = 0;
 	foreach(lc, q->targetList)

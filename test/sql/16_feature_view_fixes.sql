@@ -39,13 +39,18 @@ END $$;
 -- ((0.5e-50)^2 * 2) / 1 = 5e-101, stddev sqrt(5e-101) = 7.0710678...e-51.
 -- {1e20 + 1, 1e20 + 2}: var 0.5 exactly (no cancellation), avg
 -- 100000000000000000001.5 -> 1e+20.  {1, 1, 2} (integer): avg 4/3, var 1/3.
+-- NaN and the infinities stay what PostgreSQL makes of them: {Infinity, 1}:
+-- avg Infinity, var and stddev NaN; {NaN}: avg NaN, var and stddev NULL.
 CREATE TABLE fix_num (k int, te timestamp, n numeric, i int);
 INSERT INTO fix_num VALUES
   (1, '2024-01-01 10:00', 1e-50, NULL), (1, '2024-01-01 10:01', 2e-50, NULL),
   (2, '2024-01-01 10:00', 1e20 + 1, 1), (2, '2024-01-01 10:01', 1e20 + 2, 1),
-  (2, '2024-01-01 10:02', NULL, 2);
+  (2, '2024-01-01 10:02', NULL, 2),
+  (3, '2024-01-01 10:00', 'Infinity', NULL), (3, '2024-01-01 10:01', 1, NULL),
+  (4, '2024-01-01 10:00', 'NaN', NULL);
 CREATE TABLE fix_num_q (k int, t timestamp);
-INSERT INTO fix_num_q VALUES (1, '2024-01-01 11:00'), (2, '2024-01-01 11:00');
+INSERT INTO fix_num_q VALUES (1, '2024-01-01 11:00'), (2, '2024-01-01 11:00'),
+                             (3, '2024-01-01 11:00'), (4, '2024-01-01 11:00');
 SELECT asof.create_feature_view('fix_num', 'fix_num', '{k}', 'te', ARRAY[
   'avg(n) over 1 day', 'var(n) over 1 day', 'stddev(n) over 1 day',
   'avg(i) over 1 day', 'var(i) over 1 day']);
@@ -127,6 +132,10 @@ SELECT * FROM pg_temp.ref('fix_ren', 'fix_q', 't');
 SELECT * FROM pg_temp.eng('fix_ren', 'fix_q', 't');
 SELECT position('fix_s1x.g(v)' IN asof.feature_view_sql('fix_ren', 'fix_q', 't')) > 0 AS follows_rename,
        position('public.shift(te)' IN asof.feature_view_sql('fix_ren', 'fix_q', 't')) > 0 AS follows_set_schema;
+-- the helper view the expressions come from cannot be replaced
+CREATE OR REPLACE VIEW asof_feature_views.fix_ren AS
+  SELECT k, te AS "asof:event_time", te AS "asof:available_time", 0 AS "asof:feature 1", 0 AS "asof:feature 2"
+    FROM fix_src;
 SELECT asof.drop_feature_view('fix_ren');
 DROP SCHEMA fix_s1 CASCADE;
 DROP SCHEMA fix_s1x CASCADE;
