@@ -150,19 +150,22 @@ struct AsofEngine
 
 	/* spine: (key, id, k, t, ordinal) sorted by (key, id, k) */
 	TupleDesc	spinedesc;
-	TupleTableSlot *spineslot;
+	TupleTableSlot *spineput;	/* virtual: rows going into the sort */
+	TupleTableSlot *spineslot;	/* minimal: rows coming out of it */
 	Tuplesortstate *spinesort;
 	int64		nspine;
 	int64		nspine_sorted;
 
 	/* source: (key, id, vis, te, ta, inputs...), see setup_sorts */
 	TupleDesc	srcdesc;
+	TupleTableSlot *srcput;
 	TupleTableSlot *srcslot;
 	Tuplesortstate *srcsort;
 	int64		nsource;
 
 	/* results: (ordinal, features...) sorted by ordinal */
 	TupleDesc	resdesc;
+	TupleTableSlot *resput;
 	TupleTableSlot *resslot;
 	Tuplesortstate *ressort;
 	bool		results_ready;
@@ -315,6 +318,13 @@ setup_sorts(AsofEngine *e)
 	TupleDescInitEntry(e->spinedesc, 3, "k", INT8OID, -1, 0);
 	TupleDescInitEntry(e->spinedesc, 4, "t", INT8OID, -1, 0);
 	TupleDescInitEntry(e->spinedesc, 5, "ordinal", INT8OID, -1, 0);
+	/*
+	 * Rows go into each sort through a virtual slot, so that the sort forms
+	 * its minimal tuple straight from the values (a minimal-tuple slot would
+	 * form one of its own first, which the sort then copies); they come out
+	 * through a minimal-tuple slot.
+	 */
+	e->spineput = MakeSingleTupleTableSlot(e->spinedesc, &TTSOpsVirtual);
 	e->spineslot = MakeSingleTupleTableSlot(e->spinedesc, &TTSOpsMinimalTuple);
 	e->spinesort = asof_tuplesort_begin_heap(e->spinedesc, 3, scols, sops, scolls,
 											 snf, maintenance_work_mem);
@@ -354,6 +364,7 @@ setup_sorts(AsofEngine *e)
 		if (e->feat_input[f] >= 0)
 			TupleDescInitEntryCollation(e->srcdesc, SRC_INPUT0 + 1 + e->feat_input[f],
 										e->view->features[f].input_collation);
+	e->srcput = MakeSingleTupleTableSlot(e->srcdesc, &TTSOpsVirtual);
 	e->srcslot = MakeSingleTupleTableSlot(e->srcdesc, &TTSOpsMinimalTuple);
 	e->srcsort = asof_tuplesort_begin_heap(e->srcdesc, nsrckeys, ccols, cops,
 										   ccolls, cnf, maintenance_work_mem);
@@ -366,6 +377,7 @@ setup_sorts(AsofEngine *e)
 		TupleDescInitEntry(e->resdesc, 2 + f, NULL, e->view->features[f].result_type, -1, 0);
 		TupleDescInitEntryCollation(e->resdesc, 2 + f, e->view->features[f].input_collation);
 	}
+	e->resput = MakeSingleTupleTableSlot(e->resdesc, &TTSOpsVirtual);
 	e->resslot = MakeSingleTupleTableSlot(e->resdesc, &TTSOpsMinimalTuple);
 	e->ressort = asof_tuplesort_begin_heap(e->resdesc, 1, rcols, rops, rcolls,
 										   rnf, maintenance_work_mem);
@@ -423,7 +435,7 @@ asof_engine_set_progress(AsofEngine *e, AsofProgressFn fn, void *arg)
 static void
 emit_empty(AsofEngine *e, int64 ordinal)
 {
-	TupleTableSlot *slot = e->resslot;
+	TupleTableSlot *slot = e->resput;
 
 	ExecClearTuple(slot);
 	slot->tts_values[0] = Int64GetDatum(ordinal);
@@ -444,7 +456,7 @@ emit_empty(AsofEngine *e, int64 ordinal)
 static void
 emit_heldout(AsofEngine *e, int64 ordinal)
 {
-	TupleTableSlot *slot = e->resslot;
+	TupleTableSlot *slot = e->resput;
 
 	ExecClearTuple(slot);
 	slot->tts_values[0] = Int64GetDatum(ordinal);
@@ -499,7 +511,7 @@ asof_engine_add_spine(AsofEngine *e, int64 ordinal, Datum *keys, bool *keynulls,
 					  int64 t, bool t_valid)
 {
 	MemoryContext old = MemoryContextSwitchTo(e->cxt);
-	TupleTableSlot *slot = e->spineslot;
+	TupleTableSlot *slot = e->spineput;
 	int64		k;
 	int32		id;
 
@@ -616,7 +628,7 @@ source_receive(TupleTableSlot *in, DestReceiver *self)
 {
 	AsofEngine *e = ((SourceReceiver *) self)->e;
 	int			nk = e->view->nkeys;
-	TupleTableSlot *out = e->srcslot;
+	TupleTableSlot *out = e->srcput;
 	int32		id;
 	int64		te,
 				ta;
@@ -1048,7 +1060,7 @@ advance_to(AsofEngine *e, int32 id, int64 k, bool *have_src)
 static void
 emit(AsofEngine *e, int64 ordinal, int64 t)
 {
-	TupleTableSlot *slot = e->resslot;
+	TupleTableSlot *slot = e->resput;
 	AsofFeatureView *v = e->view;
 
 	ExecClearTuple(slot);
@@ -1185,8 +1197,11 @@ asof_engine_end(AsofEngine *e)
 	if (e->ressort)
 		tuplesort_end(e->ressort);
 	ExecDropSingleTupleTableSlot(e->keyslot);
+	ExecDropSingleTupleTableSlot(e->spineput);
 	ExecDropSingleTupleTableSlot(e->spineslot);
+	ExecDropSingleTupleTableSlot(e->srcput);
 	ExecDropSingleTupleTableSlot(e->srcslot);
+	ExecDropSingleTupleTableSlot(e->resput);
 	ExecDropSingleTupleTableSlot(e->resslot);
 	MemoryContextDelete(e->cxt);
 }

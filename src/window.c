@@ -19,6 +19,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -320,6 +321,7 @@ ksum_value(const AsofKSum *k)
 
 static double numeric_ratio_to_double(Datum num, Datum den, bool root);
 static Datum int128_to_numeric(int128 v);
+static bool sqrt_ratio_fast(int128 num, int128 den, double *result);
 
 /*
  * num / den (den > 0) rounded to double: correctly rounded when both fit
@@ -384,6 +386,44 @@ numeric_ratio_to_double(Datum num, Datum den, bool root)
 		r = DirectFunctionCall1(numeric_sqrt, r);
 	/* as numeric_float8 (strtod), but beyond the range +-Infinity or 0 */
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, r));
+}
+
+/*
+ * sqrt(num / den) (0 <= num, 0 < den, both below 2^64) correctly rounded
+ * to double, when that can be decided in extended precision: the quotient
+ * and its square root in long double (64-bit mantissa, each correctly
+ * rounded) are within 2^-63 relative of the exact root; when that is
+ * farther than 2^-60 relative from every halfway point between doubles,
+ * the exact root and the long double round to the same double, which is
+ * then also what numeric_ratio_to_double gives (its error is ~1e-40).
+ * Returns false (the caller goes through numeric) when it cannot decide:
+ * near a halfway point, or without a 64-bit long double.
+ */
+static bool
+sqrt_ratio_fast(int128 num, int128 den, double *result)
+{
+#if LDBL_MANT_DIG >= 64
+	long double l,
+				lo,
+				hi,
+				tol;
+	double		r;
+
+	if (num < 0 || num >= ((int128) 1 << 64) || den <= 0 || den >= ((int128) 1 << 64))
+		return false;
+	l = sqrtl((long double) (uint64) num / (long double) (uint64) den);
+	r = (double) l;
+	/* halfway points to the neighbouring doubles (exact in long double) */
+	lo = ((long double) nextafter(r, -INFINITY) + r) / 2;
+	hi = ((long double) nextafter(r, INFINITY) + r) / 2;
+	tol = l * 0x1p-60L;
+	if (l - lo > tol && hi - l > tol)
+	{
+		*result = r;
+		return true;
+	}
+#endif
+	return false;
 }
 
 static Datum
@@ -900,8 +940,9 @@ read_int(AsofAggState *st, Datum *result, bool *isnull)
 				else if (spec->agg == ASOF_AGG_STDDEV)
 				{
 					/* sqrt of the exact variance, rounded once */
-					var = numeric_ratio_to_double(int128_to_numeric(num),
-												  int128_to_numeric(n * (n - 1)), true);
+					if (!sqrt_ratio_fast(num, n * (n - 1), &var))
+						var = numeric_ratio_to_double(int128_to_numeric(num),
+													  int128_to_numeric(n * (n - 1)), true);
 				}
 				else
 					var = div_to_double(num, n * (n - 1));
