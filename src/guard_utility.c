@@ -29,6 +29,8 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "access/relation.h"
+#include "catalog/pg_inherits.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
@@ -37,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "catalog.h"
 #include "compat.h"
@@ -170,6 +173,126 @@ check_create_index(IndexStmt *stmt)
 				   "Building it evaluates its predicate on every row, held-out rows and labels included.");
 }
 
+/* Does relid or any of its partitions or children have a user trigger? */
+static bool
+has_user_triggers(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Relation	rel = try_relation_open(lfirst_oid(lc), AccessShareLock);
+		bool		found = false;
+
+		if (rel == NULL)
+			continue;
+		if (rel->trigdesc != NULL)
+		{
+			int			i;
+
+			for (i = 0; i < rel->trigdesc->numtriggers; i++)
+				if (!rel->trigdesc->triggers[i].tgisinternal)
+					found = true;
+		}
+		relation_close(rel, AccessShareLock);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ALTER TABLE child INHERIT parent and ALTER TABLE parent ATTACH PARTITION
+ * child: a protected table must not become a member of an unprotected one
+ * (queries and ANALYZE of the parent read the child's rows unfiltered), and
+ * a table with triggers must not become a member of a protected one
+ * (its triggers would receive protected rows).
+ */
+static void
+check_membership(Oid parent, Oid child)
+{
+	const AsofGuardedRel *gp;
+	const AsofGuardedRel *gc;
+
+	if (!OidIsValid(parent) || !OidIsValid(child))
+		return;
+	gp = asof_catalog_lookup(parent);
+	gc = asof_catalog_lookup(child);
+	if (gc != NULL && gp == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot make protected table \"%s\" a partition or child of unprotected table \"%s\"",
+						get_rel_name(child), get_rel_name(parent)),
+				 errdetail("Queries and ANALYZE of the parent would read the child's label columns and held-out rows without the guard."),
+				 errhint("Protect the parent instead, or unprotect %s first.",
+						 table_text(gc->regrelid))));
+	if (gp != NULL && has_user_triggers(child))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot make table \"%s\", which has triggers, a partition or child of protected table \"%s\"",
+						get_rel_name(child), get_rel_name(parent)),
+				 errdetail("Triggers receive whole rows, label columns and held-out rows included."),
+				 errhint("Drop the triggers first, or unprotect %s first.",
+						 table_text(gp->regrelid))));
+}
+
+/* Does a list of column names include a label or future column? */
+static bool
+names_label_or_future(const AsofGuardedRel *g, Oid relid, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+	{
+		const char *role = column_role(g, relid, strVal(lfirst(lc)));
+
+		if (role != NULL && strcmp(role, "time") != 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+check_add_constraint(const AsofGuardedRel *g, Oid relid, Constraint *con)
+{
+	ListCell   *lc;
+
+	switch (con->contype)
+	{
+		case CONSTR_CHECK:
+			if (!con->skip_validation)
+				refuse_ddl(g, "add a validated CHECK constraint to",
+						   "Validating it evaluates its expression on every row, held-out rows and labels included; add it NOT VALID.");
+			break;
+		case CONSTR_EXCLUSION:
+			foreach(lc, con->exclusions)
+			{
+				IndexElem  *e = linitial((List *) lfirst(lc));
+
+				if (IsA(e, IndexElem) && e->expr != NULL)
+					refuse_ddl(g, "add an exclusion constraint on an expression to",
+							   "Building its index evaluates the expression on every row, held-out rows and labels included.");
+			}
+			if (con->where_clause != NULL)
+				refuse_ddl(g, "add a partial exclusion constraint to",
+						   "Building its index evaluates its predicate on every row, held-out rows and labels included.");
+			break;
+		case CONSTR_FOREIGN:
+			if (names_label_or_future(g, relid, con->fk_attrs))
+				refuse_ddl(g, "add a foreign key on a label or future column of",
+						   "Checking and cascading it read the column on every row, held-out rows included.");
+			if ((con->fk_del_action != FKCONSTR_ACTION_NOACTION &&
+				 con->fk_del_action != FKCONSTR_ACTION_RESTRICT) ||
+				(con->fk_upd_action != FKCONSTR_ACTION_NOACTION &&
+				 con->fk_upd_action != FKCONSTR_ACTION_RESTRICT))
+				refuse_ddl(g, "add a foreign key with a cascading action to",
+						   "ON DELETE and ON UPDATE actions other than NO ACTION and RESTRICT change held-out rows that the guard hides.");
+			break;
+		default:
+			break;
+	}
+}
+
 static void
 check_alter_table(AlterTableStmt *stmt)
 {
@@ -180,6 +303,16 @@ check_alter_table(AlterTableStmt *stmt)
 	if (stmt->objtype != OBJECT_TABLE)
 		return;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->subtype == AT_AddInherit && IsA(cmd->def, RangeVar))
+			check_membership(RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true), relid);
+		else if (cmd->subtype == AT_AttachPartition && IsA(cmd->def, PartitionCmd))
+			check_membership(relid,
+							 RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true));
+	}
 	g = asof_catalog_lookup(relid);
 	if (g == NULL)
 		return;
@@ -191,11 +324,8 @@ check_alter_table(AlterTableStmt *stmt)
 		switch (cmd->subtype)
 		{
 			case AT_AddConstraint:
-				if (IsA(cmd->def, Constraint) &&
-					((Constraint *) cmd->def)->contype == CONSTR_CHECK &&
-					!((Constraint *) cmd->def)->skip_validation)
-					refuse_ddl(g, "add a validated CHECK constraint to",
-							   "Validating it evaluates its expression on every row, held-out rows and labels included; add it NOT VALID.");
+				if (IsA(cmd->def, Constraint))
+					check_add_constraint(g, relid, (Constraint *) cmd->def);
 				break;
 			case AT_ValidateConstraint:
 				refuse_ddl(g, "validate a constraint of",
@@ -218,14 +348,20 @@ check_alter_table(AlterTableStmt *stmt)
 							   "Statistics of label and future columns are computed from every row, held-out rows included.");
 				break;
 			case AT_DropColumn:
+				if (role != NULL)
+					refuse_ddl(g, "drop or change the type of a registered column of",
+							   "The guard's registration names the time, label and future columns.");
+				break;
 			case AT_AlterColumnType:
 				if (role != NULL)
 					refuse_ddl(g, "drop or change the type of a registered column of",
 							   "The guard's registration names the time, label and future columns.");
-				if (cmd->subtype == AT_AlterColumnType && IsA(cmd->def, ColumnDef) &&
-					((ColumnDef *) cmd->def)->raw_default != NULL)
-					refuse_ddl(g, "change a column type with a USING expression on",
-							   "The expression is evaluated on every row, held-out rows and labels included.");
+				refuse_ddl(g, "change a column type of",
+						   "Rewriting the column runs its USING expression or its assignment cast, which may be user code, on every row, held-out rows and labels included.");
+				break;
+			case AT_ForceRowSecurity:
+				refuse_ddl(g, "force row-level security on",
+						   "Row-level security policies would then run on the owner's queries, label columns and held-out rows included.");
 				break;
 			case AT_DisableRowSecurity:
 				refuse_ddl(g, "disable row-level security on",
@@ -274,6 +410,16 @@ check_drop_policy(DropStmt *stmt)
 			refuse_ddl(g, "drop the guard's policy on",
 					   "The guard's restrictive policy keeps the table closed when the guard is not loaded.");
 	}
+}
+
+static void
+check_policy_or_rule(RangeVar *rv, const char *what)
+{
+	const AsofGuardedRel *g = lookup_rangevar(rv);
+
+	if (g != NULL)
+		refuse_ddl(g, what,
+				   "Its expressions would be evaluated on every row, label columns and held-out rows included.");
 }
 
 static void
@@ -373,6 +519,18 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 			case T_DropStmt:
 				if (((DropStmt *) parsetree)->removeType == OBJECT_POLICY)
 					check_drop_policy((DropStmt *) parsetree);
+				break;
+			case T_CreatePolicyStmt:
+				check_policy_or_rule(((CreatePolicyStmt *) parsetree)->table,
+									 "create a row-level security policy on");
+				break;
+			case T_AlterPolicyStmt:
+				check_policy_or_rule(((AlterPolicyStmt *) parsetree)->table,
+									 "alter a row-level security policy on");
+				break;
+			case T_RuleStmt:
+				check_policy_or_rule(((RuleStmt *) parsetree)->relation,
+									 "create a rule on");
 				break;
 			case T_LoadStmt:
 				check_load();
