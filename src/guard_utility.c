@@ -286,7 +286,7 @@ check_add_constraint(const AsofGuardedRel *g, Oid relid, Constraint *con)
 				(con->fk_upd_action != FKCONSTR_ACTION_NOACTION &&
 				 con->fk_upd_action != FKCONSTR_ACTION_RESTRICT))
 				refuse_ddl(g, "add a foreign key with a cascading action to",
-						   "ON DELETE and ON UPDATE actions other than NO ACTION and RESTRICT change held-out rows that the guard hides.");
+						   "An ON DELETE or ON UPDATE action other than NO ACTION and RESTRICT cannot reach the held-out rows the guard hides: they would keep keys that are gone.");
 			break;
 		default:
 			break;

@@ -118,6 +118,29 @@ SELECT asof.split('g35.t', '2020-03-01');
 SELECT id, label FROM g35.t ORDER BY id;
 RESET ROLE;
 
+-- 9 (continued). A foreign key with ON DELETE CASCADE that existed before
+-- protect: the referential-integrity existence check still sees a held-out
+-- row (inserting a reference to held-out row 2 works), but the cascade
+-- does not reach it: deleting key 1 deletes training row 1 only; held-out
+-- row 2 stays (seen with the test set unsealed).
+CREATE TABLE g35.kref (k int PRIMARY KEY);
+INSERT INTO g35.kref VALUES (1), (2);
+CREATE TABLE g35.fk (id int PRIMARY KEY, ts timestamp,
+                     k int REFERENCES g35.kref ON DELETE CASCADE, label int);
+INSERT INTO g35.fk VALUES (1, '2020-01-10', 1, 1), (2, '2020-03-10', 1, 4242),
+                          (3, '2020-01-20', 2, 2);
+SELECT asof.protect('g35.fk', 'ts', '{label}');
+SELECT asof.split('g35.fk', '2020-03-01');
+CREATE TABLE g35.fkuse (fid int REFERENCES g35.fk (id));
+INSERT INTO g35.fkuse VALUES (2);
+INSERT INTO g35.fkuse VALUES (4);
+DELETE FROM g35.kref WHERE k = 1;
+SELECT id, k, label FROM g35.fk ORDER BY id;
+BEGIN;
+SELECT asof.unseal('g35.fk', 'check the cascade');
+SELECT id, k, label FROM g35.fk ORDER BY id;
+COMMIT;
+
 -- 7. A domain CHECK in a feature is user code: the engine does not exempt
 -- the build from the guard for it.  Entity x, the spine is t itself.  With
 -- max(label), the held-out spine rows are sealed in the training set with
