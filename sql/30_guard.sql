@@ -150,6 +150,17 @@ END $$;
 COMMENT ON FUNCTION asof._check_owner(regclass) IS
 'Internal: errors unless tbl is a table or partitioned table owned by the current role.';
 
+CREATE FUNCTION asof._members(tbl regclass) RETURNS TABLE (relid regclass)
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+  WITH RECURSIVE m(relid) AS (
+    SELECT tbl
+    UNION
+    SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits i JOIN m ON i.inhparent = m.relid)
+  SELECT relid FROM m
+$$;
+COMMENT ON FUNCTION asof._members(regclass) IS
+'Internal (asof.protect): tbl and all its partitions and inheritance children, at any depth; one row each.';
+
 CREATE FUNCTION asof.protect(tbl regclass, time_column name, label_columns name[],
         future_columns name[] DEFAULT '{}', entity_columns name[] DEFAULT '{}',
         label_time text DEFAULT NULL) RETURNS void
@@ -215,27 +226,30 @@ BEGIN
   IF label_time IS NOT NULL THEN
     PERFORM asof._check_label_time(tbl, label_time);
   END IF;
-  SELECT t.tgname INTO trig FROM pg_catalog.pg_trigger t WHERE t.tgrelid = tbl AND NOT t.tgisinternal LIMIT 1;
+  -- The table and its partitions and children (all protected with it).
+  SELECT t.tgname INTO trig FROM pg_catalog.pg_trigger t
+   WHERE t.tgrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND NOT t.tgisinternal LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'table "%" cannot be protected while it has triggers', tbl
+    RAISE EXCEPTION 'table "%" cannot be protected while it or one of its partitions or children has triggers', tbl
       USING ERRCODE = 'object_in_use',
       DETAIL = format('Trigger "%s" would receive whole rows, labels and held-out rows included.', trig),
-      HINT = 'Drop the table''s triggers first.';
+      HINT = 'Drop those triggers first.';
   END IF;
-  SELECT r.rulename INTO trig FROM pg_catalog.pg_rewrite r WHERE r.ev_class = tbl AND r.rulename <> '_RETURN' LIMIT 1;
+  SELECT r.rulename INTO trig FROM pg_catalog.pg_rewrite r
+   WHERE r.ev_class IN (SELECT m.relid FROM asof._members(tbl) m) AND r.rulename <> '_RETURN' LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'table "%" cannot be protected while it has rules', tbl
+    RAISE EXCEPTION 'table "%" cannot be protected while it or one of its partitions or children has rules', tbl
       USING ERRCODE = 'object_in_use',
       DETAIL = format('Rule "%s" can read rows that statements touch, labels and held-out rows included.', trig),
-      HINT = 'Drop the table''s rules first.';
+      HINT = 'Drop those rules first.';
   END IF;
   -- A policy whose expressions read a label or future column (or the whole
   -- row) would evaluate them on every row, before the split too.
   SELECT p.polname INTO trig
     FROM pg_catalog.pg_policy p
-   WHERE p.polrelid = tbl
-     AND (asof._expr_reads_columns(tbl, p.polqual, label_columns || future_columns)
-          OR asof._expr_reads_columns(tbl, p.polwithcheck, label_columns || future_columns))
+   WHERE p.polrelid IN (SELECT m.relid FROM asof._members(tbl) m)
+     AND (asof._expr_reads_columns(p.polrelid, p.polqual, label_columns || future_columns)
+          OR asof._expr_reads_columns(p.polrelid, p.polwithcheck, label_columns || future_columns))
    LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'table "%" cannot be protected while its policy "%" reads a label or future column, the whole row or a subquery', tbl, trig

@@ -4,16 +4,22 @@
  *	  The guard's utility-statement and error-report rules:
  *	  - COPY t TO (the relation form, which has no plan to filter) is
  *		refused after the split: a backup must not lose rows silently (G2);
- *	  - CREATE TRIGGER on a protected table is refused: triggers receive
- *		whole rows (G3);
+ *	  - CREATE TRIGGER, CREATE RULE, CREATE/ALTER POLICY and FORCE ROW LEVEL
+ *		SECURITY on a protected table are refused: they run code on whole
+ *		rows (G3);
+ *	  - a protected table cannot become a child or partition of an
+ *		unprotected one (INHERIT, ATTACH PARTITION), nor a table with
+ *		triggers, rules or policies one of a protected table (G3);
  *	  - DROP EXTENSION pg_asof is refused while tables are protected unless
  *		CASCADE, which unprotects them and says so (G7);
  *	  - DDL that would reopen a side channel or detach the registration is
  *		refused on protected tables: CREATE STATISTICS, expression indexes,
- *		partial indexes, statistics targets of label and future columns,
- *		validated CHECK constraints, stored generated columns, USING
- *		expressions (all evaluated on every row), renaming, dropping or
- *		retyping registered columns, DISABLE ROW LEVEL SECURITY, dropping
+ *		partial indexes, exclusion constraints on expressions or with WHERE,
+ *		statistics targets of label and future columns, validated CHECK
+ *		constraints, stored generated columns, every ALTER COLUMN TYPE
+ *		(USING expressions and assignment casts run on every row), foreign
+ *		keys on label or future columns or with cascading actions,
+ *		renaming or dropping registered columns, DISABLE ROW LEVEL SECURITY, dropping
  *		the guard's policies; LOAD while tables are protected (a module
  *		loaded later could replace the hooks) (G3, G6, G7);
  *	  - a WITH HOLD cursor in a transaction that unsealed a test set (it would
@@ -29,8 +35,11 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "access/genam.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_policy.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
@@ -38,6 +47,7 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -173,7 +183,29 @@ check_create_index(IndexStmt *stmt)
 				   "Building it evaluates its predicate on every row, held-out rows and labels included.");
 }
 
-/* Does relid or any of its partitions or children have a user trigger? */
+/* Has relid row-level security policies (enabled or not)? */
+static bool
+has_policies(Oid relid)
+{
+	Relation	pol = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pol, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(pol, AccessShareLock);
+	return found;
+}
+
+/*
+ * Does relid or any of its partitions or children have a user trigger, a
+ * rule or a row-level security policy (code that would run on protected
+ * rows)?
+ */
 static bool
 has_user_triggers(Oid relid)
 {
@@ -186,6 +218,8 @@ has_user_triggers(Oid relid)
 
 		if (rel == NULL)
 			continue;
+		if (rel->rd_rel->relhasrules || has_policies(RelationGetRelid(rel)))
+			found = true;
 		if (rel->trigdesc != NULL)
 		{
 			int			i;
@@ -229,10 +263,10 @@ check_membership(Oid parent, Oid child)
 	if (gp != NULL && has_user_triggers(child))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot make table \"%s\", which has triggers, a partition or child of protected table \"%s\"",
+				 errmsg("cannot make table \"%s\", which has triggers, rules or policies, a partition or child of protected table \"%s\"",
 						get_rel_name(child), get_rel_name(parent)),
-				 errdetail("Triggers receive whole rows, label columns and held-out rows included."),
-				 errhint("Drop the triggers first, or unprotect %s first.",
+				 errdetail("Triggers, rules and row-level security policies run on whole rows, label columns and held-out rows included."),
+				 errhint("Drop its triggers, rules and policies first, or unprotect %s first.",
 						 table_text(gp->regrelid))));
 }
 

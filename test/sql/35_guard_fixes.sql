@@ -80,8 +80,8 @@ ALTER TABLE g35.t ADD CONSTRAINT fine EXCLUDE USING btree (id WITH =);
 SELECT conname FROM pg_constraint WHERE conrelid = 'g35.t'::regclass ORDER BY 1;
 ALTER TABLE g35.t DROP CONSTRAINT fine;
 
--- 5. A table with triggers cannot become a partition or child of a
--- protected table; without triggers it can.
+-- 5. A table with triggers (rules, policies) cannot become a partition or
+-- child of a protected table; without them it can.
 CREATE FUNCTION g35.spy() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 CREATE TABLE g35.pp (id int, ts timestamp, x int, label int) PARTITION BY RANGE (ts);
 SELECT asof.protect('g35.pp', 'ts', '{label}');
@@ -91,6 +91,22 @@ ALTER TABLE g35.pp ATTACH PARTITION g35.pp_a FOR VALUES FROM (MINVALUE) TO ('202
 CREATE TABLE g35.ichild (id int, ts timestamp, x int, label int);
 CREATE TRIGGER spy BEFORE UPDATE ON g35.ichild FOR EACH ROW EXECUTE FUNCTION g35.spy();
 ALTER TABLE g35.ichild INHERIT g35.q;
+-- Likewise with a rule or a policy (enabled or not).
+DROP TRIGGER spy ON g35.ichild;
+CREATE RULE spy AS ON UPDATE TO g35.ichild DO ALSO NOTHING;
+ALTER TABLE g35.ichild INHERIT g35.q;
+DROP RULE spy ON g35.ichild;
+CREATE POLICY spy ON g35.ichild USING (label = 4242);
+ALTER TABLE g35.ichild INHERIT g35.q;
+DROP POLICY spy ON g35.ichild;
+-- protect() looks at partitions and children too: a parent whose child
+-- has a trigger is refused.
+CREATE TABLE g35.tparent (id int, ts timestamp, x int, label int);
+CREATE TABLE g35.tchild () INHERITS (g35.tparent);
+CREATE TRIGGER spy BEFORE UPDATE ON g35.tchild FOR EACH ROW EXECUTE FUNCTION g35.spy();
+SELECT asof.protect('g35.tparent', 'ts', '{label}');
+DROP TRIGGER spy ON g35.tchild;
+SELECT asof.protect('g35.tparent', 'ts', '{label}');
 DROP TRIGGER spy ON g35.pp_a;
 ALTER TABLE g35.pp ATTACH PARTITION g35.pp_a FOR VALUES FROM (MINVALUE) TO ('2020-06-01');
 SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'g35.pp'::regclass;
