@@ -257,6 +257,16 @@ BEGIN
       DETAIL = 'A row-level security policy is evaluated on every row, held-out rows included, before the split too.',
       HINT = 'Drop the policy or rewrite it without label and future columns first.';
   END IF;
+  -- Forced row-level security would run the table's policies on the
+  -- owner's statements, asof.split's internal queries included.
+  SELECT m.relid::text INTO stmt FROM asof._members(tbl) m
+    JOIN pg_catalog.pg_class c3 ON c3.oid = m.relid WHERE c3.relforcerowsecurity LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while row-level security is forced on "%"', tbl, stmt
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'Forced policies run on the owner''s statements, asof.split''s internal queries over every row included.',
+      HINT = format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY first.', stmt);
+  END IF;
   -- A partition or child is protected through its parent: queries and
   -- ANALYZE of an unprotected parent would read its rows unfiltered.
   SELECT i.inhparent::regclass::text INTO stmt FROM pg_catalog.pg_inherits i WHERE i.inhrelid = tbl LIMIT 1;

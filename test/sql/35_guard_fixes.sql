@@ -49,8 +49,9 @@ SELECT count(*) FROM pg_inherits WHERE inhparent IN ('g35.iparent'::regclass, 'g
 
 -- At protect(): a table with a policy that reads a label column, the
 -- whole row or a subquery (USING or WITH CHECK), with a rule, or that is a
--- partition or child of another table is refused; a policy on other
--- columns is fine.
+-- partition or child of another table, or with forced row-level security
+-- (policies would run on the owner's statements, asof.split's internal
+-- queries included), is refused; a policy on other columns is fine.
 CREATE TABLE g35.pol (id int, ts timestamp, label int);
 CREATE POLICY leak ON g35.pol USING (label = 4242);
 SELECT asof.protect('g35.pol', 'ts', '{label}');
@@ -65,6 +66,9 @@ CREATE RULE leak AS ON UPDATE TO g35.pol DO ALSO NOTHING;
 SELECT asof.protect('g35.pol', 'ts', '{label}');
 DROP RULE leak ON g35.pol;
 CREATE POLICY fine ON g35.pol USING (id > 0);
+ALTER TABLE g35.pol FORCE ROW LEVEL SECURITY;
+SELECT asof.protect('g35.pol', 'ts', '{label}');
+ALTER TABLE g35.pol NO FORCE ROW LEVEL SECURITY;
 SELECT asof.protect('g35.pol', 'ts', '{label}');
 SELECT asof.unprotect('g35.pol');
 CREATE TABLE g35.ichild0 () INHERITS (g35.iparent);
