@@ -94,6 +94,12 @@ CREATE FUNCTION asof._check_label_time(tbl regclass, label_time text) RETURNS vo
 COMMENT ON FUNCTION asof._check_label_time(regclass, text) IS
 'Internal: errors unless label_time is an expression over the columns of tbl of type timestamp, timestamptz or date without subqueries, aggregates, window functions or volatile functions.';
 
+CREATE FUNCTION asof._expr_reads_columns(tbl regclass, expr pg_node_tree, cols name[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'asof_expr_reads_columns'
+    LANGUAGE C STABLE;
+COMMENT ON FUNCTION asof._expr_reads_columns(regclass, pg_node_tree, name[]) IS
+'Internal (asof.protect): true when a stored expression over tbl (a row-level security policy''s USING or WITH CHECK) reads one of cols, the whole row, or contains a subquery; false for NULL.';
+
 CREATE FUNCTION asof._register(tbl regclass, time_column name, label_columns name[],
         future_columns name[], entity_columns name[], label_time text,
         rls_was_enabled boolean, permissive_policy_added boolean) RETURNS void
@@ -143,6 +149,17 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION asof._check_owner(regclass) IS
 'Internal: errors unless tbl is a table or partitioned table owned by the current role.';
+
+CREATE FUNCTION asof._members(tbl regclass) RETURNS TABLE (relid regclass)
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+  WITH RECURSIVE m(relid) AS (
+    SELECT tbl
+    UNION
+    SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits i JOIN m ON i.inhparent = m.relid)
+  SELECT relid FROM m
+$$;
+COMMENT ON FUNCTION asof._members(regclass) IS
+'Internal (asof.protect): tbl and all its partitions and inheritance children, at any depth; one row each.';
 
 CREATE FUNCTION asof.protect(tbl regclass, time_column name, label_columns name[],
         future_columns name[] DEFAULT '{}', entity_columns name[] DEFAULT '{}',
@@ -209,12 +226,55 @@ BEGIN
   IF label_time IS NOT NULL THEN
     PERFORM asof._check_label_time(tbl, label_time);
   END IF;
-  SELECT t.tgname INTO trig FROM pg_catalog.pg_trigger t WHERE t.tgrelid = tbl AND NOT t.tgisinternal LIMIT 1;
+  -- The table and its partitions and children (all protected with it).
+  SELECT t.tgname INTO trig FROM pg_catalog.pg_trigger t
+   WHERE t.tgrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND NOT t.tgisinternal LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'table "%" cannot be protected while it has triggers', tbl
+    RAISE EXCEPTION 'table "%" cannot be protected while it or one of its partitions or children has triggers', tbl
       USING ERRCODE = 'object_in_use',
       DETAIL = format('Trigger "%s" would receive whole rows, labels and held-out rows included.', trig),
-      HINT = 'Drop the table''s triggers first.';
+      HINT = 'Drop those triggers first.';
+  END IF;
+  SELECT r.rulename INTO trig FROM pg_catalog.pg_rewrite r
+   WHERE r.ev_class IN (SELECT m.relid FROM asof._members(tbl) m) AND r.rulename <> '_RETURN' LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while it or one of its partitions or children has rules', tbl
+      USING ERRCODE = 'object_in_use',
+      DETAIL = format('Rule "%s" can read rows that statements touch, labels and held-out rows included.', trig),
+      HINT = 'Drop those rules first.';
+  END IF;
+  -- A policy whose expressions read a label or future column (or the whole
+  -- row) would evaluate them on every row, before the split too.
+  SELECT p.polname INTO trig
+    FROM pg_catalog.pg_policy p
+   WHERE p.polrelid IN (SELECT m.relid FROM asof._members(tbl) m)
+     AND (asof._expr_reads_columns(p.polrelid, p.polqual, label_columns || future_columns)
+          OR asof._expr_reads_columns(p.polrelid, p.polwithcheck, label_columns || future_columns))
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while its policy "%" reads a label or future column, the whole row or a subquery', tbl, trig
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'A row-level security policy is evaluated on every row, held-out rows included, before the split too.',
+      HINT = 'Drop the policy or rewrite it without label and future columns first.';
+  END IF;
+  -- Forced row-level security would run the table's policies on the
+  -- owner's statements, asof.split's internal queries included.
+  SELECT m.relid::text INTO stmt FROM asof._members(tbl) m
+    JOIN pg_catalog.pg_class c3 ON c3.oid = m.relid WHERE c3.relforcerowsecurity LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while row-level security is forced on "%"', tbl, stmt
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'Forced policies run on the owner''s statements, asof.split''s internal queries over every row included.',
+      HINT = format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY first.', stmt);
+  END IF;
+  -- A partition or child is protected through its parent: queries and
+  -- ANALYZE of an unprotected parent would read its rows unfiltered.
+  SELECT i.inhparent::regclass::text INTO stmt FROM pg_catalog.pg_inherits i WHERE i.inhrelid = tbl LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected because it is a partition or child of table "%"', tbl, stmt
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'Queries and ANALYZE of the parent read the rows of its partitions and children.',
+      HINT = 'Protect the top-level parent instead (its partitions and children are protected with it).';
   END IF;
 
   -- Fail closed without the library: a restrictive policy only the loaded
@@ -388,6 +448,16 @@ BEGIN
       DETAIL = 'It stays protected as long as the spine it was built on.',
       HINT = format('Unprotect the spine, asof.unprotect(%L), or drop the training set.', reg.linked_to::text);
   END IF;
+  -- A training set whose spine was dropped keeps the spine's split for good:
+  -- its sealed rows were computed from the spine's held-out rows.
+  IF reg.linked_to IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = reg.linked_to::oid)
+     AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
+    RAISE EXCEPTION 'cannot unprotect training set "%" because the spine it was built on was dropped', tbl
+      USING ERRCODE = 'insufficient_privilege',
+      DETAIL = 'Its sealed rows were computed from the spine''s held-out rows; it stays protected with the spine''s split.',
+      HINT = 'Drop the training set, or ask a superuser to unprotect it.';
+  END IF;
   -- First the registration (the guard refuses the statements below on a
   -- protected table), then the table's own state.
   PERFORM asof._unregister(tbl);
@@ -421,7 +491,7 @@ BEGIN
   END LOOP;
 END $$;
 COMMENT ON FUNCTION asof.unprotect(regclass) IS
-'Removes the protection of a table (owner only): drops its registry row and the guard''s policies, restores its row-level-security state and the default statistics target of its label and future columns (statistics come back at the next ANALYZE), and unprotects the training sets built on it.  The audit log keeps its history.  Errors: not the owner (42501), not protected (55000), a training set whose spine is still protected (55000).  Returns nothing.';
+'Removes the protection of a table (owner only): drops its registry row and the guard''s policies, restores its row-level-security state and the default statistics target of its label and future columns (statistics come back at the next ANALYZE), and unprotects the training sets built on it.  The audit log keeps its history.  Errors: not the owner (42501), not protected (55000), a training set whose spine is still protected (55000), a training set whose spine was dropped, unless superuser (42501).  Returns nothing.';
 
 -- Training sets built on a protected spine (G5, called by the engine).
 CREATE FUNCTION asof._link(tbl regclass, spine regclass) RETURNS void

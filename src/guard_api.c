@@ -25,6 +25,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parser.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -38,6 +39,7 @@
 
 PG_FUNCTION_INFO_V1(asof_guard_loaded);
 PG_FUNCTION_INFO_V1(asof_check_label_time);
+PG_FUNCTION_INFO_V1(asof_expr_reads_columns);
 PG_FUNCTION_INFO_V1(asof_register);
 PG_FUNCTION_INFO_V1(asof_set_split);
 PG_FUNCTION_INFO_V1(asof_unregister);
@@ -198,6 +200,48 @@ Datum
 asof_guard_loaded(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * asof._expr_reads_columns(tbl regclass, expr pg_node_tree, cols name[]):
+ * does a stored expression over tbl (a policy's qualifier, varno 1) read
+ * one of cols, the whole row, or run a subquery?  NULL expr: false.
+ */
+Datum
+asof_expr_reads_columns(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Node	   *expr;
+	Bitmapset  *attrs = NULL;
+	Datum	   *names;
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	expr = stringToNode(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (checkExprHasSubLink(expr))
+		PG_RETURN_BOOL(true);
+	pull_varattnos(expr, 1, &attrs);
+	if (bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs))
+		PG_RETURN_BOOL(true);
+	if (PG_ARGISNULL(2))
+		PG_RETURN_BOOL(false);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), NAMEOID, NAMEDATALEN, false,
+					  TYPALIGN_CHAR, &names, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		AttrNumber	att;
+
+		if (nulls[i])
+			continue;
+		att = get_attnum(relid, NameStr(*DatumGetName(names[i])));
+		if (att != InvalidAttrNumber &&
+			bms_is_member(att - FirstLowInvalidHeapAttributeNumber, attrs))
+			PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
 }
 
 /*

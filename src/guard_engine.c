@@ -39,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "compat.h"
@@ -125,6 +126,10 @@ contains_user_function(Node *node, void *context)
 	if (node == NULL)
 		return false;
 	if (check_functions_in_node(node, user_function_checker, context))
+		return true;
+	/* a domain's CHECK constraints may call anything: treat them as user code */
+	if (IsA(node, CoerceToDomain) &&
+		DomainHasConstraints(((CoerceToDomain *) node)->resulttype))
 		return true;
 	return expression_tree_walker(node, contains_user_function, context);
 }

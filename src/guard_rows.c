@@ -112,6 +112,15 @@ parent_already_filtered(PlannerInfo *root, RelOptInfo *rel, Oid regrelid)
 	return pg != NULL && pg->regrelid == regrelid && pg->has_split;
 }
 
+/* The command of the statement being planned (not of a subquery). */
+static CmdType
+top_command(PlannerInfo *root)
+{
+	while (root->parent_root != NULL)
+		root = root->parent_root;
+	return root->parse->commandType;
+}
+
 static void
 asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 					   RelOptInfo *rel)
@@ -132,12 +141,14 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 		return;
 
 	/*
-	 * Referential-integrity checks (the only callers that set
-	 * SECURITY_NOFORCE_RLS) must see every row, as with row-level security:
-	 * they reveal only whether a key exists.
+	 * Referential-integrity existence checks (SELECT ... FOR KEY SHARE run
+	 * with SECURITY_NOFORCE_RLS) must see every row, as with row-level
+	 * security: they reveal only whether a key exists.  The cascading
+	 * actions (UPDATE or DELETE run the same way) do not: held-out rows stay
+	 * out of their reach.
 	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	if (save_sec_context & SECURITY_NOFORCE_RLS)
+	if ((save_sec_context & SECURITY_NOFORCE_RLS) && top_command(root) == CMD_SELECT)
 		return;
 
 	if (rel->relid == 0 || rel->relid >= root->simple_rel_array_size)
@@ -279,7 +290,8 @@ asof_planner(Query *parse, const char *query_string, int cursorOptions,
 
 		/* Referential-integrity checks see every row (see below). */
 		GetUserIdAndSecContext(&userid, &sec_context);
-		if (asof_guard_active() && !(sec_context & SECURITY_NOFORCE_RLS) &&
+		if (asof_guard_active() &&
+			!((sec_context & SECURITY_NOFORCE_RLS) && parse->commandType == CMD_SELECT) &&
 			asof_catalog_any_protected())
 			prepass_query(parse, 1);
 		if (prev_planner_hook)

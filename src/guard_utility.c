@@ -4,16 +4,22 @@
  *	  The guard's utility-statement and error-report rules:
  *	  - COPY t TO (the relation form, which has no plan to filter) is
  *		refused after the split: a backup must not lose rows silently (G2);
- *	  - CREATE TRIGGER on a protected table is refused: triggers receive
- *		whole rows (G3);
+ *	  - CREATE TRIGGER, CREATE RULE, CREATE/ALTER POLICY and FORCE ROW LEVEL
+ *		SECURITY on a protected table are refused: they run code on whole
+ *		rows (G3);
+ *	  - a protected table cannot become a child or partition of an
+ *		unprotected one (INHERIT, ATTACH PARTITION), nor a table with
+ *		triggers, rules or policies one of a protected table (G3);
  *	  - DROP EXTENSION pg_asof is refused while tables are protected unless
  *		CASCADE, which unprotects them and says so (G7);
  *	  - DDL that would reopen a side channel or detach the registration is
  *		refused on protected tables: CREATE STATISTICS, expression indexes,
- *		partial indexes, statistics targets of label and future columns,
- *		validated CHECK constraints, stored generated columns, USING
- *		expressions (all evaluated on every row), renaming, dropping or
- *		retyping registered columns, DISABLE ROW LEVEL SECURITY, dropping
+ *		partial indexes, exclusion constraints on expressions or with WHERE,
+ *		statistics targets of label and future columns, validated CHECK
+ *		constraints, stored generated columns, every ALTER COLUMN TYPE
+ *		(USING expressions and assignment casts run on every row), foreign
+ *		keys on label or future columns or with cascading actions,
+ *		renaming or dropping registered columns, DISABLE ROW LEVEL SECURITY, dropping
  *		the guard's policies; LOAD while tables are protected (a module
  *		loaded later could replace the hooks) (G3, G6, G7);
  *	  - a WITH HOLD cursor in a transaction that unsealed a test set (it would
@@ -29,6 +35,11 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_policy.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
@@ -36,7 +47,9 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "catalog.h"
 #include "compat.h"
@@ -170,6 +183,150 @@ check_create_index(IndexStmt *stmt)
 				   "Building it evaluates its predicate on every row, held-out rows and labels included.");
 }
 
+/* Has relid row-level security policies (enabled or not)? */
+static bool
+has_policies(Oid relid)
+{
+	Relation	pol = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pol, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(pol, AccessShareLock);
+	return found;
+}
+
+/*
+ * Does relid or any of its partitions or children have a user trigger, a
+ * rule or a row-level security policy (code that would run on protected
+ * rows)?
+ */
+static bool
+has_user_triggers(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Relation	rel = try_relation_open(lfirst_oid(lc), AccessShareLock);
+		bool		found = false;
+
+		if (rel == NULL)
+			continue;
+		if (rel->rd_rel->relhasrules || has_policies(RelationGetRelid(rel)))
+			found = true;
+		if (rel->trigdesc != NULL)
+		{
+			int			i;
+
+			for (i = 0; i < rel->trigdesc->numtriggers; i++)
+				if (!rel->trigdesc->triggers[i].tgisinternal)
+					found = true;
+		}
+		relation_close(rel, AccessShareLock);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ALTER TABLE child INHERIT parent and ALTER TABLE parent ATTACH PARTITION
+ * child: a protected table must not become a member of an unprotected one
+ * (queries and ANALYZE of the parent read the child's rows unfiltered), and
+ * a table with triggers must not become a member of a protected one
+ * (its triggers would receive protected rows).
+ */
+static void
+check_membership(Oid parent, Oid child)
+{
+	const AsofGuardedRel *gp;
+	const AsofGuardedRel *gc;
+
+	if (!OidIsValid(parent) || !OidIsValid(child))
+		return;
+	gp = asof_catalog_lookup(parent);
+	gc = asof_catalog_lookup(child);
+	if (gc != NULL && gp == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot make protected table \"%s\" a partition or child of unprotected table \"%s\"",
+						get_rel_name(child), get_rel_name(parent)),
+				 errdetail("Queries and ANALYZE of the parent would read the child's label columns and held-out rows without the guard."),
+				 errhint("Protect the parent instead, or unprotect %s first.",
+						 table_text(gc->regrelid))));
+	if (gp != NULL && has_user_triggers(child))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot make table \"%s\", which has triggers, rules or policies, a partition or child of protected table \"%s\"",
+						get_rel_name(child), get_rel_name(parent)),
+				 errdetail("Triggers, rules and row-level security policies run on whole rows, label columns and held-out rows included."),
+				 errhint("Drop its triggers, rules and policies first, or unprotect %s first.",
+						 table_text(gp->regrelid))));
+}
+
+/* Does a list of column names include a label or future column? */
+static bool
+names_label_or_future(const AsofGuardedRel *g, Oid relid, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+	{
+		const char *role = column_role(g, relid, strVal(lfirst(lc)));
+
+		if (role != NULL && strcmp(role, "time") != 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+check_add_constraint(const AsofGuardedRel *g, Oid relid, Constraint *con)
+{
+	ListCell   *lc;
+
+	switch (con->contype)
+	{
+		case CONSTR_CHECK:
+			if (!con->skip_validation)
+				refuse_ddl(g, "add a validated CHECK constraint to",
+						   "Validating it evaluates its expression on every row, held-out rows and labels included; add it NOT VALID.");
+			break;
+		case CONSTR_EXCLUSION:
+			foreach(lc, con->exclusions)
+			{
+				IndexElem  *e = linitial((List *) lfirst(lc));
+
+				if (IsA(e, IndexElem) && e->expr != NULL)
+					refuse_ddl(g, "add an exclusion constraint on an expression to",
+							   "Building its index evaluates the expression on every row, held-out rows and labels included.");
+			}
+			if (con->where_clause != NULL)
+				refuse_ddl(g, "add a partial exclusion constraint to",
+						   "Building its index evaluates its predicate on every row, held-out rows and labels included.");
+			break;
+		case CONSTR_FOREIGN:
+			if (names_label_or_future(g, relid, con->fk_attrs))
+				refuse_ddl(g, "add a foreign key on a label or future column of",
+						   "Checking and cascading it read the column on every row, held-out rows included.");
+			if ((con->fk_del_action != FKCONSTR_ACTION_NOACTION &&
+				 con->fk_del_action != FKCONSTR_ACTION_RESTRICT) ||
+				(con->fk_upd_action != FKCONSTR_ACTION_NOACTION &&
+				 con->fk_upd_action != FKCONSTR_ACTION_RESTRICT))
+				refuse_ddl(g, "add a foreign key with a cascading action to",
+						   "An ON DELETE or ON UPDATE action other than NO ACTION and RESTRICT cannot reach the held-out rows the guard hides: they would keep keys that are gone.");
+			break;
+		default:
+			break;
+	}
+}
+
 static void
 check_alter_table(AlterTableStmt *stmt)
 {
@@ -180,6 +337,16 @@ check_alter_table(AlterTableStmt *stmt)
 	if (stmt->objtype != OBJECT_TABLE)
 		return;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->subtype == AT_AddInherit && IsA(cmd->def, RangeVar))
+			check_membership(RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true), relid);
+		else if (cmd->subtype == AT_AttachPartition && IsA(cmd->def, PartitionCmd))
+			check_membership(relid,
+							 RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true));
+	}
 	g = asof_catalog_lookup(relid);
 	if (g == NULL)
 		return;
@@ -191,11 +358,8 @@ check_alter_table(AlterTableStmt *stmt)
 		switch (cmd->subtype)
 		{
 			case AT_AddConstraint:
-				if (IsA(cmd->def, Constraint) &&
-					((Constraint *) cmd->def)->contype == CONSTR_CHECK &&
-					!((Constraint *) cmd->def)->skip_validation)
-					refuse_ddl(g, "add a validated CHECK constraint to",
-							   "Validating it evaluates its expression on every row, held-out rows and labels included; add it NOT VALID.");
+				if (IsA(cmd->def, Constraint))
+					check_add_constraint(g, relid, (Constraint *) cmd->def);
 				break;
 			case AT_ValidateConstraint:
 				refuse_ddl(g, "validate a constraint of",
@@ -218,14 +382,20 @@ check_alter_table(AlterTableStmt *stmt)
 							   "Statistics of label and future columns are computed from every row, held-out rows included.");
 				break;
 			case AT_DropColumn:
+				if (role != NULL)
+					refuse_ddl(g, "drop or change the type of a registered column of",
+							   "The guard's registration names the time, label and future columns.");
+				break;
 			case AT_AlterColumnType:
 				if (role != NULL)
 					refuse_ddl(g, "drop or change the type of a registered column of",
 							   "The guard's registration names the time, label and future columns.");
-				if (cmd->subtype == AT_AlterColumnType && IsA(cmd->def, ColumnDef) &&
-					((ColumnDef *) cmd->def)->raw_default != NULL)
-					refuse_ddl(g, "change a column type with a USING expression on",
-							   "The expression is evaluated on every row, held-out rows and labels included.");
+				refuse_ddl(g, "change a column type of",
+						   "Rewriting the column runs its USING expression or its assignment cast, which may be user code, on every row, held-out rows and labels included.");
+				break;
+			case AT_ForceRowSecurity:
+				refuse_ddl(g, "force row-level security on",
+						   "Row-level security policies would then run on the owner's queries, label columns and held-out rows included.");
 				break;
 			case AT_DisableRowSecurity:
 				refuse_ddl(g, "disable row-level security on",
@@ -274,6 +444,16 @@ check_drop_policy(DropStmt *stmt)
 			refuse_ddl(g, "drop the guard's policy on",
 					   "The guard's restrictive policy keeps the table closed when the guard is not loaded.");
 	}
+}
+
+static void
+check_policy_or_rule(RangeVar *rv, const char *what)
+{
+	const AsofGuardedRel *g = lookup_rangevar(rv);
+
+	if (g != NULL)
+		refuse_ddl(g, what,
+				   "Its expressions would be evaluated on every row, label columns and held-out rows included.");
 }
 
 static void
@@ -373,6 +553,18 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 			case T_DropStmt:
 				if (((DropStmt *) parsetree)->removeType == OBJECT_POLICY)
 					check_drop_policy((DropStmt *) parsetree);
+				break;
+			case T_CreatePolicyStmt:
+				check_policy_or_rule(((CreatePolicyStmt *) parsetree)->table,
+									 "create a row-level security policy on");
+				break;
+			case T_AlterPolicyStmt:
+				check_policy_or_rule(((AlterPolicyStmt *) parsetree)->table,
+									 "alter a row-level security policy on");
+				break;
+			case T_RuleStmt:
+				check_policy_or_rule(((RuleStmt *) parsetree)->relation,
+									 "create a rule on");
 				break;
 			case T_LoadStmt:
 				check_load();

@@ -89,7 +89,7 @@ SELECT asof.protect('g30.flights', 'dep_time', '{delay}');
 SELECT asof.protect('g30.dated', 'd', '{label}');
 SELECT table_name, time_column, label_columns, future_columns, entity_columns,
        label_time, test_from, has_split, registered_by, openings
-  FROM asof.protected_tables ORDER BY 1::text;
+  FROM asof.protected_tables ORDER BY table_name::text;
 -- Protect added a restrictive policy only the loaded guard lets pass, and a
 -- permissive one beside it; row-level security is on.
 SELECT polname, polpermissive, pg_get_expr(polqual, polrelid) AS qual
@@ -117,7 +117,7 @@ SELECT test_from FROM asof.protected_registry WHERE tbl = 'g30.flights'::regclas
 SET ROLE asof_g_owner;
 SELECT asof.split('g30.flights', test_from => '2001-03-01');
 SELECT asof.split('g30.dated', '2001-02-01');
-SELECT table_name, test_from, has_split, split_by FROM asof.protected_tables ORDER BY 1::text;
+SELECT table_name, test_from, has_split, split_by FROM asof.protected_tables ORDER BY table_name::text;
 -- Moving the split (not opened yet): a NOTICE, and a log record.
 SELECT asof.split('g30.dated', '2001-03-01');
 -- Splitting again at the same place is not a move.
@@ -147,7 +147,7 @@ SELECT asof._register('g30.notime', 't', '{label}', '{}', '{}', NULL, false, fal
 SET asof.guard = off;
 SHOW asof.guard;
 RESET ROLE;
-SELECT table_name, test_from FROM asof.protected_tables ORDER BY 1::text;
+SELECT table_name, test_from FROM asof.protected_tables ORDER BY table_name::text;
 
 -- unprotect restores the table: no policy, row-level security off,
 -- default statistics targets; the log keeps the history.
@@ -159,7 +159,7 @@ SELECT count(*) AS policies FROM pg_policy WHERE polrelid = 'g30.dated'::regclas
 SELECT relrowsecurity FROM pg_class WHERE oid = 'g30.dated'::regclass;
 SELECT attname, attstattarget FROM pg_attribute
  WHERE attrelid = 'g30.dated'::regclass AND attstattarget <> -1 AND attnum > 0 ORDER BY attnum;
-SELECT table_name FROM asof.protected_tables ORDER BY 1::text;
+SELECT table_name FROM asof.protected_tables ORDER BY table_name::text;
 SELECT table_name, event FROM asof.holdout_log WHERE table_name = 'g30.dated' ORDER BY at, event;
 
 -- A table with row-level security and a permissive policy of its own keeps
@@ -188,7 +188,7 @@ SET ROLE asof_g_owner;
 SELECT asof.protect('g30.dated', 'd', '{label}');
 DROP TABLE g30.dated;
 RESET ROLE;
-SELECT table_name FROM asof.protected_tables ORDER BY 1::text;
+SELECT table_name FROM asof.protected_tables ORDER BY table_name::text;
 
 -- Clean up.
 SET ROLE asof_g_owner;

@@ -49,7 +49,7 @@ SELECT * FROM g40.ts_label ORDER BY origin, t;
 SELECT asof.build_training_set('g40.ts_future', 'g40.spine', 't', '{g40_future}');
 SELECT * FROM g40.ts_future ORDER BY origin, t;
 -- The training set on an unprotected spine is not protected.
-SELECT table_name FROM asof.protected_tables ORDER BY 1::text;
+SELECT table_name FROM asof.protected_tables ORDER BY table_name::text;
 
 -- features_at: refused for a time after the split, fine before it.
 SELECT asof.features_at('g40_label', '{SFO}', '2001-03-20'::timestamp);
@@ -91,7 +91,7 @@ SELECT asof.build_training_set('g40.ts_p', 'g40.pspine', 't', '{g40_clean}');
 SELECT * FROM g40.ts_p ORDER BY t;
 RESET ROLE;
 SELECT table_name, test_from, training_set_of, label_columns, label_time
-  FROM asof.protected_tables ORDER BY 1::text;
+  FROM asof.protected_tables ORDER BY table_name::text;
 -- It cannot be split or unprotected on its own, by its owner or anyone.
 SET ROLE asof_g_analyst;
 SELECT asof.split('g40.ts_p', '2001-04-01');
@@ -159,14 +159,14 @@ RESET ROLE;
 SET ROLE asof_g_owner;
 SELECT asof.split('g40.pspine', '2001-02-20');
 RESET ROLE;
-SELECT table_name, test_from FROM asof.protected_tables ORDER BY 1::text;
+SELECT table_name, test_from FROM asof.protected_tables ORDER BY table_name::text;
 SELECT count(*) FROM g40.ts_p;
 
 -- Unprotecting the spine unprotects its training sets.
 SET ROLE asof_g_owner;
 SELECT asof.unprotect('g40.pspine');
 RESET ROLE;
-SELECT table_name FROM asof.protected_tables ORDER BY 1::text;
+SELECT table_name FROM asof.protected_tables ORDER BY table_name::text;
 SELECT count(*) FROM g40.ts_eval;
 
 -- Clean up.
