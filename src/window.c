@@ -590,13 +590,7 @@ asof_agg_init(AsofAggState *st, const AsofAggSpec *spec, MemoryContext cxt)
 void
 asof_agg_reset(AsofAggState *st)
 {
-	const AsofAggSpec *spec = st->spec;
-	MemoryContext cxt = st->cxt;
-
-	memset(st, 0, sizeof(*st));
-	st->spec = spec;
-	st->cxt = cxt;
-	asof_agg_restart(st);
+	asof_agg_init(st, st->spec, st->cxt);
 }
 
 void
