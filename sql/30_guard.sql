@@ -161,6 +161,16 @@ $$;
 COMMENT ON FUNCTION asof._members(regclass) IS
 'Internal (asof.protect): tbl and all its partitions and inheritance children, at any depth; one row each.';
 
+CREATE FUNCTION asof._expression_index_columns(tbl regclass, target integer) RETURNS SETOF text
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+  SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS %s', i.indexrelid::regclass, p.n, target)
+    FROM pg_catalog.pg_index i
+    CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts) AS p(n)
+   WHERE i.indrelid = tbl AND i.indexprs IS NOT NULL AND i.indkey[p.n - 1] = 0
+$$;
+COMMENT ON FUNCTION asof._expression_index_columns(regclass, integer) IS
+'Internal (asof.protect, asof.unprotect): one ALTER INDEX ... SET STATISTICS target statement per expression column of an index on tbl (expression indexes get statistics of their own at ANALYZE).';
+
 CREATE FUNCTION asof.protect(tbl regclass, time_column name, label_columns name[],
         future_columns name[] DEFAULT '{}', entity_columns name[] DEFAULT '{}',
         label_time text DEFAULT NULL) RETURNS void
@@ -308,12 +318,7 @@ BEGIN
 
   -- Expression indexes get statistics of their own at ANALYZE: none for
   -- any expression column (they may compute a label).
-  FOR stmt IN
-    SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS 0', i.indexrelid::regclass, p.n)
-      FROM pg_catalog.pg_index i
-      CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts) AS p(n)
-     WHERE i.indrelid = tbl AND i.indexprs IS NOT NULL AND i.indkey[p.n - 1] = 0
-  LOOP
+  FOR stmt IN SELECT asof._expression_index_columns(tbl, 0) LOOP
     EXECUTE stmt;
   END LOOP;
 
@@ -474,10 +479,7 @@ BEGIN
     END IF;
   END LOOP;
   FOR s IN
-    SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS -1', i.indexrelid::regclass, p.n)
-      FROM pg_catalog.pg_index i
-      CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts) AS p(n)
-     WHERE i.indrelid = tbl AND i.indexprs IS NOT NULL AND i.indkey[p.n - 1] = 0
+    SELECT asof._expression_index_columns(tbl, -1)
     UNION ALL
     SELECT format('ALTER STATISTICS %I.%I SET STATISTICS -1', n.nspname, x.stxname)
       FROM pg_catalog.pg_statistic_ext x JOIN pg_catalog.pg_namespace n ON n.oid = x.stxnamespace
