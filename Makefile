@@ -10,14 +10,22 @@
 #   make bench                  the benchmarks (see test/bench/)
 
 EXTENSION  = pg_asof
-EXTVERSION = 0.1.0
+# The version lives in the control file; everything else reads it.
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\\(.*\\)'/\\1/p" $(EXTENSION).control)
 
 MODULE_big = pg_asof
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The install script is assembled from the numbered parts in sql/.
-SQL_PARTS  = $(sort $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# The install script is assembled from the numbered parts in sql/; an
+# upgrade script from the state changes in sql/upgrade/FROM--TO/ followed by
+# every code part (sql/upgrade/README.md).  Released install scripts of
+# earlier versions are kept, frozen, as sql/pg_asof--VERSION.sql.
+SQL_PARTS  = $(sort $(wildcard sql/[0-9]*.sql))
+SQL_CODE   = $(filter-out %_state.sql,$(SQL_PARTS))
+UPGRADES   = $(notdir $(wildcard sql/upgrade/*--$(EXTVERSION)))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
+	$(patsubst %,sql/$(EXTENSION)--%.sql,$(UPGRADES))
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # Every file in test/sql is a regression test, run in name order; expected
 # outputs live in the top-level expected/ directory.
@@ -48,6 +56,9 @@ endif
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
+
+sql/$(EXTENSION)--%--$(EXTVERSION).sql: $(SQL_CODE) sql/upgrade/%--$(EXTVERSION)/*.sql
+	cat $(sort $(wildcard sql/upgrade/$*--$(EXTVERSION)/*.sql)) $(SQL_CODE) > $@
 
 $(OBJS): $(wildcard src/*.h)
 

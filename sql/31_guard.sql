@@ -1,63 +1,8 @@
--- pg_asof install script, part 30: the leakage guard.
---
--- Owns: the registry of protected tables and split markers
--- (asof.protected_registry), the audit log (asof.holdout_log), the view
--- asof.protected_tables and the functions protect, split, unseal and
--- unprotect.  The guard itself (what is refused and hidden) is in C
--- (src/guard*.c); these functions validate their arguments, then change the
--- registry only through the C entry points asof._register, asof._set_split,
--- asof._unregister and asof._unseal, which check that the caller owns the
--- table, write as the extension's owner and invalidate cached plans.
--- Contract: docs/leakage-guard.md.
+-- pg_asof install script, part 31: the guard's functions and views (state is
+-- in part 30).  Code part: re-run by every upgrade script, so every
+-- statement here is idempotent.
 
--- The registry: one row per protected table.
-CREATE TABLE asof.protected_registry (
-    tbl regclass PRIMARY KEY,
-    time_column name NOT NULL,
-    label_columns name[] NOT NULL,
-    future_columns name[] NOT NULL,
-    entity_columns name[] NOT NULL,
-    label_time text,
-    test_from text,
-    registered_by name NOT NULL,
-    registered_at timestamptz NOT NULL,
-    split_by name,
-    split_at timestamptz,
-    rls_was_enabled boolean NOT NULL,
-    permissive_policy_added boolean NOT NULL,
-    linked_to regclass
-);
-COMMENT ON TABLE asof.protected_registry IS
-'pg_asof leakage guard: one row per protected table (time, label, future and entity columns, label-time expression) and its split marker test_from (NULL: no split yet; else the cutoff as ISO 8601 text of the time column''s type).  Written only by asof.protect, asof.split and asof.unprotect; read it through asof.protected_tables.';
-COMMENT ON COLUMN asof.protected_registry.test_from IS
-'The split marker: rows with time < test_from are training rows, rows with time >= test_from or NULL time are held out.  ISO 8601 text (as to_json prints the time column''s type); NULL before the split.';
-COMMENT ON COLUMN asof.protected_registry.linked_to IS
-'For a training set built on a protected spine: the spine.  Its split follows the spine''s; it cannot be split or unprotected on its own; only the spine''s owner unseals it.';
-COMMENT ON COLUMN asof.protected_registry.rls_was_enabled IS
-'Whether row-level security was enabled on the table before protect (restored by unprotect).';
-COMMENT ON COLUMN asof.protected_registry.permissive_policy_added IS
-'Whether protect added the permissive policy asof_guard_permit because the table had no permissive policy of its own (dropped by unprotect).';
-
--- The audit log: every protect, split, moved split, unseal and unprotect.
--- Unseal records are written by a separate background worker in a
--- transaction of their own, so they survive a rollback of the caller.
-CREATE TABLE asof.holdout_log (
-    at timestamptz NOT NULL,
-    tbl regclass NOT NULL,
-    table_name text NOT NULL,
-    event text NOT NULL CHECK (event IN ('protect', 'split', 'move split', 'unseal', 'unprotect')),
-    role name NOT NULL,
-    detail text
-);
-COMMENT ON TABLE asof.holdout_log IS
-'pg_asof leakage guard audit log: one row per protect, split, move split, unseal (detail: the reason) and unprotect, with the role and the time.  Unseal rows are committed by a background worker before asof.unseal returns, so they survive a rollback.';
-
-SELECT pg_catalog.pg_extension_config_dump('asof.protected_registry', '');
-SELECT pg_catalog.pg_extension_config_dump('asof.holdout_log', '');
-REVOKE ALL ON asof.protected_registry, asof.holdout_log FROM PUBLIC;
-GRANT SELECT ON asof.protected_registry, asof.holdout_log TO PUBLIC;
-
-CREATE VIEW asof.protected_tables AS
+CREATE OR REPLACE VIEW asof.protected_tables AS
 SELECT r.tbl AS table_name,
        r.time_column,
        r.label_columns,
@@ -82,25 +27,25 @@ GRANT SELECT ON asof.protected_tables TO PUBLIC;
 -- C entry points (src/guard_api.c, src/guard_unseal.c).  Each checks that
 -- the caller owns the table; the public functions below call them after
 -- validating their arguments.
-CREATE FUNCTION asof.guard_loaded() RETURNS boolean
+CREATE OR REPLACE FUNCTION asof.guard_loaded() RETURNS boolean
     AS 'MODULE_PATHNAME', 'asof_guard_loaded'
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION asof.guard_loaded() IS
 'True when the pg_asof library is loaded through shared_preload_libraries (the guard''s hooks are active).  Used by the restrictive policy asof_guard_deny on protected tables: without the library, calling it fails, so the tables fail closed.';
 
-CREATE FUNCTION asof._check_label_time(tbl regclass, label_time text) RETURNS void
+CREATE OR REPLACE FUNCTION asof._check_label_time(tbl regclass, label_time text) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_check_label_time'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION asof._check_label_time(regclass, text) IS
 'Internal: errors unless label_time is an expression over the columns of tbl of type timestamp, timestamptz or date without subqueries, aggregates, window functions or volatile functions.';
 
-CREATE FUNCTION asof._expr_reads_columns(tbl regclass, expr pg_node_tree, cols name[]) RETURNS boolean
+CREATE OR REPLACE FUNCTION asof._expr_reads_columns(tbl regclass, expr pg_node_tree, cols name[]) RETURNS boolean
     AS 'MODULE_PATHNAME', 'asof_expr_reads_columns'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION asof._expr_reads_columns(regclass, pg_node_tree, name[]) IS
 'Internal (asof.protect): true when a stored expression over tbl (a row-level security policy''s USING or WITH CHECK) reads one of cols, the whole row, or contains a subquery; false for NULL.';
 
-CREATE FUNCTION asof._register(tbl regclass, time_column name, label_columns name[],
+CREATE OR REPLACE FUNCTION asof._register(tbl regclass, time_column name, label_columns name[],
         future_columns name[], entity_columns name[], label_time text,
         rls_was_enabled boolean, permissive_policy_added boolean) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_register'
@@ -108,19 +53,19 @@ CREATE FUNCTION asof._register(tbl regclass, time_column name, label_columns nam
 COMMENT ON FUNCTION asof._register(regclass, name, name[], name[], name[], text, boolean, boolean) IS
 'Internal (called by asof.protect): the owner of tbl adds its registry row and audit record, its label and future columns'' statistics are deleted, cached plans are invalidated.';
 
-CREATE FUNCTION asof._set_split(tbl regclass, test_from text) RETURNS text
+CREATE OR REPLACE FUNCTION asof._set_split(tbl regclass, test_from text) RETURNS text
     AS 'MODULE_PATHNAME', 'asof_set_split'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof._set_split(regclass, text) IS
 'Internal (called by asof.split): the owner of tbl sets its split marker (canonical text), records it and invalidates cached plans.  Returns the previous marker or NULL.';
 
-CREATE FUNCTION asof._unregister(tbl regclass) RETURNS void
+CREATE OR REPLACE FUNCTION asof._unregister(tbl regclass) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_unregister'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof._unregister(regclass) IS
 'Internal (called by asof.unprotect): the owner of tbl removes its registry row, records it and invalidates cached plans.';
 
-CREATE FUNCTION asof._split_report(tbl regclass, test_from text,
+CREATE OR REPLACE FUNCTION asof._split_report(tbl regclass, test_from text,
         OUT entity_keys_on_both_sides bigint, OUT duplicate_rows bigint)
     AS 'MODULE_PATHNAME', 'asof_split_report'
     LANGUAGE C VOLATILE;
@@ -128,7 +73,7 @@ COMMENT ON FUNCTION asof._split_report(regclass, text) IS
 'Internal (called by asof.split): for a cutoff, the number of distinct entity keys found on both sides (NULL without entity columns) and the number of held-out rows equal to a training row on every column except time and labels.  Owner only.';
 
 -- Validation shared by the public functions: tbl is a table the caller owns.
-CREATE FUNCTION asof._check_owner(tbl regclass) RETURNS void
+CREATE OR REPLACE FUNCTION asof._check_owner(tbl regclass) RETURNS void
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
   kind "char";
@@ -150,7 +95,7 @@ END $$;
 COMMENT ON FUNCTION asof._check_owner(regclass) IS
 'Internal: errors unless tbl is a table or partitioned table owned by the current role.';
 
-CREATE FUNCTION asof._members(tbl regclass) RETURNS TABLE (relid regclass)
+CREATE OR REPLACE FUNCTION asof._members(tbl regclass) RETURNS TABLE (relid regclass)
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
   WITH RECURSIVE m(relid) AS (
     SELECT tbl
@@ -161,7 +106,7 @@ $$;
 COMMENT ON FUNCTION asof._members(regclass) IS
 'Internal (asof.protect): tbl and all its partitions and inheritance children, at any depth; one row each.';
 
-CREATE FUNCTION asof._expression_index_columns(tbl regclass, target integer) RETURNS SETOF text
+CREATE OR REPLACE FUNCTION asof._expression_index_columns(tbl regclass, target integer) RETURNS SETOF text
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
   SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS %s', i.indexrelid::regclass, p.n, target)
     FROM pg_catalog.pg_index i
@@ -171,7 +116,7 @@ $$;
 COMMENT ON FUNCTION asof._expression_index_columns(regclass, integer) IS
 'Internal (asof.protect, asof.unprotect): one ALTER INDEX ... SET STATISTICS target statement per expression column of an index on tbl (expression indexes get statistics of their own at ANALYZE).';
 
-CREATE FUNCTION asof.protect(tbl regclass, time_column name, label_columns name[],
+CREATE OR REPLACE FUNCTION asof.protect(tbl regclass, time_column name, label_columns name[],
         future_columns name[] DEFAULT '{}', entity_columns name[] DEFAULT '{}',
         label_time text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
@@ -328,7 +273,7 @@ END $$;
 COMMENT ON FUNCTION asof.protect(regclass, name, name[], name[], name[], text) IS
 'Registers a protected table (owner only).  tbl: the table; time_column: its prediction time (timestamp, timestamptz or date); label_columns: the labels; future_columns: values only known after the row''s time; entity_columns: the entity key (used by asof.split to report keys on both sides); label_time: an expression over the row saying when its label became known (default: the time column; no subqueries or volatile functions).  Until asof.split declares a split, every read of a label or future column is refused.  Also deletes and stops the statistics of those columns and adds the row-level-security policies asof_guard_deny (and asof_guard_permit when the table has no permissive policy).  Errors: not the owner (42501), unknown column (42703), time column of another type (42804), a label that is the time column or named twice (22023), already protected (42710), a table with triggers (55006).  Returns nothing.';
 
-CREATE FUNCTION asof.split(tbl regclass, test_from text) RETURNS void
+CREATE OR REPLACE FUNCTION asof.split(tbl regclass, test_from text) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   reg asof.protected_registry;
@@ -389,13 +334,13 @@ END $$;
 COMMENT ON FUNCTION asof.split(regclass, text) IS
 'Declares (or moves) the train/test split of a protected table (owner only).  test_from: the cutoff, read as the time column''s type; rows with time >= test_from or NULL time are held out and invisible on every path to every role; label and future columns of the training rows become readable.  Waits for transactions reading the table, then applies to every session and cached plan.  NOTICEs: the number of distinct entity keys with rows on both sides (when entity columns are registered) and the number of held-out rows equal to a training row on every column except time and labels.  Moving a split is logged in asof.holdout_log and warns when the test set was already opened.  Errors: not the owner (42501), not protected (55000), a value that is not of the time column''s type, an infinite cutoff (22023).  Returns nothing.';
 
-CREATE FUNCTION asof._unseal(tbl regclass, reason text) RETURNS bigint
+CREATE OR REPLACE FUNCTION asof._unseal(tbl regclass, reason text) RETURNS bigint
     AS 'MODULE_PATHNAME', 'asof_unseal'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof._unseal(regclass, text) IS
 'Internal (called by asof.unseal): owner only; commits an audit record through a background worker, makes the held-out rows of tbl visible for the rest of the current transaction.  Returns the number of earlier openings.';
 
-CREATE FUNCTION asof.unseal(tbl regclass, reason text) RETURNS void
+CREATE OR REPLACE FUNCTION asof.unseal(tbl regclass, reason text) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   reg asof.protected_registry;
@@ -431,7 +376,7 @@ END $$;
 COMMENT ON FUNCTION asof.unseal(regclass, text) IS
 'Opens the test set of a protected table deliberately (owner only): its held-out rows are visible for the rest of the current transaction only.  reason (text, required) is written to asof.holdout_log with the role and time by a separate transaction, so the record survives a rollback; openings are counted in asof.protected_tables and opening again warns that results are now optimistic.  Errors: not the owner (42501), not protected or no split (55000), empty reason (22023), no background worker slot (53000).  Returns nothing.';
 
-CREATE FUNCTION asof.unprotect(tbl regclass) RETURNS void
+CREATE OR REPLACE FUNCTION asof.unprotect(tbl regclass) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   reg asof.protected_registry;
@@ -496,13 +441,13 @@ COMMENT ON FUNCTION asof.unprotect(regclass) IS
 'Removes the protection of a table (owner only): drops its registry row and the guard''s policies, restores its row-level-security state and the default statistics target of its label and future columns (statistics come back at the next ANALYZE), and unprotects the training sets built on it.  The audit log keeps its history.  Errors: not the owner (42501), not protected (55000), a training set whose spine is still protected (55000), a training set whose spine was dropped, unless superuser (42501).  Returns nothing.';
 
 -- Training sets built on a protected spine (G5, called by the engine).
-CREATE FUNCTION asof._link(tbl regclass, spine regclass) RETURNS void
+CREATE OR REPLACE FUNCTION asof._link(tbl regclass, spine regclass) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_link'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof._link(regclass, regclass) IS
 'Internal (training sets): the owner of protected table tbl links its registration to the protected spine: tbl takes the spine''s split and follows it from then on.';
 
-CREATE FUNCTION asof._seal_training_set(output regclass, spine regclass) RETURNS bigint
+CREATE OR REPLACE FUNCTION asof._seal_training_set(output regclass, spine regclass) RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   reg asof.protected_registry;
@@ -532,13 +477,13 @@ END $$;
 COMMENT ON FUNCTION asof._seal_training_set(regclass, regclass) IS
 'Internal (asof.build_training_set on a protected spine with a split): sets the labels of training rows whose label time is at or after test_from to NULL, registers the training set as protected with the spine''s columns and links it to the spine.  Returns the number of labels set to NULL.';
 
-CREATE FUNCTION asof._invalidate(tbl regclass) RETURNS void
+CREATE OR REPLACE FUNCTION asof._invalidate(tbl regclass) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_invalidate'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof._invalidate(regclass) IS
 'Internal: drops cached plans and every backend''s guard cache for tbl (after a registry change).  Changes nothing else.';
 
-CREATE FUNCTION asof._unprotect_orphan(tbl regclass) RETURNS void
+CREATE OR REPLACE FUNCTION asof._unprotect_orphan(tbl regclass) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
   reg asof.protected_registry;
@@ -565,7 +510,7 @@ COMMENT ON FUNCTION asof._unprotect_orphan(regclass) IS
 'Internal (asof.unprotect of a spine): unprotects a training set whose spine is no longer protected.  Refuses any other table.';
 
 -- A dropped protected table leaves no registry row behind.
-CREATE FUNCTION asof._forget_dropped() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION asof._forget_dropped() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
   DELETE FROM asof.protected_registry r
@@ -574,4 +519,5 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION asof._forget_dropped() IS
 'Internal event trigger: removes the registry rows of dropped protected tables.';
+DROP EVENT TRIGGER IF EXISTS asof_forget_dropped;
 CREATE EVENT TRIGGER asof_forget_dropped ON sql_drop EXECUTE FUNCTION asof._forget_dropped();

@@ -1,27 +1,7 @@
--- pg_asof install script, part 40: training sets and the point-in-time engine.
---
--- asof.build_training_set and asof.features_at are C (src/training_set.c,
--- src/engine.c); asof.training_sets records every build.  See docs/engine.md.
+-- pg_asof install script, part 41: training-set functions (state is in part
+-- 40).  Code part: re-run by every upgrade script.
 
-CREATE TABLE asof.training_sets (
-    name          text        NOT NULL,  -- the table built, schema-qualified
-    version       integer     NOT NULL,  -- 1, 2, ... per name
-    spine         text        NOT NULL,  -- the spine relation, schema-qualified
-    at            text        NOT NULL,  -- prediction time: spine column or expression
-    feature_views text[]      NOT NULL,  -- as passed
-    definitions   jsonb       NOT NULL,  -- every view's full definition as of the build
-    row_count     bigint      NOT NULL,
-    built_at      timestamptz NOT NULL,  -- when the build started
-    duration      interval    NOT NULL,
-    built_by      text        NOT NULL,  -- the role that ran the build
-    PRIMARY KEY (name, version)
-);
-COMMENT ON TABLE asof.training_sets IS
-'Versions of training sets built by asof.build_training_set: one row per build, with the spine, the prediction time, every feature view''s full definition as of the build, the row count, when, how long and by whom.  Written only by asof.build_training_set.';
-SELECT pg_catalog.pg_extension_config_dump('asof.training_sets', '');
-GRANT SELECT ON asof.training_sets TO PUBLIC;
-
-CREATE FUNCTION asof.build_training_set(name text, spine regclass, at text,
+CREATE OR REPLACE FUNCTION asof.build_training_set(name text, spine regclass, at text,
                                         feature_views text[])
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'asof_build_training_set'
@@ -29,14 +9,14 @@ CREATE FUNCTION asof.build_training_set(name text, spine regclass, at text,
 COMMENT ON FUNCTION asof.build_training_set(text, regclass, text, text[]) IS
 'Builds a training set: creates table "name" (schema-qualified, or in the first schema of search_path like CREATE TABLE; an existing table is an error) holding every column of "spine" (a table or view) plus one column per feature named <view>__<feature>, one row per spine row (duplicates stay, spine rows without any visible source row get NULL features and count 0).  "at" is a spine column or an SQL expression over the spine giving the prediction time t (timestamp, timestamptz, or date for timestamp views = midnight; evaluated with TimeZone UTC).  "feature_views" names the views; each view''s entity columns must exist in the spine with the same names and types.  Feature values follow docs/point-in-time.md exactly.  Returns the number of rows written and records the build in asof.training_sets.  Errors: 42P07 table exists, 42703 spine lacks an entity column, 42804 type mismatch (entity column, or timestamp vs timestamptz), 42701/42622 column name collision or too long, 22023 bad argument.  Progress NOTICEs every asof.progress_interval seconds; cancellable.  Reads run with the caller''s privileges.';
 
-CREATE FUNCTION asof.features_at(feature_view text, entity text[], at timestamptz)
+CREATE OR REPLACE FUNCTION asof.features_at(feature_view text, entity text[], at timestamptz)
     RETURNS jsonb
     AS 'MODULE_PATHNAME', 'asof_features_at'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION asof.features_at(text, text[], timestamptz) IS
 'Features of one entity of a timestamptz feature view as of prediction time "at", through the same engine as asof.build_training_set: jsonb object {feature name: value}.  "entity" holds one text value per entity column, in the view''s entity order (converted with each column type''s input function).  at => now() gives what production serves now.  NULL at gives NULL features and count 0.  Errors: 42804 when the view''s time type is timestamp, 22023 when the number of entity values differs from the view''s entity columns, 42704 unknown view.';
 
-CREATE FUNCTION asof.features_at(feature_view text, entity text[], at timestamp)
+CREATE OR REPLACE FUNCTION asof.features_at(feature_view text, entity text[], at timestamp)
     RETURNS jsonb
     AS 'MODULE_PATHNAME', 'asof_features_at'
     LANGUAGE C STABLE;

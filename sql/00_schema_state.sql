@@ -10,13 +10,3 @@
 CREATE SCHEMA asof;
 COMMENT ON SCHEMA asof IS 'pg_asof: point-in-time feature views, training sets and the train/test leakage guard';
 GRANT USAGE ON SCHEMA asof TO PUBLIC;
-
-CREATE FUNCTION asof.version() RETURNS text
-    AS 'MODULE_PATHNAME', 'asof_version'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION asof.version() IS
-'Version of the loaded pg_asof library (text, SemVer).  Equal to the extension version when the installed library and SQL script match.';
-
--- Load the library now, whatever check_function_bodies says (pg_restore turns
--- it off): a server without pg_asof in shared_preload_libraries refuses here.
-DO $$ BEGIN PERFORM asof.version(); END $$;

@@ -1,57 +1,8 @@
--- pg_asof install script, part 20: feature view definitions.
---
--- Registry tables (dumped by pg_dump as extension configuration), the
--- functions that write them (C, src/feature_view.c), the listing view
--- asof.feature_views, the plain-SQL reference formulation
--- (src/reference_sql.c) and the event triggers that keep registrations in
--- step with their sources.  The contract is docs/point-in-time.md.
+-- pg_asof install script, part 21: feature view functions, the listing view
+-- and the event triggers (state is in part 20).  Code part: re-run by every
+-- upgrade script, so every statement here is idempotent.
 
--- Schema of the per-feature-view helper views (see asof.create_feature_view):
--- each feature view owns a view asof_feature_views.<name> over the columns
--- of its source it uses, so PostgreSQL's dependency tracking protects them.
-CREATE SCHEMA asof_feature_views;
-COMMENT ON SCHEMA asof_feature_views IS
-'pg_asof: one helper view per feature view, selecting the source columns and expressions it uses, so that PostgreSQL refuses to drop or retype them and DROP TABLE ... CASCADE removes the feature view; pg_asof reads the expressions from its query tree (following renames).  Managed by asof.create_feature_view and asof.drop_feature_view; never queried.';
-GRANT USAGE ON SCHEMA asof_feature_views TO PUBLIC;
-
-CREATE TABLE asof.feature_view_registry (
-    name text PRIMARY KEY,
-    source regclass NOT NULL,
-    entity name[] NOT NULL,
-    event_time text NOT NULL,
-    event_time_sql text NOT NULL,
-    available_time text,
-    available_time_sql text,
-    time_type regtype NOT NULL,
-    cadence interval,
-    anchor timestamptz NOT NULL,
-    delay interval NOT NULL,
-    ttl interval,
-    created timestamptz NOT NULL
-);
-COMMENT ON TABLE asof.feature_view_registry IS
-'pg_asof: one row per feature view (written only by asof.create_feature_view and asof.drop_feature_view).  event_time, available_time: the expressions as written; *_sql: the same, normalized (schema-qualified, ISO/UTC constants) as the engine evaluates them.  available_time NULL: the event time.  cadence NULL: continuous.  ttl NULL: no expiry.';
-
-CREATE TABLE asof.feature_view_feature_registry (
-    feature_view text NOT NULL,
-    position integer NOT NULL,
-    name text NOT NULL,
-    definition text NOT NULL,
-    aggregate text NOT NULL,
-    argument text,
-    argument_sql text,
-    window_size interval,
-    PRIMARY KEY (feature_view, position),
-    UNIQUE (feature_view, name)
-);
-COMMENT ON TABLE asof.feature_view_feature_registry IS
-'pg_asof: one row per feature of a feature view, in order.  definition: canonical text, e.g. "avg(delay) over 1h as avg_delay_1h".  aggregate: count(*), count, sum, avg, min, max, stddev, var, last or last_nonnull.  argument: as written (NULL for count(*)); argument_sql: normalized.  window_size: W in microseconds (NULL for last values).';
-
-SELECT pg_catalog.pg_extension_config_dump('asof.feature_view_registry', '');
-SELECT pg_catalog.pg_extension_config_dump('asof.feature_view_feature_registry', '');
-GRANT SELECT ON asof.feature_view_registry, asof.feature_view_feature_registry TO PUBLIC;
-
-CREATE FUNCTION asof.create_feature_view(
+CREATE OR REPLACE FUNCTION asof.create_feature_view(
     name text,
     source regclass,
     entity name[],
@@ -68,38 +19,38 @@ RETURNS void
 COMMENT ON FUNCTION asof.create_feature_view(text, regclass, name[], text, text[], text, interval, timestamptz, interval, interval) IS
 'Register a feature view (the caller owns it).  name: text without "__"; source: table or view the caller can read; entity: key column names of the source (one or more); event_time, available_time (default: event_time): a column or SQL expression over the source row of type timestamp or timestamptz (both the same), no subquery, aggregate, window, set-returning or volatile function; per-row values only (functions outside pg_catalog must be IMMUTABLE; no now(), CURRENT_DATE or other clock or session value), evaluated with TimeZone = UTC and search_path = pg_catalog, pg_temp; features: "agg(expr) over W [as name]" (count, sum, avg, min, max, stddev, var), "count(*) over W", "last(expr)", "last_nonnull(expr)"; cadence (NULL: continuous), anchor, delay, ttl (NULL: never expires): absolute intervals without months (a day is 24 hours).  Effective time k(t) = t - delay (continuous) or the latest tick anchor + n*cadence with tick + delay <= t.  Errors (nothing is stored): invalid parameter value (22023) for bad intervals, syntax error (42601), invalid name (42602), undefined column (42703), datatype mismatch (42804), undefined function (42883) for a type without btree ordering, grouping error (42803), windowing error (42P20), feature not supported (0A000) for subqueries, set-returning or volatile functions, invalid object definition (42P17) for an expression that is not a per-row value, name too long (42622), duplicate column (42701), duplicate object (42710), insufficient privilege (42501).  See docs/feature-views.md.';
 
-CREATE FUNCTION asof.drop_feature_view(name text) RETURNS void
+CREATE OR REPLACE FUNCTION asof.drop_feature_view(name text) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_drop_feature_view'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.drop_feature_view(text) IS
 'Remove feature view name (text) and its helper view.  Only its owner (or a member of the owning role) or a superuser may.  Errors: undefined object (42704) when there is none, insufficient privilege (42501).';
 
-CREATE FUNCTION asof._feature_view_check(name text) RETURNS void
+CREATE OR REPLACE FUNCTION asof._feature_view_check(name text) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_feature_view_check'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION asof._feature_view_check(text) IS
 'Internal: load feature view name (text) and validate it against its source as creation does; raises the error that creation would raise.  Called by the ddl_command_end event trigger after a source is altered.';
 
-CREATE FUNCTION asof.describe_feature_view(name text) RETURNS text
+CREATE OR REPLACE FUNCTION asof.describe_feature_view(name text) RETURNS text
     AS 'MODULE_PATHNAME', 'asof_describe_feature_view'
     LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION asof.describe_feature_view(text) IS
 'The exact rule feature view name (text) follows, in words and formulas, as text: the effective time k(t) with its cadence, anchor and delay, the visibility predicate with the actual expressions, each feature with its window [k(t) - W, k(t)) and result type, the TTL rule.  Errors: undefined object (42704).';
 
-CREATE FUNCTION asof.feature_view_sql(feature_view text, spine regclass, at text) RETURNS text
+CREATE OR REPLACE FUNCTION asof.feature_view_sql(feature_view text, spine regclass, at text) RETURNS text
     AS 'MODULE_PATHNAME', 'asof_feature_view_sql'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION asof.feature_view_sql(text, regclass, text) IS
 'The plain-SQL query (text) that computes feature view feature_view (text) for every row of spine (regclass) at prediction time at (text: a spine column or expression of the view''s time type, or date for timestamp views): one row per spine row, every spine column in order, then one column "<view>__<feature>" per feature.  The reference formulation the engine is tested against; independent of the session TimeZone; entity keys compare under the source column''s collation.  Errors: undefined object (42704), undefined column (42703) when the spine lacks an entity column, datatype mismatch (42804) for an entity column of another type or a time type mix, duplicate column (42701) when a feature column name is a spine column too.';
 
-CREATE FUNCTION asof.run_in_utc(query text) RETURNS SETOF record
+CREATE OR REPLACE FUNCTION asof.run_in_utc(query text) RETURNS SETOF record
     LANGUAGE plpgsql VOLATILE
     SET TimeZone = 'UTC'
     AS $$ BEGIN RETURN QUERY EXECUTE query; END $$;
 COMMENT ON FUNCTION asof.run_in_utc(text) IS
 'Run query (text) with TimeZone = UTC and return its rows (setof record: give a column definition list).  asof.feature_view_sql wraps its query in it when an expression of the feature view (or the prediction time) depends on TimeZone.';
 
-CREATE VIEW asof.feature_views AS
+CREATE OR REPLACE VIEW asof.feature_views AS
 SELECT r.name,
        r.source,
        r.entity,
@@ -123,7 +74,7 @@ GRANT SELECT ON asof.feature_views TO PUBLIC;
 
 -- A helper view dropped by DROP ... CASCADE (of the source, a column, the
 -- owning role's objects): the feature view goes with it.
-CREATE FUNCTION asof._feature_views_sql_drop() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION asof._feature_views_sql_drop() RETURNS event_trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
@@ -139,6 +90,7 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION asof._feature_views_sql_drop() IS
 'Internal event trigger function: removes the registration of every feature view whose helper view was dropped.';
+DROP EVENT TRIGGER IF EXISTS asof_feature_views_sql_drop;
 CREATE EVENT TRIGGER asof_feature_views_sql_drop ON sql_drop
     EXECUTE FUNCTION asof._feature_views_sql_drop();
 COMMENT ON EVENT TRIGGER asof_feature_views_sql_drop IS
@@ -151,7 +103,7 @@ COMMENT ON EVENT TRIGGER asof_feature_views_sql_drop IS
 -- FUNCTION ... STABLE), is refused when a feature view would no longer
 -- load.  Renames of functions, types and schemas are simply followed: the
 -- loader regenerates the expressions from the helper view's query tree.
-CREATE FUNCTION asof._feature_views_ddl_end() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION asof._feature_views_ddl_end() RETURNS event_trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
@@ -237,6 +189,7 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION asof._feature_views_ddl_end() IS
 'Internal event trigger function: refuses replacing the helper view of a feature view, renaming a source column a feature view uses, and any ALTER of a source, function, operator, type or collation after which a feature view would no longer load.';
+DROP EVENT TRIGGER IF EXISTS asof_feature_views_ddl_end;
 CREATE EVENT TRIGGER asof_feature_views_ddl_end ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE', 'CREATE VIEW',
                  'ALTER FUNCTION', 'CREATE FUNCTION', 'ALTER OPERATOR', 'ALTER TYPE',
