@@ -66,15 +66,16 @@ COMMENT ON FUNCTION asof._unregister(regclass) IS
 'Internal (called by asof.unprotect): the owner of tbl removes its registry row, records it and invalidates cached plans.';
 
 CREATE OR REPLACE FUNCTION asof._split_report(tbl regclass, test_from text,
-        OUT entity_keys_on_both_sides bigint, OUT duplicate_rows bigint)
+        OUT entity_keys_on_both_sides bigint, OUT duplicate_rows bigint,
+        OUT skipped_columns text[])
     AS 'MODULE_PATHNAME', 'asof_split_report'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof._split_report(regclass, text) IS
-'Internal (called by asof.split): for a cutoff, the number of distinct entity keys found on both sides (NULL without entity columns) and the number of held-out rows equal to a training row on every column except time and labels.  Owner only.';
+'Internal (called by asof.split): for a cutoff, the number of distinct entity keys found on both sides (NULL without entity columns, or when an entity column''s type has operators that are not built in) and the number of held-out rows equal to a training row on every column except time and labels; skipped_columns lists the columns left out because their type''s operators are not built in (they are never run over held-out rows).  Not executable by PUBLIC.';
 
 -- Validation shared by the public functions: tbl is a table the caller owns.
-CREATE OR REPLACE FUNCTION asof._check_owner(tbl regclass) RETURNS void
-LANGUAGE plpgsql STABLE AS $$
+CREATE OR REPLACE FUNCTION asof._check_owner(tbl regclass, caller oid) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   kind "char";
   owner oid;
@@ -87,16 +88,16 @@ BEGIN
     RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = 'wrong_object_type',
       DETAIL = 'Only tables and partitioned tables can be protected.';
   END IF;
-  IF NOT pg_catalog.pg_has_role(owner, 'USAGE') THEN
+  IF NOT pg_catalog.pg_has_role(caller, owner, 'USAGE') THEN
     RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = 'insufficient_privilege',
       DETAIL = 'Only the owner of a table can protect it, split it, unseal it or unprotect it.';
   END IF;
 END $$;
-COMMENT ON FUNCTION asof._check_owner(regclass) IS
-'Internal: errors unless tbl is a table or partitioned table owned by the current role.';
+COMMENT ON FUNCTION asof._check_owner(regclass, oid) IS
+'Internal: errors unless tbl is a table or partitioned table owned by role caller (or a role caller is a member of).';
 
 CREATE OR REPLACE FUNCTION asof._members(tbl regclass) RETURNS TABLE (relid regclass)
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   WITH RECURSIVE m(relid) AS (
     SELECT tbl
     UNION
@@ -107,7 +108,7 @@ COMMENT ON FUNCTION asof._members(regclass) IS
 'Internal (asof.protect): tbl and all its partitions and inheritance children, at any depth; one row each.';
 
 CREATE OR REPLACE FUNCTION asof._expression_index_columns(tbl regclass, target integer) RETURNS SETOF text
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS %s', i.indexrelid::regclass, p.n, target)
     FROM pg_catalog.pg_index i
     CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts) AS p(n)
@@ -116,10 +117,14 @@ $$;
 COMMENT ON FUNCTION asof._expression_index_columns(regclass, integer) IS
 'Internal (asof.protect, asof.unprotect): one ALTER INDEX ... SET STATISTICS target statement per expression column of an index on tbl (expression indexes get statistics of their own at ANALYZE).';
 
-CREATE OR REPLACE FUNCTION asof.protect(tbl regclass, time_column name, label_columns name[],
-        future_columns name[] DEFAULT '{}', entity_columns name[] DEFAULT '{}',
-        label_time text DEFAULT NULL) RETURNS void
-LANGUAGE plpgsql VOLATILE AS $$
+-- The public functions protect, split, unseal and unprotect are C entry
+-- points (src/guard_api.c): each calls its implementation below,
+-- asof._<name>(caller, ...), with the calling role as first argument.  The
+-- implementations are not executable by PUBLIC, run as the extension's
+-- owner with a pinned search_path, and check that caller owns the table.
+CREATE OR REPLACE FUNCTION asof._protect(caller oid, tbl regclass, time_column name, label_columns name[],
+        future_columns name[], entity_columns name[], label_time text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   c name;
   ttype regtype;
@@ -134,8 +139,8 @@ BEGIN
     RAISE EXCEPTION 'tbl, time_column, label_columns, future_columns and entity_columns cannot be NULL'
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  PERFORM asof._check_owner(tbl);
-  IF EXISTS (SELECT 1 FROM asof.protected_registry r WHERE r.tbl = protect.tbl) THEN
+  PERFORM asof._check_owner(tbl, caller);
+  IF EXISTS (SELECT 1 FROM asof.protected_registry r WHERE r.tbl = _protect.tbl) THEN
     RAISE EXCEPTION 'table "%" is already protected', tbl USING ERRCODE = 'duplicate_object',
       HINT = format('Call asof.unprotect(%L) first to change its registration.', tbl::text);
   END IF;
@@ -270,11 +275,18 @@ BEGIN
   PERFORM asof._register(tbl, time_column, label_columns, future_columns, entity_columns,
                          label_time, rls, permissive);
 END $$;
+COMMENT ON FUNCTION asof._protect(oid, regclass, name, name[], name[], name[], text) IS
+'Internal: the implementation of asof.protect for role caller.';
+CREATE OR REPLACE FUNCTION asof.protect(tbl regclass, time_column name, label_columns name[],
+        future_columns name[] DEFAULT '{}', entity_columns name[] DEFAULT '{}',
+        label_time text DEFAULT NULL) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_api_protect'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.protect(regclass, name, name[], name[], name[], text) IS
 'Registers a protected table (owner only).  tbl: the table; time_column: its prediction time (timestamp, timestamptz or date); label_columns: the labels; future_columns: values only known after the row''s time; entity_columns: the entity key (used by asof.split to report keys on both sides); label_time: an expression over the row saying when its label became known (default: the time column; no subqueries or volatile functions).  Until asof.split declares a split, every read of a label or future column is refused.  Also deletes and stops the statistics of those columns and adds the row-level-security policies asof_guard_deny (and asof_guard_permit when the table has no permissive policy).  Errors: not the owner (42501), unknown column (42703), time column of another type (42804), a label that is the time column or named twice (22023), already protected (42710), a table with triggers (55006).  Returns nothing.';
 
-CREATE OR REPLACE FUNCTION asof.split(tbl regclass, test_from text) RETURNS void
-LANGUAGE plpgsql VOLATILE AS $$
+CREATE OR REPLACE FUNCTION asof._split(caller oid, tbl regclass, test_from text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   reg asof.protected_registry;
   ttype regtype;
@@ -286,8 +298,8 @@ BEGIN
   IF tbl IS NULL OR test_from IS NULL THEN
     RAISE EXCEPTION 'tbl and test_from cannot be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  PERFORM asof._check_owner(tbl);
-  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = split.tbl;
+  PERFORM asof._check_owner(tbl, caller);
+  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = _split.tbl;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state',
       HINT = format('Register it first with asof.protect(%L, time_column => ..., label_columns => ...).', tbl::text);
@@ -322,7 +334,7 @@ BEGIN
   previous := asof._set_split(tbl, canonical);
   IF previous IS NOT NULL AND previous IS DISTINCT FROM canonical THEN
     SELECT count(*) INTO opened FROM asof.holdout_log l
-     WHERE l.tbl = split.tbl AND l.event = 'unseal' AND l.at >= reg.registered_at;
+     WHERE l.tbl = _split.tbl AND l.event = 'unseal' AND l.at >= reg.registered_at;
     IF opened > 0 THEN
       RAISE WARNING 'moved the split of "%" from % to % after its test set was opened (openings: %)', tbl, previous, canonical, opened
         USING DETAIL = 'Rows held out before were already seen; results on the new test set are optimistic.';
@@ -331,6 +343,11 @@ BEGIN
     END IF;
   END IF;
 END $$;
+COMMENT ON FUNCTION asof._split(oid, regclass, text) IS
+'Internal: the implementation of asof.split for role caller.';
+CREATE OR REPLACE FUNCTION asof.split(tbl regclass, test_from text) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_api_split'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.split(regclass, text) IS
 'Declares (or moves) the train/test split of a protected table (owner only).  test_from: the cutoff, read as the time column''s type; rows with time >= test_from or NULL time are held out and invisible on every path to every role; label and future columns of the training rows become readable.  Waits for transactions reading the table, then applies to every session and cached plan.  NOTICEs: the number of distinct entity keys with rows on both sides (when entity columns are registered) and the number of held-out rows equal to a training row on every column except time and labels.  Moving a split is logged in asof.holdout_log and warns when the test set was already opened.  Errors: not the owner (42501), not protected (55000), a value that is not of the time column''s type, an infinite cutoff (22023).  Returns nothing.';
 
@@ -340,8 +357,8 @@ CREATE OR REPLACE FUNCTION asof._unseal(tbl regclass, reason text) RETURNS bigin
 COMMENT ON FUNCTION asof._unseal(regclass, text) IS
 'Internal (called by asof.unseal): owner only; commits an audit record through a background worker, makes the held-out rows of tbl visible for the rest of the current transaction.  Returns the number of earlier openings.';
 
-CREATE OR REPLACE FUNCTION asof.unseal(tbl regclass, reason text) RETURNS void
-LANGUAGE plpgsql VOLATILE AS $$
+CREATE OR REPLACE FUNCTION asof._unseal_table(caller oid, tbl regclass, reason text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   reg asof.protected_registry;
   registered boolean;
@@ -354,10 +371,10 @@ BEGIN
     RAISE EXCEPTION 'a reason is required to open the test set' USING ERRCODE = 'invalid_parameter_value',
       HINT = format('Say why the held-out rows are opened, e.g. asof.unseal(%L, reason => ''final evaluation of model v3'').', tbl::text);
   END IF;
-  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = unseal.tbl;
+  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = _unseal_table.tbl;
   registered := FOUND;
   -- A training set on a protected spine is opened by the spine's owner.
-  PERFORM asof._check_owner(coalesce(reg.linked_to, tbl));
+  PERFORM asof._check_owner(coalesce(reg.linked_to, tbl), caller);
   IF NOT registered THEN
     RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
@@ -373,11 +390,16 @@ BEGIN
     RAISE NOTICE 'held-out rows of "%" are visible until the end of this transaction', tbl;
   END IF;
 END $$;
+COMMENT ON FUNCTION asof._unseal_table(oid, regclass, text) IS
+'Internal: the implementation of asof.unseal for role caller.';
+CREATE OR REPLACE FUNCTION asof.unseal(tbl regclass, reason text) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_api_unseal'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.unseal(regclass, text) IS
 'Opens the test set of a protected table deliberately (owner only): its held-out rows are visible for the rest of the current transaction only.  reason (text, required) is written to asof.holdout_log with the role and time by a separate transaction, so the record survives a rollback; openings are counted in asof.protected_tables and opening again warns that results are now optimistic.  Errors: not the owner (42501), not protected or no split (55000), empty reason (22023), no background worker slot (53000).  Returns nothing.';
 
-CREATE OR REPLACE FUNCTION asof.unprotect(tbl regclass) RETURNS void
-LANGUAGE plpgsql VOLATILE AS $$
+CREATE OR REPLACE FUNCTION asof._unprotect(caller oid, tbl regclass) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   reg asof.protected_registry;
   c name;
@@ -386,8 +408,8 @@ BEGIN
   IF tbl IS NULL THEN
     RAISE EXCEPTION 'tbl cannot be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  PERFORM asof._check_owner(tbl);
-  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = unprotect.tbl;
+  PERFORM asof._check_owner(tbl, caller);
+  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = _unprotect.tbl;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'table "%" is not protected', tbl USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
@@ -402,7 +424,7 @@ BEGIN
   -- its sealed rows were computed from the spine's held-out rows.
   IF reg.linked_to IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = reg.linked_to::oid)
-     AND pg_catalog.current_setting('is_superuser') <> 'on' THEN
+     AND NOT (SELECT a.rolsuper FROM pg_catalog.pg_authid a WHERE a.oid = caller) THEN
     RAISE EXCEPTION 'cannot unprotect training set "%" because the spine it was built on was dropped', tbl
       USING ERRCODE = 'insufficient_privilege',
       DETAIL = 'Its sealed rows were computed from the spine''s held-out rows; it stays protected with the spine''s split.',
@@ -433,49 +455,17 @@ BEGIN
     EXECUTE s;
   END LOOP;
   -- Training sets built on this table follow it.
-  FOR s IN SELECT r.tbl::text FROM asof.protected_registry r WHERE r.linked_to = unprotect.tbl LOOP
-    PERFORM asof._unprotect_orphan(s::regclass);
+  FOR s IN SELECT r.tbl::text FROM asof.protected_registry r WHERE r.linked_to = _unprotect.tbl LOOP
+    PERFORM asof._unprotect_orphan(s::regclass, caller);
   END LOOP;
 END $$;
+COMMENT ON FUNCTION asof._unprotect(oid, regclass) IS
+'Internal: the implementation of asof.unprotect for role caller.';
+CREATE OR REPLACE FUNCTION asof.unprotect(tbl regclass) RETURNS void
+    AS 'MODULE_PATHNAME', 'asof_api_unprotect'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.unprotect(regclass) IS
 'Removes the protection of a table (owner only): drops its registry row and the guard''s policies, restores its row-level-security state and the default statistics target of its label and future columns (statistics come back at the next ANALYZE), and unprotects the training sets built on it.  The audit log keeps its history.  Errors: not the owner (42501), not protected (55000), a training set whose spine is still protected (55000), a training set whose spine was dropped, unless superuser (42501).  Returns nothing.';
-
--- Training sets built on a protected spine (G5, called by the engine).
-CREATE OR REPLACE FUNCTION asof._link(tbl regclass, spine regclass) RETURNS void
-    AS 'MODULE_PATHNAME', 'asof_link'
-    LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION asof._link(regclass, regclass) IS
-'Internal (training sets): the owner of protected table tbl links its registration to the protected spine: tbl takes the spine''s split and follows it from then on.';
-
-CREATE OR REPLACE FUNCTION asof._seal_training_set(output regclass, spine regclass) RETURNS bigint
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  reg asof.protected_registry;
-  ttype regtype;
-  n bigint := 0;
-BEGIN
-  SELECT * INTO reg FROM asof.protected_registry r WHERE r.tbl = spine;
-  IF NOT FOUND OR reg.test_from IS NULL THEN
-    RETURN 0;
-  END IF;
-  SELECT a.atttypid INTO ttype FROM pg_catalog.pg_attribute a
-   WHERE a.attrelid = spine AND a.attname = reg.time_column;
-  -- Immature labels: training rows whose label became known at or after
-  -- test_from keep their features, not their labels.
-  IF cardinality(reg.label_columns) > 0 THEN
-    EXECUTE format('UPDATE %s SET %s WHERE %I < %L::%s AND (%s) >= %L::%s', output,
-                   (SELECT string_agg(format('%I = NULL', c), ', ') FROM unnest(reg.label_columns) AS c),
-                   reg.time_column, reg.test_from, ttype,
-                   coalesce(reg.label_time, quote_ident(reg.time_column)), reg.test_from, ttype);
-    GET DIAGNOSTICS n = ROW_COUNT;
-  END IF;
-  PERFORM asof.protect(output, reg.time_column, reg.label_columns, reg.future_columns,
-                       reg.entity_columns, reg.label_time);
-  PERFORM asof._link(output, spine);
-  RETURN n;
-END $$;
-COMMENT ON FUNCTION asof._seal_training_set(regclass, regclass) IS
-'Internal (asof.build_training_set on a protected spine with a split): sets the labels of training rows whose label time is at or after test_from to NULL, registers the training set as protected with the spine''s columns and links it to the spine.  Returns the number of labels set to NULL.';
 
 CREATE OR REPLACE FUNCTION asof._invalidate(tbl regclass) RETURNS void
     AS 'MODULE_PATHNAME', 'asof_invalidate'
@@ -483,8 +473,8 @@ CREATE OR REPLACE FUNCTION asof._invalidate(tbl regclass) RETURNS void
 COMMENT ON FUNCTION asof._invalidate(regclass) IS
 'Internal: drops cached plans and every backend''s guard cache for tbl (after a registry change).  Changes nothing else.';
 
-CREATE OR REPLACE FUNCTION asof._unprotect_orphan(tbl regclass) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+CREATE OR REPLACE FUNCTION asof._unprotect_orphan(tbl regclass, caller oid) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   reg asof.protected_registry;
   c name;
@@ -498,7 +488,7 @@ BEGIN
   DELETE FROM asof.protected_registry r WHERE r.tbl = _unprotect_orphan.tbl;
   PERFORM asof._invalidate(tbl);
   INSERT INTO asof.holdout_log (at, tbl, table_name, event, role, detail)
-    VALUES (now(), tbl, tbl::text, 'unprotect', current_user, format('spine %s unprotected', reg.linked_to));
+    VALUES (now(), tbl, tbl::text, 'unprotect', (SELECT a.rolname FROM pg_catalog.pg_authid a WHERE a.oid = caller), format('spine %s unprotected', reg.linked_to));
   EXECUTE format('DROP POLICY IF EXISTS asof_guard_deny ON %s', tbl);
   EXECUTE format('DROP POLICY IF EXISTS asof_guard_permit ON %s', tbl);
   EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
@@ -506,12 +496,12 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS -1', tbl, c);
   END LOOP;
 END $$;
-COMMENT ON FUNCTION asof._unprotect_orphan(regclass) IS
-'Internal (asof.unprotect of a spine): unprotects a training set whose spine is no longer protected.  Refuses any other table.';
+COMMENT ON FUNCTION asof._unprotect_orphan(regclass, oid) IS
+'Internal (asof.unprotect of a spine, for role caller): unprotects a training set whose spine is no longer protected.  Refuses any other table.';
 
 -- A dropped protected table leaves no registry row behind.
 CREATE OR REPLACE FUNCTION asof._forget_dropped() RETURNS event_trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   DELETE FROM asof.protected_registry r
    USING pg_catalog.pg_event_trigger_dropped_objects() d
@@ -521,3 +511,4 @@ COMMENT ON FUNCTION asof._forget_dropped() IS
 'Internal event trigger: removes the registry rows of dropped protected tables.';
 DROP EVENT TRIGGER IF EXISTS asof_forget_dropped;
 CREATE EVENT TRIGGER asof_forget_dropped ON sql_drop EXECUTE FUNCTION asof._forget_dropped();
+

@@ -2,8 +2,9 @@
  *
  * guard.c
  *	  The leakage guard's settings (asof.guard, asof.require_split) and the
- *	  installation of its hooks, called from _PG_init.  No hook logic lives
- *	  here.
+ *	  installation of its hooks, called from _PG_init, with the one hook
+ *	  that has no file of its own: a dropped relation's registration is
+ *	  removed with it (object_access_hook).
  *
  *-------------------------------------------------------------------------
  */
@@ -11,16 +12,17 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/plancache.h"
 
 #include "guard.h"
+#include "guard_registry.h"
 #include "pg_asof.h"
 
-bool		asof_guard_enabled = true;
-bool		asof_require_split = false;
-int			asof_guard_internal_depth = 0;
+static object_access_hook_type prev_object_access_hook = NULL;
 
 /*
  * Switching the guard off is logged; switching it in either direction drops
@@ -46,10 +48,19 @@ asof_guard_assign(bool newval, void *extra)
 	ResetPlanCache();
 }
 
-bool
-asof_guard_active(void)
+/*
+ * A dropped relation takes its registration with it (guard_registry.c),
+ * temporary tables dropped at the end of their session included.
+ */
+static void
+asof_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+				   int subId, void *arg)
 {
-	return asof_guard_enabled && asof_guard_internal_depth == 0;
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (access == OAT_DROP && classId == RelationRelationId && subId == 0 &&
+		IsTransactionState())
+		asof_registry_forget(objectId);
 }
 
 void
@@ -75,6 +86,9 @@ asof_guard_init(void)
 							 NULL,
 							 NULL,
 							 NULL);
+	asof_guard_state_init();
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = asof_object_access;
 	asof_guard_columns_init();
 	asof_guard_rows_init();
 	asof_guard_utility_init();

@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * guard.h
- *	  The leakage guard (docs/leakage-guard.md): settings, hooks and the
- *	  small API other parts of pg_asof use.  Each concern lives in its own
- *	  file: guard.c (settings, installing hooks), guard_columns.c (G1: label
- *	  and future reads before the split), guard_rows.c (G2: hiding held-out
- *	  rows, unsealed tables), guard_utility.c (COPY, triggers, DROP
- *	  EXTENSION, error details), guard_api.c (the registry functions),
- *	  guard_unseal.c (the audit worker).
+ *	  The leakage guard (docs/leakage-guard.md): hooks and the small API
+ *	  other parts of pg_asof use.  Each concern lives in its own file:
+ *	  guard_state.c (all per-backend state, read it first), guard.c
+ *	  (settings, installing hooks), guard_registry.c (the registry cache),
+ *	  guard_columns.c (G1: label and future reads before the split),
+ *	  guard_rows.c (G2: hiding held-out rows), guard_utility.c (DDL, COPY,
+ *	  DROP EXTENSION, error details), guard_api.c (the public functions),
+ *	  guard_audit.c (the audit worker), guard_engine.c (G5).  The hook files
+ *	  depend on guard_state.h and guard_registry.h, not on each other.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,29 +20,12 @@
 
 #include "nodes/pg_list.h"
 
-/* Settings (guard.c). */
-extern bool asof_guard_enabled;		/* asof.guard */
-extern bool asof_require_split;		/* asof.require_split */
+#include "guard_state.h"
 
-/*
- * Depth of the guard's own statements (split reports): while positive, the
- * hooks let them through.  Set and restored only by guard_api.c, around
- * statements it builds itself, never around user code.
- */
-extern int	asof_guard_internal_depth;
-
-/* True when the hooks should act for the current statement. */
-extern bool asof_guard_active(void);
-
-/* Hook installers, called by asof_guard_init. */
+/* Hook installers, called by asof_guard_init (guard.c). */
 extern void asof_guard_columns_init(void);
 extern void asof_guard_rows_init(void);
 extern void asof_guard_utility_init(void);
-
-/* guard_rows.c: tables unsealed in the current transaction. */
-extern bool asof_guard_is_unsealed(Oid regrelid);
-extern void asof_guard_mark_unsealed(Oid regrelid);
-extern bool asof_guard_any_unsealed(void);
 
 /*
  * Whether a protected relation's held-out rows are open in this
@@ -49,7 +34,7 @@ extern bool asof_guard_any_unsealed(void);
 struct AsofGuardedRel;
 extern bool asof_guard_rel_unsealed(const struct AsofGuardedRel *g);
 
-/* guard_unseal.c: commit an audit record in a transaction of its own. */
+/* guard_audit.c: commit an audit record in a transaction of its own. */
 extern void asof_audit_autonomous(Oid relid, const char *table_name,
 								  const char *event, const char *detail);
 
@@ -89,6 +74,9 @@ extern bool asof_guard_source_rules(Oid source, const char *event_time,
 extern void asof_guard_exempt_next_plan(Oid relid);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);
 extern void asof_guard_training_set_built(Oid spine, Oid output);
+
+/* guard_api.c: link a just-protected training set to its protected spine. */
+extern void asof_guard_link(Oid training_set, Oid spine);
 
 /* A NOTICE with the number of spine rows a view's features were NULLed in. */
 extern void asof_guard_report_heldout_features(const char *training_set,

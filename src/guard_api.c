@@ -28,15 +28,21 @@
 #include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
 
-#include "catalog.h"
+#include "guard_registry.h"
 #include "compat.h"
+#include "feature_spec.h"
 #include "guard.h"
 
+PG_FUNCTION_INFO_V1(asof_api_protect);
+PG_FUNCTION_INFO_V1(asof_api_split);
+PG_FUNCTION_INFO_V1(asof_api_unseal);
+PG_FUNCTION_INFO_V1(asof_api_unprotect);
 PG_FUNCTION_INFO_V1(asof_guard_loaded);
 PG_FUNCTION_INFO_V1(asof_check_label_time);
 PG_FUNCTION_INFO_V1(asof_expr_reads_columns);
@@ -45,13 +51,25 @@ PG_FUNCTION_INFO_V1(asof_set_split);
 PG_FUNCTION_INFO_V1(asof_unregister);
 PG_FUNCTION_INFO_V1(asof_split_report);
 PG_FUNCTION_INFO_V1(asof_unseal);
-PG_FUNCTION_INFO_V1(asof_link);
 PG_FUNCTION_INFO_V1(asof_invalidate);
 
 static char *
 table_text(Oid relid)
 {
 	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+}
+
+/*
+ * The role the checks and the audit are about: the caller of the public
+ * guard function running (its implementation runs as the extension's
+ * owner), else the current role.
+ */
+static Oid
+acting_role(void)
+{
+	Oid			caller = asof_guard_api_caller();
+
+	return OidIsValid(caller) ? caller : GetUserId();
 }
 
 static void
@@ -61,7 +79,7 @@ check_owner(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
-	if (!asof_table_ownercheck(relid, GetUserId()))
+	if (!asof_table_ownercheck(relid, acting_role()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s", table_text(relid))));
@@ -70,7 +88,101 @@ check_owner(Oid relid)
 static char *
 current_role_name(void)
 {
-	return GetUserNameFromId(GetUserId(), false);
+	return GetUserNameFromId(acting_role(), false);
+}
+
+/*
+ * Run the guard's internal statements with search_path = pg_catalog,
+ * pg_temp, whatever the caller's: every name they use resolves to the
+ * built-in object.  Returns the GUC nest level to pass to unpin_search_path.
+ */
+static int
+pin_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return nestlevel;
+}
+
+static void
+unpin_search_path(int nestlevel)
+{
+	AtEOXact_GUC(false, nestlevel);
+}
+
+/*
+ * The public guard functions (asof.protect, split, unseal, unprotect) are
+ * this C entry point: it calls the function's implementation, asof._<name>,
+ * which is not executable by PUBLIC and runs as the extension's owner with
+ * a pinned search_path, passing the calling role as its first argument;
+ * the implementation checks that role's ownership and the audit names it.
+ * A call from a security-restricted operation (index expressions, a
+ * materialized view refresh, autovacuum) is refused: the current role
+ * there is not the one who asked.
+ */
+static Datum
+call_implementation(FunctionCallInfo fcinfo, const char *signature)
+{
+	LOCAL_FCINFO(impl, 8);
+	FmgrInfo	flinfo;
+	Oid			implid;
+	Oid			caller = GetUserId();
+	Oid			saved;
+	volatile Datum result = (Datum) 0;
+	int			i;
+
+	if (InSecurityRestrictedOperation())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the pg_asof guard functions cannot be called within a security-restricted operation")));
+	Assert(fcinfo->nargs < 8);
+	implid = DatumGetObjectId(DirectFunctionCall1(regprocedurein, CStringGetDatum(signature)));
+	fmgr_info(implid, &flinfo);
+	InitFunctionCallInfoData(*impl, &flinfo, fcinfo->nargs + 1, fcinfo->fncollation, NULL, NULL);
+	impl->args[0].value = ObjectIdGetDatum(caller);
+	impl->args[0].isnull = false;
+	for (i = 0; i < fcinfo->nargs; i++)
+		impl->args[i + 1] = fcinfo->args[i];
+	saved = asof_guard_api_enter(caller);
+	PG_TRY();
+	{
+		result = FunctionCallInvoke(impl);
+	}
+	PG_FINALLY();
+	{
+		asof_guard_api_exit(saved);
+	}
+	PG_END_TRY();
+	if (impl->isnull)
+		PG_RETURN_NULL();
+	return result;
+}
+
+Datum
+asof_api_protect(PG_FUNCTION_ARGS)
+{
+	return call_implementation(fcinfo, "asof._protect(pg_catalog.oid, pg_catalog.regclass, pg_catalog.name, pg_catalog.name[], pg_catalog.name[], pg_catalog.name[], pg_catalog.text)");
+}
+
+Datum
+asof_api_split(PG_FUNCTION_ARGS)
+{
+	return call_implementation(fcinfo, "asof._split(pg_catalog.oid, pg_catalog.regclass, pg_catalog.text)");
+}
+
+Datum
+asof_api_unseal(PG_FUNCTION_ARGS)
+{
+	return call_implementation(fcinfo, "asof._unseal_table(pg_catalog.oid, pg_catalog.regclass, pg_catalog.text)");
+}
+
+Datum
+asof_api_unprotect(PG_FUNCTION_ARGS)
+{
+	return call_implementation(fcinfo, "asof._unprotect(pg_catalog.oid, pg_catalog.regclass)");
 }
 
 /*
@@ -87,7 +199,7 @@ run_privileged(const char *sql, int nargs, Oid *types, Datum *values,
 	Relation	reg;
 	int			rc;
 
-	reg = table_open(asof_catalog_registry_relid(), AccessShareLock);
+	reg = table_open(asof_registry_registry_relid(), AccessShareLock);
 	owner = reg->rd_rel->relowner;
 	table_close(reg, AccessShareLock);
 
@@ -245,86 +357,28 @@ asof_expr_reads_columns(PG_FUNCTION_ARGS)
 }
 
 /*
- * asof._check_label_time(tbl, label_time): the expression must be a
- * deterministic function of one row of tbl, of a time type.
+ * asof._check_label_time(tbl, label_time): the expression follows the rules
+ * of feature view expressions (feature_spec.c): a deterministic value of
+ * one row of tbl, with no subquery, aggregate, window, set-returning or
+ * volatile function, no stable user function and no clock or session value
+ * (now(), CURRENT_DATE, current_setting()...), of a time type.
  */
 Datum
 asof_check_label_time(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *expr = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *sql;
-	List	   *raw;
-	Query	   *q;
-	TargetEntry *tle;
-	Oid			type;
+	Relation	rel;
+	AsofSourceExpr out;
 
-	sql = psprintf("SELECT (%s) FROM %s", expr, table_text(relid));
-
-	/*
-	 * Parse and analyze as a query over the table; report errors against
-	 * the expression, not the caller's statement.
-	 */
-	{
-		MemoryContext oldcxt = CurrentMemoryContext;
-
-		PG_TRY();
-		{
-			raw = raw_parser(sql, RAW_PARSE_DEFAULT);
-			if (list_length(raw) != 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("label_time must be a single expression")));
-			q = asof_parse_analyze(linitial_node(RawStmt, raw), sql);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			ereport(ERROR,
-					(errcode(edata->sqlerrcode == ERRCODE_SYNTAX_ERROR ||
-							 edata->sqlerrcode == ERRCODE_UNDEFINED_COLUMN ?
-							 edata->sqlerrcode : ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid label_time expression for table %s: %s",
-							table_text(relid), edata->message),
-					 errdetail("label_time must be an expression over the columns of the table, such as \"arr_time\" or \"dep_time + interval '1 day'\".")));
-		}
-		PG_END_TRY();
-	}
-	if (q->commandType != CMD_SELECT || q->setOperations != NULL ||
-		list_length(q->rtable) != 1 || list_length(q->targetList) != 1 ||
-		q->jointree->quals != NULL || q->groupClause != NIL ||
-		q->havingQual != NULL || q->sortClause != NIL ||
-		q->limitCount != NULL || q->limitOffset != NULL ||
-		q->distinctClause != NIL || q->cteList != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("label_time must be a single expression over the columns of %s",
-						table_text(relid))));
-	if (q->hasSubLinks)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("label_time cannot contain subqueries"),
-				 errdetail("The label time of a row must depend on that row only.")));
-	if (q->hasAggs || q->hasWindowFuncs || q->hasTargetSRFs)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("label_time cannot contain aggregate, window or set-returning functions")));
-	tle = linitial_node(TargetEntry, q->targetList);
-	if (contain_volatile_functions((Node *) tle->expr))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("label_time cannot contain volatile functions"),
-				 errdetail("The label time of a row must be the same every time it is computed.")));
-	type = exprType((Node *) tle->expr);
-	if (type != TIMESTAMPOID && type != TIMESTAMPTZOID && type != DATEOID)
+	rel = table_open(relid, AccessShareLock);
+	asof_analyze_source_expr(rel, expr, "label_time", true, false, &out);
+	table_close(rel, AccessShareLock);
+	if (out.type != TIMESTAMPOID && out.type != TIMESTAMPTZOID && out.type != DATEOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("label_time must be of type timestamp, timestamp with time zone or date, not %s",
-						format_type_be(type))));
+						format_type_be(out.type))));
 	PG_RETURN_VOID();
 }
 
@@ -347,7 +401,7 @@ asof_register(PG_FUNCTION_ARGS)
 					 errmsg("argument %d of asof._register cannot be NULL", i + 1)));
 	}
 	check_owner(relid);
-	if (!OidIsValid(asof_catalog_registry_relid()))
+	if (!OidIsValid(asof_registry_registry_relid()))
 		elog(ERROR, "extension pg_asof is not installed in this database");
 	if (get_attnum(relid, NameStr(*PG_GETARG_NAME(1))) == InvalidAttrNumber)
 		ereport(ERROR,
@@ -398,7 +452,7 @@ asof_register(PG_FUNCTION_ARGS)
 					   1, t, v, NULL, SPI_OK_DELETE);
 	}
 	log_event(relid, "protect", NULL);
-	asof_catalog_invalidate(relid);
+	asof_registry_invalidate(relid);
 	PG_RETURN_VOID();
 }
 
@@ -444,7 +498,7 @@ asof_set_split(PG_FUNCTION_ARGS)
 				(errmsg("pg_asof: split of table %s moved from %s to %s by role \"%s\"",
 						table_text(relid), previous, test_from, current_role_name())));
 	}
-	asof_catalog_invalidate(relid);
+	asof_registry_invalidate(relid);
 
 	/* Training sets built on this table follow its split. */
 	{
@@ -459,7 +513,7 @@ asof_set_split(PG_FUNCTION_ARGS)
 						   3, types, values, NULL, SPI_OK_UPDATE);
 			log_event(lfirst_oid(lc), previous ? "move split" : "split",
 					  psprintf("test_from %s (follows %s)", test_from, table_text(relid)));
-			asof_catalog_invalidate(lfirst_oid(lc));
+			asof_registry_invalidate(lfirst_oid(lc));
 		}
 	}
 	if (previous == NULL)
@@ -480,11 +534,11 @@ asof_unregister(PG_FUNCTION_ARGS)
 	run_privileged("DELETE FROM asof.protected_registry WHERE tbl = $1::pg_catalog.regclass",
 				   1, types, values, NULL, SPI_OK_DELETE);
 	log_event(relid, "unprotect", NULL);
-	asof_catalog_invalidate(relid);
+	asof_registry_invalidate(relid);
 	PG_RETURN_VOID();
 }
 
-/* Append "h.col" items for every column in cols, comma separated. */
+/* Append the quoted names of cols, comma separated. */
 static void
 append_columns(StringInfo buf, List *cols)
 {
@@ -498,16 +552,26 @@ append_columns(StringInfo buf, List *cols)
 	}
 }
 
+/*
+ * Run one count of the split report over relid, whole: the guard's own
+ * query (guard_state.h), exempt for that table's scans only, with the
+ * search_path pinned.  The caller has checked that it runs only built-in
+ * operators and functions on built-in types.
+ */
 static int64
-count_query(const char *sql, const char *test_from)
+count_query(Oid relid, const char *sql, const char *test_from)
 {
 	Oid			type = TEXTOID;
 	Datum		value = CStringGetTextDatum(test_from);
 	bool		isnull;
 	int64		n = 0;
+	int			nestlevel = pin_search_path();
 
+	asof_guard_exempt_next_plan(relid);
 	if (SPI_execute_with_args(sql, 1, &type, &value, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "split report query failed: %s", sql);
+	asof_guard_exempt_next_plan(InvalidOid);
+	unpin_search_path(nestlevel);
 	if (SPI_processed == 1)
 	{
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -519,10 +583,31 @@ count_query(const char *sql, const char *test_from)
 }
 
 /*
+ * Can the split report group and compare values of this type without
+ * running user code?  Only built-in types, directly or under a domain
+ * (whose operators are its base type's), with a built-in equality.
+ */
+static bool
+builtin_comparable(Oid type)
+{
+	Oid			base = getBaseType(type);
+	TypeCacheEntry *tc;
+
+	if (base >= FirstNormalObjectId)
+		return false;
+	tc = lookup_type_cache(base, TYPECACHE_EQ_OPR | TYPECACHE_HASH_PROC);
+	return OidIsValid(tc->eq_opr) && tc->eq_opr < FirstNormalObjectId;
+}
+
+/*
  * asof._split_report(tbl, test_from): entity keys with rows on both sides,
  * and held-out rows equal to a training row on every column except time
- * and labels.  Runs as the guard's own statements: it must count held-out
- * rows and read future columns whatever the current split.
+ * and labels.  It reads every row of tbl, whatever the current split, as
+ * the guard's own query: built-in operators only, named with their
+ * schema, under a pinned search_path; columns of types whose operators are
+ * not built in (enums, citext, other user types) are left out and listed
+ * in skipped_columns, and with such an entity column the entity count is
+ * NULL.  Internal: not executable by PUBLIC; called by asof.split.
  */
 Datum
 asof_split_report(PG_FUNCTION_ARGS)
@@ -530,8 +615,8 @@ asof_split_report(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *test_from = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	TupleDesc	tupdesc;
-	Datum		out[2];
-	bool		outnull[2] = {false, false};
+	Datum		out[3];
+	bool		outnull[3] = {false, false, false};
 	Oid			types[1] = {OIDOID};
 	Datum		values[1];
 	bool		isnull;
@@ -539,13 +624,16 @@ asof_split_report(PG_FUNCTION_ARGS)
 	List	   *labels = NIL;
 	List	   *entities = NIL;
 	List	   *others = NIL;
+	List	   *skipped = NIL;
+	bool		entities_ok = true;
 	Relation	rel;
 	TupleDesc	rd;
 	char	   *tbl;
-	char	   *timetype = "timestamp";
+	char	   *timetype = "pg_catalog.timestamp";
 	char	   *train;
 	char	   *held;
 	int			i;
+	StringInfoData sql;
 
 	check_owner(relid);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -554,8 +642,9 @@ asof_split_report(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	values[0] = ObjectIdGetDatum(relid);
-	if (SPI_execute_with_args("SELECT time_column::text, label_columns::text[], entity_columns::text[] "
-							  "FROM asof.protected_registry WHERE tbl = $1::pg_catalog.regclass",
+	if (SPI_execute_with_args("SELECT time_column::pg_catalog.text, label_columns::pg_catalog.text[], "
+							  "entity_columns::pg_catalog.text[] "
+							  "FROM asof.protected_registry WHERE tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		ereport(ERROR,
@@ -573,76 +662,91 @@ asof_split_report(PG_FUNCTION_ARGS)
 						  &elems, NULL, &n);
 		for (j = 0; j < n; j++)
 		{
-			String	   *s = makeString(TextDatumGetCString(elems[j]));
+			String	   *str = makeString(TextDatumGetCString(elems[j]));
 
 			if (i == 2)
-				labels = lappend(labels, s);
+				labels = lappend(labels, str);
 			else
-				entities = lappend(entities, s);
+				entities = lappend(entities, str);
 		}
 	}
 
-	/* Columns compared for duplicates: all but time and labels, with "=". */
+	/* Columns compared: all but time and labels, of built-in types only. */
 	rel = table_open(relid, AccessShareLock);
 	rd = RelationGetDescr(rel);
 	for (i = 0; i < rd->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(rd, i);
+		const char *name = NameStr(att->attname);
 		ListCell   *lc;
-		bool		skip = att->attisdropped || strcmp(NameStr(att->attname), time_column) == 0;
+		bool		skip = att->attisdropped || strcmp(name, time_column) == 0;
 
+		if (strcmp(name, time_column) == 0)
+			timetype = att->atttypid == DATEOID ? "pg_catalog.date" :
+				att->atttypid == TIMESTAMPTZOID ? "pg_catalog.timestamptz" :
+				"pg_catalog.timestamp";
 		foreach(lc, labels)
-			if (strcmp(strVal(lfirst(lc)), NameStr(att->attname)) == 0)
+			if (strcmp(strVal(lfirst(lc)), name) == 0)
 				skip = true;
-		if (!skip && OidIsValid(lookup_type_cache(att->atttypid, TYPECACHE_EQ_OPR)->eq_opr))
-			others = lappend(others, makeString(pstrdup(NameStr(att->attname))));
-		if (strcmp(NameStr(att->attname), time_column) == 0)
-			timetype = format_type_be(att->atttypid);
+		if (skip)
+			continue;
+		if (!builtin_comparable(att->atttypid))
+		{
+			skipped = lappend(skipped, makeString(pstrdup(name)));
+			foreach(lc, entities)
+				if (strcmp(strVal(lfirst(lc)), name) == 0)
+					entities_ok = false;
+			continue;
+		}
+		others = lappend(others, makeString(pstrdup(name)));
 	}
 	table_close(rel, AccessShareLock);
 
+	/* Both counts scan tbl at their top level (the exemption's scope). */
 	tbl = table_text(relid);
-	train = psprintf("%s < $1::%s", quote_identifier(time_column), timetype);
-	held = psprintf("(%s >= $1::%s OR %s IS NULL)", quote_identifier(time_column), timetype,
-					quote_identifier(time_column));
-
-	asof_guard_internal_depth++;
-	PG_TRY();
+	train = psprintf("%s OPERATOR(pg_catalog.<) $1::%s", quote_identifier(time_column), timetype);
+	held = psprintf("(%s OPERATOR(pg_catalog.>=) $1::%s OR %s IS NULL)",
+					quote_identifier(time_column), timetype, quote_identifier(time_column));
+	initStringInfo(&sql);
+	if (entities != NIL && entities_ok)
 	{
-		StringInfoData sql;
-
-		initStringInfo(&sql);
-		if (entities != NIL)
-		{
-			appendStringInfo(&sql, "SELECT count(*) FROM (SELECT 1 FROM %s GROUP BY ", tbl);
-			append_columns(&sql, entities);
-			appendStringInfo(&sql, " HAVING bool_or(%s) AND bool_or(%s)) k", train, held);
-			out[0] = Int64GetDatum(count_query(sql.data, test_from));
-		}
-		else
-			outnull[0] = true;
-
-		resetStringInfo(&sql);
-		if (others != NIL)
-		{
-			appendStringInfo(&sql, "SELECT coalesce(sum(nh), 0)::bigint FROM ("
-							 "SELECT count(*) FILTER (WHERE %s) AS nh, "
-							 "count(*) FILTER (WHERE %s) AS nt FROM %s GROUP BY ",
-							 held, train, tbl);
-			append_columns(&sql, others);
-			appendStringInfoString(&sql, ") g WHERE nh > 0 AND nt > 0");
-		}
-		else
-			appendStringInfo(&sql, "SELECT CASE WHEN bool_or(%s) THEN count(*) FILTER (WHERE %s) ELSE 0 END FROM %s",
-							 train, held, tbl);
-		out[1] = Int64GetDatum(count_query(sql.data, test_from));
+		appendStringInfo(&sql, "SELECT pg_catalog.count(*) OVER () FROM %s GROUP BY ", tbl);
+		append_columns(&sql, entities);
+		appendStringInfo(&sql, " HAVING pg_catalog.bool_or(%s) AND pg_catalog.bool_or(%s) LIMIT 1",
+						 train, held);
+		out[0] = Int64GetDatum(count_query(relid, sql.data, test_from));
 	}
-	PG_FINALLY();
+	else
+		outnull[0] = true;
+
+	resetStringInfo(&sql);
+	if (others != NIL)
 	{
-		asof_guard_internal_depth--;
+		appendStringInfo(&sql, "SELECT pg_catalog.sum(pg_catalog.count(*) FILTER (WHERE %s)) OVER ()::pg_catalog.int8 "
+						 "FROM %s GROUP BY ", held, tbl);
+		append_columns(&sql, others);
+		appendStringInfo(&sql, " HAVING pg_catalog.count(*) FILTER (WHERE %s) OPERATOR(pg_catalog.>) 0 "
+						 "AND pg_catalog.count(*) FILTER (WHERE %s) OPERATOR(pg_catalog.>) 0 LIMIT 1",
+						 held, train);
 	}
-	PG_END_TRY();
+	else
+		appendStringInfo(&sql, "SELECT CASE WHEN pg_catalog.bool_or(%s) THEN pg_catalog.count(*) FILTER (WHERE %s) "
+						 "ELSE 0 END FROM %s", train, held, tbl);
+	out[1] = Int64GetDatum(count_query(relid, sql.data, test_from));
 	SPI_finish();
+
+	if (skipped != NIL)
+	{
+		Datum	   *d = palloc(sizeof(Datum) * list_length(skipped));
+		ListCell   *lc;
+
+		i = 0;
+		foreach(lc, skipped)
+			d[i++] = CStringGetTextDatum(strVal(lfirst(lc)));
+		out[2] = PointerGetDatum(construct_array(d, i, TEXTOID, -1, false, TYPALIGN_INT));
+	}
+	else
+		outnull[2] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, out, outnull)));
 }
 
@@ -661,8 +765,13 @@ asof_unseal(PG_FUNCTION_ARGS)
 	int64		before = 0;
 	bool		isnull;
 
+	if (reason[strspn(reason, " \t\r\n")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a reason is required to open the test set"),
+				 errhint("Say why the held-out rows are opened, e.g. reason => 'final evaluation of model v3'.")));
 	check_owner(linked_spine(relid));
-	g = asof_catalog_lookup(relid);
+	g = asof_registry_lookup(relid);
 	if (g == NULL || g->regrelid != relid || !g->has_split)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -688,21 +797,20 @@ asof_unseal(PG_FUNCTION_ARGS)
 }
 
 /*
- * asof._link(tbl, spine): the owner of a protected table (a training set)
- * links it to a protected spine with a split: it takes the spine's split.
+ * A training set just built on a protected spine (guard_engine.c): its
+ * owner, who built it, links its registration to the spine with a split;
+ * it takes the spine's split and follows it from then on.
  */
-Datum
-asof_link(PG_FUNCTION_ARGS)
+void
+asof_guard_link(Oid relid, Oid spine)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	Oid			spine = PG_GETARG_OID(1);
 	const AsofGuardedRel *g;
 	Oid			types[4] = {OIDOID, OIDOID, TEXTOID, TEXTOID};
 	Datum		values[4];
 	char	   *test_from;
 
 	check_owner(relid);
-	g = asof_catalog_lookup(spine);
+	g = asof_registry_lookup(spine);
 	if (g == NULL || g->regrelid != spine || !g->has_split)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -717,14 +825,13 @@ asof_link(PG_FUNCTION_ARGS)
 				   "WHERE tbl = $1::pg_catalog.regclass",
 				   4, types, values, NULL, SPI_OK_UPDATE);
 	log_event(relid, "split", psprintf("test_from %s (follows %s)", test_from, table_text(spine)));
-	asof_catalog_invalidate(relid);
-	PG_RETURN_VOID();
+	asof_registry_invalidate(relid);
 }
 
 /* asof._invalidate(tbl): drop cached plans and guard caches for tbl. */
 Datum
 asof_invalidate(PG_FUNCTION_ARGS)
 {
-	asof_catalog_invalidate(PG_GETARG_OID(0));
+	asof_registry_invalidate(PG_GETARG_OID(0));
 	PG_RETURN_VOID();
 }

@@ -10,8 +10,13 @@
  *	  also refuses INSERT ... ON CONFLICT DO UPDATE after the split (the
  *	  EXCLUDED entry marks it).
  *
+ *	  The executor hooks also count the executors that run with
+ *	  SECURITY_NOFORCE_RLS (referential-integrity queries) for guard_rows.c,
+ *	  and end the one-shot exemption of the guard's own query once its plan
+ *	  has started (guard_state.h).
+ *
  *	  Must not: hide rows (guard_rows.c) or query the catalog per statement
- *	  (catalog.c caches).
+ *	  (guard_registry.c caches).
  *
  *-------------------------------------------------------------------------
  */
@@ -21,16 +26,19 @@
 #include "access/sysattr.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "catalog.h"
+#include "guard_registry.h"
 #include "guard.h"
 
 static ExecutorCheckPerms_hook_type prev_check_perms_hook = NULL;
 static ExecutorStart_hook_type prev_executor_start_hook = NULL;
+static ExecutorRun_hook_type prev_executor_run_hook = NULL;
+static ExecutorFinish_hook_type prev_executor_finish_hook = NULL;
 
 /*
  * The plan being started, so that the permission hook can tell which range
@@ -188,8 +196,6 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 	/* Parallel workers run plans their leader already checked. */
 	if (!asof_guard_active() || IsParallelWorker())
 		return true;
-	if (!asof_catalog_any_protected())
-		return true;
 
 	foreach(lc, rangeTable)
 	{
@@ -201,8 +207,12 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 		rti++;
 		if (rte->rtekind != RTE_RELATION)
 			continue;
-		g = asof_catalog_lookup(rte->relid);
+		g = asof_registry_lookup(rte->relid);
 		if (g == NULL)
+			continue;
+		/* The guard's own query over the one relation it reads whole. */
+		if (current_pstmt != NULL && current_pstmt->rtable == rangeTable &&
+			asof_guard_exemption_covers(current_pstmt, g->regrelid))
 			continue;
 
 		if (rte->relkind == RELKIND_COMPOSITE_TYPE)
@@ -259,12 +269,26 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 	return true;
 }
 
+/* Does the current security context mark a referential-integrity query? */
+static bool
+noforce_context(void)
+{
+	Oid			userid;
+	int			sec_context;
+
+	GetUserIdAndSecContext(&userid, &sec_context);
+	return (sec_context & SECURITY_NOFORCE_RLS) != 0;
+}
+
 static void
 asof_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *save = current_pstmt;
+	bool		noforce = noforce_context();
 
 	current_pstmt = queryDesc->plannedstmt;
+	if (noforce)
+		asof_guard_noforce_enter();
 	PG_TRY();
 	{
 		if (prev_executor_start_hook)
@@ -274,7 +298,55 @@ asof_executor_start(QueryDesc *queryDesc, int eflags)
 	}
 	PG_FINALLY();
 	{
+		asof_guard_exemption_started(queryDesc->plannedstmt);
 		current_pstmt = save;
+		if (noforce)
+			asof_guard_noforce_exit();
+	}
+	PG_END_TRY();
+}
+
+static void
+asof_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+				  bool execute_once)
+{
+	bool		noforce = noforce_context();
+
+	if (noforce)
+		asof_guard_noforce_enter();
+	PG_TRY();
+	{
+		if (prev_executor_run_hook)
+			prev_executor_run_hook(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		if (noforce)
+			asof_guard_noforce_exit();
+	}
+	PG_END_TRY();
+}
+
+static void
+asof_executor_finish(QueryDesc *queryDesc)
+{
+	bool		noforce = noforce_context();
+
+	if (noforce)
+		asof_guard_noforce_enter();
+	PG_TRY();
+	{
+		if (prev_executor_finish_hook)
+			prev_executor_finish_hook(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		if (noforce)
+			asof_guard_noforce_exit();
 	}
 	PG_END_TRY();
 }
@@ -286,4 +358,8 @@ asof_guard_columns_init(void)
 	ExecutorCheckPerms_hook = asof_check_perms;
 	prev_executor_start_hook = ExecutorStart_hook;
 	ExecutorStart_hook = asof_executor_start;
+	prev_executor_run_hook = ExecutorRun_hook;
+	ExecutorRun_hook = asof_executor_run;
+	prev_executor_finish_hook = ExecutorFinish_hook;
+	ExecutorFinish_hook = asof_executor_finish;
 }

@@ -29,6 +29,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
@@ -37,12 +38,14 @@
 #include "parser/analyze.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
-#include "catalog.h"
+#include "guard_registry.h"
 #include "compat.h"
+#include "feature_spec.h"
 #include "guard.h"
 
 /* The cutoff as int64 microseconds (a date is its midnight). */
@@ -98,14 +101,6 @@ source_relations(Oid source)
 	return out;
 }
 
-/*
- * A build on a protected spine (asof_guard_build_begin .. _end): its rows
- * with time >= sealed_from (held out in the spine) end up sealed in the
- * training set, so they may be computed from held-out rows.
- */
-static bool build_active = false;
-static Oid	build_spine = InvalidOid;
-static int64 build_sealed_from = 0;
 
 /* Is "expr" just the column "colname" (as written or quoted)? */
 static bool
@@ -154,31 +149,26 @@ asof_guard_build_begin(Oid spine, const char *at)
 	const AsofGuardedRel *g;
 	char	   *timecol;
 
-	build_active = false;
-	if (!asof_guard_active() || !asof_catalog_any_protected())
+	asof_guard_build_end();
+	if (!asof_guard_active() || !asof_registry_any_protected())
 		return;
-	g = asof_catalog_lookup(spine);
+	g = asof_registry_lookup(spine);
 	if (g == NULL || g->regrelid != spine || !g->has_split)
 		return;
 	timecol = get_attname(spine, g->time_attno, false);
 	if (!is_column(at, timecol))
 		return;					/* rows are sealed by the time column */
-	build_sealed_from = cutoff_us(g);
-	build_spine = spine;
-	build_active = true;
-}
-
-void
-asof_guard_build_end(void)
-{
-	build_active = false;
-	build_spine = InvalidOid;
+	/* Its rows from the cutoff on end up sealed in the training set. */
+	asof_guard_set_build(spine, cutoff_us(g));
 }
 
 void
 asof_guard_before_spine_read(Oid spine)
 {
-	if (build_active && spine == build_spine)
+	Oid			build_spine;
+	int64		sealed_from;
+
+	if (asof_guard_get_build(&build_spine, &sealed_from) && spine == build_spine)
 		asof_guard_exempt_next_plan(spine);
 }
 
@@ -190,14 +180,16 @@ asof_guard_source_rules(Oid source, const char *event_time, const char *source_s
 	ListCell   *lc;
 	bool		found = false;
 	const AsofGuardedRel *only = NULL;
+	Oid			build_spine;
+	int64		build_sealed_from;
 
 	*exempt_sealed = false;
-	if (!asof_guard_active() || !asof_catalog_any_protected())
+	if (!asof_guard_active() || !asof_registry_any_protected())
 		return false;
 	rels = source_relations(source);
 	foreach(lc, rels)
 	{
-		const AsofGuardedRel *g = asof_catalog_lookup(lfirst_oid(lc));
+		const AsofGuardedRel *g = asof_registry_lookup(lfirst_oid(lc));
 		int64		c;
 
 		if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
@@ -217,7 +209,8 @@ asof_guard_source_rules(Oid source, const char *event_time, const char *source_s
 	 * a row whose k(t) is at or before it), and the query calls built-in
 	 * functions only (no user code sees held-out values).
 	 */
-	if (found && build_active && only != NULL && list_length(rels) == 1 &&
+	if (found && asof_guard_get_build(&build_spine, &build_sealed_from) &&
+		only != NULL && list_length(rels) == 1 &&
 		only->regrelid == source &&
 		is_column(event_time, get_attname(source, only->time_attno, false)) &&
 		!source_calls_user_functions(source_sql))
@@ -245,7 +238,7 @@ asof_guard_refuse_features_at(Oid source, const char *view_name)
 	rels = source_relations(source);
 	foreach(lc, rels)
 	{
-		const AsofGuardedRel *g = asof_catalog_lookup(lfirst_oid(lc));
+		const AsofGuardedRel *g = asof_registry_lookup(lfirst_oid(lc));
 
 		if (g != NULL && g->has_split && !asof_guard_rel_unsealed(g) && cutoff_us(g) == cutoff)
 			relid = g->regrelid;
@@ -259,21 +252,106 @@ asof_guard_refuse_features_at(Oid source, const char *view_name)
 					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))))));
 }
 
+/*
+ * Labels of training rows whose label time is at or after test_from were
+ * not known when the model would have been trained: set them to NULL.  Run
+ * as the builder, who owns the training set, with the label-time
+ * expression as protect checked it (feature_spec.c rules), normalized, and
+ * search_path and TimeZone pinned.  Returns the number of rows changed.
+ */
+static int64
+null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time)
+{
+	Relation	rel;
+	AsofSourceExpr lt;
+	StringInfoData sql;
+	char	   *timecol = get_attname(output, get_attnum(output, get_attname(g->regrelid, g->time_attno, false)), false);
+	const char *ttype = g->time_type == DATEOID ? "pg_catalog.date" :
+		g->time_type == TIMESTAMPTZOID ? "pg_catalog.timestamptz" : "pg_catalog.timestamp";
+	int			nestlevel;
+	int			i;
+	bool		any = false;
+	Oid			type = TEXTOID;
+	Datum		value = CStringGetTextDatum(g->test_from);
+	int64		n;
+
+	rel = table_open(output, AccessShareLock);
+	asof_analyze_source_expr(rel, label_time ? label_time : quote_identifier(timecol),
+							 "label_time", true, false, &lt);
+	table_close(rel, AccessShareLock);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %s SET ",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(output)),
+												get_rel_name(output)));
+	for (i = 0; i < g->ncols; i++)
+	{
+		if (!g->is_label[i] || g->attnos[i] == InvalidAttrNumber)
+			continue;
+		appendStringInfo(&sql, "%s%s = NULL", any ? ", " : "", quote_identifier(g->colnames[i]));
+		any = true;
+	}
+	if (!any)
+		return 0;
+	appendStringInfo(&sql, " WHERE %s OPERATOR(pg_catalog.<) $1::%s AND (%s) OPERATOR(pg_catalog.>=) $1::%s",
+					 quote_identifier(timecol), ttype, lt.sql, ttype);
+
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("TimeZone", "UTC", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_execute_with_args(sql.data, 1, &type, &value, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not set immature labels to NULL: %s", sql.data);
+	n = (int64) SPI_processed;
+	AtEOXact_GUC(false, nestlevel);
+	return n;
+}
+
+/*
+ * No statistics on any column of a training set: its sealed rows' labels
+ * and features would show in pg_stats (G3 for derived tables).  Run as the
+ * builder before the table is protected.
+ */
+static void
+stop_statistics(Oid output)
+{
+	Relation	rel = table_open(output, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	char	   *name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(output)),
+												  get_rel_name(output));
+	List	   *cols = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			cols = lappend(cols, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
+	table_close(rel, AccessShareLock);	/* ALTER TABLE wants it closed */
+	foreach(lc, cols)
+		if (SPI_execute(psprintf("ALTER TABLE %s ALTER COLUMN %s SET STATISTICS 0", name,
+								 quote_identifier((char *) lfirst(lc))), false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not switch off statistics of training set %s", name);
+}
+
 void
 asof_guard_training_set_built(Oid spine, Oid output)
 {
 	const AsofGuardedRel *g;
-	Oid			types[2] = {OIDOID, OIDOID};
-	Datum		values[2];
-	bool		isnull;
+	Oid			types[7] = {REGCLASSOID, NAMEOID, NAMEARRAYOID, NAMEARRAYOID, NAMEARRAYOID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int64		immature;
 	char	   *out_name;
 	char	   *spine_name;
 	char	   *test_from;
+	char	   *label_time = NULL;
+	bool		isnull;
+	int			i;
 
-	if (!asof_guard_active() || !asof_catalog_any_protected())
+	if (!asof_guard_active() || !asof_registry_any_protected())
 		return;
-	g = asof_catalog_lookup(spine);
+	g = asof_registry_lookup(spine);
 	if (g == NULL || g->regrelid != spine || !g->has_split)
 		return;
 
@@ -281,16 +359,32 @@ asof_guard_training_set_built(Oid spine, Oid output)
 	spine_name = pstrdup(g->regname);
 	test_from = pstrdup(g->test_from);
 	out_name = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(output)));
-	values[0] = ObjectIdGetDatum(output);
-	values[1] = ObjectIdGetDatum(spine);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT asof._seal_training_set($1::pg_catalog.regclass, $2::pg_catalog.regclass)",
-							  2, types, values, NULL, false, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
+
+	/* The spine's registration, as protect stored it. */
+	values[0] = ObjectIdGetDatum(spine);
+	if (SPI_execute_with_args("SELECT time_column, label_columns, future_columns, entity_columns, label_time "
+							  "FROM asof.protected_registry WHERE tbl OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the registration of spine %s", spine_name);
+	for (i = 0; i < 5; i++)
+	{
+		values[i + 1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
+		nulls[i + 1] = isnull ? 'n' : ' ';
+	}
+	if (nulls[5] == ' ')
+		label_time = TextDatumGetCString(values[5]);
+	values[0] = ObjectIdGetDatum(output);
+
+	immature = null_immature_labels(output, asof_registry_lookup(spine), label_time);
+	stop_statistics(output);
+	if (SPI_execute_with_args("SELECT asof.protect($1, $2, $3, $4, $5, $6)",
+							  6, types, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not register training set %s as protected", out_name);
-	immature = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
+	asof_guard_link(output, spine);
+
 	if (immature > 0)
 		ereport(NOTICE,
 				(errmsg("training set \"%s\": labels of " INT64_FORMAT " training rows set to NULL",

@@ -18,13 +18,16 @@
  *	  leakproof.  The cutoff is a constant in the plan: a new or moved split
  *	  invalidates the table's relcache and with it every cached plan.
  *
- *	  The only exception is the engine's own read of a table it may read
- *	  whole (G5, decided in guard_engine.c): a one-shot exemption for the
- *	  top level of its next query (asof_guard_exempt_next_plan).
- *
- *	  Also owns the tables unsealed in the current transaction (G4): their
- *	  rows are not filtered, and at the end of such a transaction every
- *	  cached plan is dropped so that none built unsealed is reused.
+ *	  Exceptions, each decided from the statement itself, never from a
+ *	  session or call depth:
+ *	  - tables unsealed in this transaction (G4, guard_state.c);
+ *	  - the guard's own next query, for the scans of one relation at its top
+ *		level (a split report, the engine's read of a source for sealed rows;
+ *		guard_state.h), when that query runs built-in code only;
+ *	  - a referential-integrity existence check: the SELECT ... FOR KEY
+ *		SHARE that ri_triggers.c plans with SECURITY_NOFORCE_RLS, and only
+ *		when no such check is executing (a query planned while one runs is
+ *		user code it called, such as a cast: it is filtered).
  *
  *	  Must not: refuse statements (guard_columns.c, guard_utility.c).
  *
@@ -48,25 +51,18 @@
 #include "utils/plancache.h"
 #include "utils/typcache.h"
 
-#include "catalog.h"
+#include "guard_registry.h"
 #include "guard.h"
 
 static get_relation_info_hook_type prev_get_relation_info_hook = NULL;
 static planner_hook_type prev_planner_hook = NULL;
 
 /*
- * The engine's own exemption (G5, guard_engine.c): the next top-level
- * planning of a query that reads relation pending_exempt does not filter
- * that relation at the query's top level.  Consumed by the next top-level
- * planning whatever it reads, cleared at transaction end; never applies to
- * nested planning (functions run while planning) or to subqueries.
+ * Depth of our planner hook, and the relation the outermost planning
+ * exempts (guard_state.h), valid while it runs.
  */
 static int	planner_depth = 0;
-static Oid	pending_exempt = InvalidOid;
 static Oid	current_exempt = InvalidOid;
-
-/* Registered tables unsealed in this transaction (TopMemoryContext). */
-static List *unsealed = NIL;
 
 static Expr *
 make_cutoff_qual(Index varno, const AsofGuardedRel *g)
@@ -108,17 +104,51 @@ parent_already_filtered(PlannerInfo *root, RelOptInfo *rel, Oid regrelid)
 	prte = planner_rt_fetch(ai->parent_relid, root);
 	if (prte->rtekind != RTE_RELATION)
 		return false;
-	pg = asof_catalog_lookup(prte->relid);
+	pg = asof_registry_lookup(prte->relid);
 	return pg != NULL && pg->regrelid == regrelid && pg->has_split;
 }
 
-/* The command of the statement being planned (not of a subquery). */
-static CmdType
-top_command(PlannerInfo *root)
+/*
+ * Is this the referential-integrity existence check itself?  ri_triggers.c
+ * plans "SELECT 1 FROM [ONLY] t x WHERE key = $1 ... FOR KEY SHARE OF x"
+ * with SECURITY_NOFORCE_RLS set, outside any executor that has it set.
+ * Such checks see every row, as with row-level security: they reveal only
+ * whether a key exists (docs/leakage-guard.md, known residue).  Anything
+ * planned while such an executor runs is code it called (a user cast or
+ * function) and is filtered like any query; so are the cascading UPDATE
+ * and DELETE.
+ */
+static bool
+is_ri_check(Query *parse)
+{
+	Oid			userid;
+	int			sec_context;
+	ListCell   *lc;
+
+	GetUserIdAndSecContext(&userid, &sec_context);
+	if (!(sec_context & SECURITY_NOFORCE_RLS) || asof_guard_noforce_running())
+		return false;
+	if (parse->commandType != CMD_SELECT || parse->rowMarks == NIL ||
+		parse->hasSubLinks || parse->cteList != NIL || parse->setOperations != NULL ||
+		list_length(parse->rtable) != 1)
+		return false;
+	foreach(lc, parse->rowMarks)
+	{
+		RowMarkClause *rc = lfirst(lc);
+
+		if (rc->strength != LCS_FORKEYSHARE && rc->strength != LCS_FORSHARE)
+			return false;
+	}
+	return true;
+}
+
+/* The statement being planned (not a subquery). */
+static Query *
+top_query(PlannerInfo *root)
 {
 	while (root->parent_root != NULL)
 		root = root->parent_root;
-	return root->parse->commandType;
+	return root->parse;
 }
 
 static void
@@ -128,27 +158,17 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 	const AsofGuardedRel *g;
 	RangeTblEntry *rte;
 	List	   *qual;
-	Oid			save_userid;
-	int			save_sec_context;
 
 	if (prev_get_relation_info_hook)
 		prev_get_relation_info_hook(root, relationObjectId, inhparent, rel);
 
-	if (!asof_guard_active() || !asof_catalog_any_protected())
+	if (!asof_guard_active() || !asof_registry_any_protected())
 		return;
-	g = asof_catalog_lookup(relationObjectId);
+	g = asof_registry_lookup(relationObjectId);
 	if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
 		return;
 
-	/*
-	 * Referential-integrity existence checks (SELECT ... FOR KEY SHARE run
-	 * with SECURITY_NOFORCE_RLS) must see every row, as with row-level
-	 * security: they reveal only whether a key exists.  The cascading
-	 * actions (UPDATE or DELETE run the same way) do not: held-out rows stay
-	 * out of their reach.
-	 */
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	if ((save_sec_context & SECURITY_NOFORCE_RLS) && top_command(root) == CMD_SELECT)
+	if (is_ri_check(top_query(root)))
 		return;
 
 	if (rel->relid == 0 || rel->relid >= root->simple_rel_array_size)
@@ -156,13 +176,13 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 	if (parent_already_filtered(root, rel, g->regrelid))
 		return;
 	/* That lookup may have reloaded the cache. */
-	g = asof_catalog_lookup(relationObjectId);
+	g = asof_registry_lookup(relationObjectId);
 	if (g == NULL || !g->has_split)
 		return;
 
-	/* The engine's own read of a relation it may read whole (G5). */
+	/* The guard's own query, for the one table it reads whole. */
 	if (OidIsValid(current_exempt) && planner_depth == 1 &&
-		root->query_level == 1 && relationObjectId == current_exempt)
+		root->query_level == 1 && g->regrelid == current_exempt)
 		return;
 
 	rte = planner_rt_fetch(rel->relid, root);
@@ -172,48 +192,6 @@ asof_get_relation_info(PlannerInfo *root, Oid relationObjectId, bool inhparent,
 	rte->securityQuals = lcons(qual, rte->securityQuals);
 	root->qual_security_level = Max(root->qual_security_level,
 									list_length(rte->securityQuals));
-}
-
-bool
-asof_guard_is_unsealed(Oid regrelid)
-{
-	return unsealed != NIL && list_member_oid(unsealed, regrelid);
-}
-
-bool
-asof_guard_any_unsealed(void)
-{
-	return unsealed != NIL;
-}
-
-bool
-asof_guard_rel_unsealed(const AsofGuardedRel *g)
-{
-	if (unsealed == NIL)
-		return false;
-	return list_member_oid(unsealed, g->regrelid) ||
-		(OidIsValid(g->linked_to) && list_member_oid(unsealed, g->linked_to));
-}
-
-void
-asof_guard_exempt_next_plan(Oid relid)
-{
-	pending_exempt = relid;
-}
-
-static bool
-query_reads(Query *parse, Oid relid)
-{
-	ListCell   *lc;
-
-	foreach(lc, parse->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-
-		if (rte->rtekind == RTE_RELATION && rte->relid == relid)
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -258,10 +236,10 @@ prepass_query(Query *q, int level)
 		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_COMPOSITE_TYPE ||
 			rti == q->resultRelation)
 			continue;
-		if (OidIsValid(current_exempt) && level == 1 && rte->relid == current_exempt)
-			continue;
-		g = asof_catalog_lookup(rte->relid);
+		g = asof_registry_lookup(rte->relid);
 		if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
+			continue;
+		if (OidIsValid(current_exempt) && level == 1 && g->regrelid == current_exempt)
 			continue;
 		rte->securityQuals = lcons(make_cutoff_qual(rti, g), rte->securityQuals);
 	}
@@ -275,29 +253,19 @@ asof_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *result;
 	Oid			save_exempt = current_exempt;
 
-	if (planner_depth == 0 && OidIsValid(pending_exempt) &&
-		query_reads(parse, pending_exempt))
-		current_exempt = pending_exempt;
-	else
-		current_exempt = InvalidOid;
-	if (planner_depth == 0)
-		pending_exempt = InvalidOid;	/* one shot */
+	current_exempt = planner_depth == 0 ? asof_guard_exemption_take(parse) : InvalidOid;
 	planner_depth++;
 	PG_TRY();
 	{
-		Oid			userid;
-		int			sec_context;
-
-		/* Referential-integrity checks see every row (see below). */
-		GetUserIdAndSecContext(&userid, &sec_context);
-		if (asof_guard_active() &&
-			!((sec_context & SECURITY_NOFORCE_RLS) && parse->commandType == CMD_SELECT) &&
-			asof_catalog_any_protected())
+		/* (relations are looked up as met: no load for a query without) */
+		if (asof_guard_active() && !is_ri_check(parse))
 			prepass_query(parse, 1);
 		if (prev_planner_hook)
 			result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
 		else
 			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+		if (OidIsValid(current_exempt))
+			asof_guard_exemption_planned(result, current_exempt);
 	}
 	PG_FINALLY();
 	{
@@ -308,58 +276,6 @@ asof_planner(Query *parse, const char *query_string, int cursorOptions,
 	return result;
 }
 
-static void
-asof_guard_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			pending_exempt = InvalidOid;
-			asof_guard_build_end();
-			if (unsealed != NIL)
-			{
-				list_free(unsealed);
-				unsealed = NIL;
-				/* No plan built while unsealed survives the transaction. */
-				ResetPlanCache();
-			}
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * A failed statement inside a subtransaction (a PL/pgSQL exception block)
- * must not leave the engine's exemptions armed for later statements.
- */
-static void
-asof_guard_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-							SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		pending_exempt = InvalidOid;
-		asof_guard_build_end();
-	}
-}
-
-void
-asof_guard_mark_unsealed(Oid regrelid)
-{
-	MemoryContext old;
-
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	unsealed = list_append_unique_oid(unsealed, regrelid);
-	MemoryContextSwitchTo(old);
-	/* Plans made earlier in this transaction filtered the rows. */
-	ResetPlanCache();
-}
-
 void
 asof_guard_rows_init(void)
 {
@@ -367,6 +283,4 @@ asof_guard_rows_init(void)
 	get_relation_info_hook = asof_get_relation_info;
 	prev_planner_hook = planner_hook;
 	planner_hook = asof_planner;
-	RegisterXactCallback(asof_guard_xact_callback, NULL);
-	RegisterSubXactCallback(asof_guard_subxact_callback, NULL);
 }

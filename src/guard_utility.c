@@ -51,7 +51,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "catalog.h"
+#include "guard_registry.h"
 #include "compat.h"
 #include "guard.h"
 
@@ -73,7 +73,7 @@ check_copy(CopyStmt *stmt)
 	if (stmt->is_from || stmt->relation == NULL)
 		return;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	g = asof_catalog_lookup(relid);
+	g = asof_registry_lookup(relid);
 	if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
 		return;
 	ereport(ERROR,
@@ -90,7 +90,7 @@ static void
 check_create_trigger(CreateTrigStmt *stmt)
 {
 	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	const AsofGuardedRel *g = asof_catalog_lookup(relid);
+	const AsofGuardedRel *g = asof_registry_lookup(relid);
 
 	if (g == NULL)
 		return;
@@ -140,7 +140,7 @@ lookup_rangevar(RangeVar *rv)
 {
 	if (rv == NULL)
 		return NULL;
-	return asof_catalog_lookup(RangeVarGetRelid(rv, NoLock, true));
+	return asof_registry_lookup(RangeVarGetRelid(rv, NoLock, true));
 }
 
 static void
@@ -250,8 +250,8 @@ check_membership(Oid parent, Oid child)
 
 	if (!OidIsValid(parent) || !OidIsValid(child))
 		return;
-	gp = asof_catalog_lookup(parent);
-	gc = asof_catalog_lookup(child);
+	gp = asof_registry_lookup(parent);
+	gc = asof_registry_lookup(child);
 	if (gc != NULL && gp == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -347,7 +347,7 @@ check_alter_table(AlterTableStmt *stmt)
 			check_membership(relid,
 							 RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true));
 	}
-	g = asof_catalog_lookup(relid);
+	g = asof_registry_lookup(relid);
 	if (g == NULL)
 		return;
 	foreach(lc, stmt->cmds)
@@ -416,7 +416,7 @@ check_rename(RenameStmt *stmt)
 	if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL)
 		return;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	g = asof_catalog_lookup(relid);
+	g = asof_registry_lookup(relid);
 	if (g != NULL && column_role(g, relid, stmt->subname) != NULL)
 		refuse_ddl(g, "rename a registered column of",
 				   "The guard's registration names the time, label and future columns.");
@@ -485,7 +485,7 @@ check_drop_extension(DropStmt *stmt)
 	if (!ours || !OidIsValid(get_extension_oid("pg_asof", true)))
 		return;
 	relids = NIL;
-	foreach(lc, asof_catalog_registered_relids())
+	foreach(lc, asof_registry_registered_relids())
 		if (get_rel_name(lfirst_oid(lc)) != NULL)
 			relids = lappend_oid(relids, lfirst_oid(lc));
 	if (relids == NIL)
@@ -528,7 +528,7 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 	if (IsA(parsetree, DropStmt) &&
 		((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION)
 		check_drop_extension((DropStmt *) parsetree);
-	else if (asof_guard_active() && asof_catalog_any_protected())
+	else if (asof_guard_active() && asof_registry_any_protected())
 	{
 		switch (nodeTag(parsetree))
 		{
@@ -599,7 +599,7 @@ asof_emit_log(ErrorData *edata)
 {
 	if (edata->elevel >= ERROR && edata->table_name != NULL &&
 		asof_guard_enabled &&
-		asof_catalog_name_is_protected(edata->schema_name, edata->table_name))
+		asof_registry_name_is_protected(edata->schema_name, edata->table_name))
 	{
 		edata->detail = NULL;
 		edata->detail_log = NULL;

@@ -1,16 +1,17 @@
 /*-------------------------------------------------------------------------
  *
- * catalog.h
+ * guard_registry.h
  *	  The guard's view of the registry of protected tables and split
  *	  markers (asof.protected_registry): a per-backend cache, dropped by
  *	  relcache invalidation, that answers "is this relation protected, which
  *	  of its columns are label or future columns, what is its cutoff"
- *	  without a catalog query per statement.
+ *	  without a catalog query per statement.  Fails closed: see
+ *	  guard_registry.c.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef PG_ASOF_CATALOG_H
-#define PG_ASOF_CATALOG_H
+#ifndef PG_ASOF_GUARD_REGISTRY_H
+#define PG_ASOF_GUARD_REGISTRY_H
 
 #include "postgres.h"
 
@@ -56,33 +57,43 @@ typedef struct AsofGuardedRel
 } AsofGuardedRel;
 
 /* True when the current database has at least one protected table. */
-extern bool asof_catalog_any_protected(void);
+extern bool asof_registry_any_protected(void);
 
 /*
  * The guarded view of a relation read by a query, or NULL when it is not
  * protected (itself or through an ancestor).  Cheap on repeated calls: one
  * hash lookup.
  */
-extern const AsofGuardedRel *asof_catalog_lookup(Oid relid);
+extern const AsofGuardedRel *asof_registry_lookup(Oid relid);
 
 /*
  * Whether a relation with this schema and name is protected or belongs to
  * a protected table, from what the cache already holds: no catalog access
  * (safe in error reporting).  Either name may be NULL.
  */
-extern bool asof_catalog_name_is_protected(const char *nspname, const char *relname);
+extern bool asof_registry_name_is_protected(const char *nspname, const char *relname);
 
 /* OID of asof.protected_registry, or InvalidOid without the extension. */
-extern Oid	asof_catalog_registry_relid(void);
+extern Oid	asof_registry_registry_relid(void);
 
 /*
  * Invalidate cached plans and every backend's cache for a registered table
  * (its relcache, its inheritors' and the registry's).  Transactional: other
  * backends see it when the caller commits.
  */
-extern void asof_catalog_invalidate(Oid relid);
+extern void asof_registry_invalidate(Oid relid);
+
+/*
+ * Whether the cache is loaded (false after an invalidation, an abort or a
+ * failed load), and dropping it (guard_state.c, at every abort).
+ */
+extern bool asof_registry_is_loaded(void);
+extern void asof_registry_reset(void);
+
+/* A relation is dropped: remove its registration (object_access_hook). */
+extern void asof_registry_forget(Oid relid);
 
 /* The relations registered in asof.protected_registry, for DROP EXTENSION. */
-extern List *asof_catalog_registered_relids(void);
+extern List *asof_registry_registered_relids(void);
 
-#endif							/* PG_ASOF_CATALOG_H */
+#endif							/* PG_ASOF_GUARD_REGISTRY_H */

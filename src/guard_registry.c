@@ -1,18 +1,26 @@
 /*-------------------------------------------------------------------------
  *
- * catalog.c
- *	  Reading the registry of protected tables and split markers
- *	  (asof.protected_registry) into a per-backend cache.
+ * guard_registry.c
+ *	  The guard's registry: reading the protected tables and split markers
+ *	  (asof.protected_registry) into a per-backend cache, and removing the
+ *	  registration of a relation that is dropped.
  *
  *	  The cache is loaded with a fresh catalog snapshot (not the transaction
  *	  snapshot: a REPEATABLE READ transaction must see a split committed
  *	  after it started) and dropped by relcache invalidation: the functions
  *	  that change the registry invalidate the registry's and the table's
- *	  relcache entries (asof_catalog_invalidate), which also invalidates
+ *	  relcache entries (asof_registry_invalidate), which also invalidates
  *	  every cached plan that reads the table.  Relations are resolved
  *	  lazily, one hash entry per relation ever looked up, negative entries
  *	  included, so a statement that touches no protected table costs one
  *	  hash lookup per relation.
+ *
+ *	  The load fails closed: the cache counts as loaded only once a load
+ *	  has finished with no invalidation arriving meanwhile.  A load that
+ *	  errors (a lock_timeout on the registry, a statement_timeout, a
+ *	  cancel) leaves it unloaded, so the statement fails and the next one
+ *	  loads again; a lookup made while a load runs is refused.  Every abort
+ *	  drops the cache (guard_state.c).
  *
  *	  Must not: run a catalog query per statement, or decide what the guard
  *	  refuses (that is guard_*.c).
@@ -22,6 +30,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
@@ -39,7 +48,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "catalog.h"
+#include "guard_registry.h"
 
 /* One registered table, as read from the registry. */
 typedef struct AsofRegistration
@@ -58,6 +67,8 @@ typedef struct AsofRegistration
 
 static MemoryContext cache_cxt = NULL;
 static bool cache_valid = false;
+static bool cache_loading = false;
+static uint64 inval_count = 0;	/* invalidations that concern the cache */
 static bool callback_registered = false;
 static Oid	registry_relid = InvalidOid;
 static List *registrations = NIL;	/* of AsofRegistration * */
@@ -88,10 +99,13 @@ remember_name(Oid relid)
 }
 
 static void
-asof_catalog_relcache_callback(Datum arg, Oid relid)
+asof_registry_relcache_callback(Datum arg, Oid relid)
 {
 	AsofGuardedRel *entry;
 
+	/* While loading, any invalidation may concern what is being read. */
+	if (cache_loading)
+		inval_count++;
 	if (!cache_valid)
 		return;
 	/* Without the registry (no extension yet), any new relation may be it. */
@@ -137,9 +151,9 @@ name_array_to_cstrings(Datum d, int *n)
 	return out;
 }
 
-/* (Re)load the registry when an invalidation dropped it. */
+/* Read the registry into the cache (which the caller marks loaded). */
 static void
-asof_catalog_load(void)
+load_contents(void)
 {
 	Oid			nsp;
 	Relation	rel;
@@ -150,12 +164,9 @@ asof_catalog_load(void)
 	Datum	   *values;
 	bool	   *nulls;
 
-	if (cache_valid)
-		return;
-
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(asof_catalog_relcache_callback, (Datum) 0);
+		CacheRegisterRelcacheCallback(asof_registry_relcache_callback, (Datum) 0);
 		callback_registered = true;
 	}
 	if (cache_cxt == NULL)
@@ -167,12 +178,6 @@ asof_catalog_load(void)
 	protected_names = NIL;
 	rel_hash = NULL;
 	registry_relid = InvalidOid;
-
-	/*
-	 * Mark valid before reading: an invalidation that arrives while we read
-	 * marks it invalid again, and the next statement reloads.
-	 */
-	cache_valid = true;
 
 	nsp = get_namespace_oid("asof", true);
 	if (OidIsValid(nsp))
@@ -253,6 +258,61 @@ asof_catalog_load(void)
 	table_close(rel, AccessShareLock);
 	pfree(values);
 	pfree(nulls);
+}
+
+/*
+ * (Re)load the registry when an invalidation dropped it.  Marked loaded
+ * only after a complete read during which nothing was invalidated; an error
+ * leaves it unloaded (fail closed).
+ */
+static void
+asof_registry_load(void)
+{
+	int			tries;
+
+	if (cache_valid)
+		return;
+	if (cache_loading)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the pg_asof guard registry is being loaded"),
+				 errdetail("A statement cannot be checked against a registry that is half read.")));
+	for (tries = 0; tries < 100; tries++)
+	{
+		uint64		before = inval_count;
+
+		cache_loading = true;
+		PG_TRY();
+		{
+			load_contents();
+		}
+		PG_FINALLY();
+		{
+			cache_loading = false;
+		}
+		PG_END_TRY();
+		if (inval_count == before)
+		{
+			cache_valid = true;
+			return;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the pg_asof guard registry kept changing while it was read"),
+			 errhint("Retry the statement.")));
+}
+
+bool
+asof_registry_is_loaded(void)
+{
+	return cache_valid;
+}
+
+void
+asof_registry_reset(void)
+{
+	cache_valid = false;
 }
 
 static AsofRegistration *
@@ -362,55 +422,61 @@ resolve_entry(AsofGuardedRel *entry, AsofRegistration *reg)
 }
 
 bool
-asof_catalog_any_protected(void)
+asof_registry_any_protected(void)
 {
-	asof_catalog_load();
+	asof_registry_load();
 	return registrations != NIL;
 }
 
 const AsofGuardedRel *
-asof_catalog_lookup(Oid relid)
+asof_registry_lookup(Oid relid)
 {
-	AsofGuardedRel *entry;
-	bool		found;
-	AsofRegistration *reg;
+	volatile int tries;
 
-	asof_catalog_load();
-	if (registrations == NIL || !OidIsValid(relid))
-		return NULL;
-	entry = hash_search(rel_hash, &relid, HASH_FIND, NULL);
-	if (entry != NULL)
-		return entry->is_protected ? entry : NULL;
-
-	/* First time this relation is seen since the last invalidation. */
-	reg = find_registered_ancestor(relid, 0);
-	if (!cache_valid)
+	for (tries = 0; tries < 100; tries++)
 	{
-		/* Invalidated while we looked: reload and retry once. */
-		asof_catalog_load();
-		if (registrations == NIL)
+		AsofGuardedRel *entry;
+		AsofRegistration *reg;
+		bool		found;
+
+		asof_registry_load();
+		if (registrations == NIL || !OidIsValid(relid))
 			return NULL;
+		entry = hash_search(rel_hash, &relid, HASH_FIND, NULL);
+		if (entry != NULL)
+			return entry->is_protected ? entry : NULL;
+
+		/* First time this relation is seen since the last invalidation. */
 		reg = find_registered_ancestor(relid, 0);
+		if (!cache_valid)
+			continue;			/* invalidated while we looked: reload */
+		entry = hash_search(rel_hash, &relid, HASH_ENTER, &found);
+		memset(((char *) entry) + sizeof(Oid), 0, sizeof(AsofGuardedRel) - sizeof(Oid));
+		if (reg == NULL)
+			return NULL;
+		PG_TRY();
+		{
+			resolve_entry(entry, reg);
+		}
+		PG_CATCH();
+		{
+			cache_valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		if (cache_valid)
+			return entry;
+		/* invalidated while resolving: the entry may be gone; reload */
 	}
-	entry = hash_search(rel_hash, &relid, HASH_ENTER, &found);
-	memset(((char *) entry) + sizeof(Oid), 0, sizeof(AsofGuardedRel) - sizeof(Oid));
-	if (reg == NULL)
-		return NULL;
-	PG_TRY();
-	{
-		resolve_entry(entry, reg);
-	}
-	PG_CATCH();
-	{
-		hash_search(rel_hash, &relid, HASH_REMOVE, NULL);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	return entry;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the pg_asof guard registry kept changing while it was read"),
+			 errhint("Retry the statement.")));
+	return NULL;				/* keep the compiler quiet */
 }
 
 bool
-asof_catalog_name_is_protected(const char *nspname, const char *relname)
+asof_registry_name_is_protected(const char *nspname, const char *relname)
 {
 	ListCell   *lc;
 
@@ -428,32 +494,77 @@ asof_catalog_name_is_protected(const char *nspname, const char *relname)
 }
 
 Oid
-asof_catalog_registry_relid(void)
+asof_registry_registry_relid(void)
 {
-	asof_catalog_load();
+	asof_registry_load();
 	return registry_relid;
 }
 
 List *
-asof_catalog_registered_relids(void)
+asof_registry_registered_relids(void)
 {
 	List	   *out = NIL;
 	ListCell   *lc;
 
-	asof_catalog_load();
+	asof_registry_load();
 	foreach(lc, registrations)
 		out = lappend_oid(out, ((AsofRegistration *) lfirst(lc))->relid);
 	return out;
 }
 
+/*
+ * A relation is being dropped (object_access_hook, OAT_DROP): its
+ * registration goes with it, in the same transaction, whoever drops it and
+ * however (DROP TABLE, DROP OWNED, a temporary table at the end of its
+ * session).  Written directly, as the catalogs are: the dropping role needs
+ * no privilege on the registry.
+ */
 void
-asof_catalog_invalidate(Oid relid)
+asof_registry_forget(Oid relid)
+{
+	Oid			nsp;
+	Oid			regid;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	nsp = get_namespace_oid("asof", true);
+	regid = OidIsValid(nsp) ? get_relname_relid("protected_registry", nsp) : InvalidOid;
+	if (!OidIsValid(regid) || regid == relid)
+		return;
+	rel = try_table_open(regid, RowExclusiveLock);
+	if (rel == NULL)
+		return;
+	ScanKeyInit(&key, Anum_registry_tbl, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		simple_heap_delete(rel, &tup->t_self);
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, RowExclusiveLock);
+	if (found)
+	{
+		CacheInvalidateRelcacheByRelid(regid);
+		cache_valid = false;
+	}
+}
+
+void
+asof_registry_invalidate(Oid relid)
 {
 	List	   *rels;
 	ListCell   *lc;
-	Oid			reg = asof_catalog_registry_relid();
+	Oid			reg = asof_registry_registry_relid();
 
-	rels = find_all_inheritors(relid, NoLock, NULL);
+	if (get_rel_name(relid) == NULL)
+		rels = NIL;				/* dropped: nothing of it is cached */
+	else
+		rels = find_all_inheritors(relid, NoLock, NULL);
 	foreach(lc, rels)
 		CacheInvalidateRelcacheByRelid(lfirst_oid(lc));
 	if (OidIsValid(reg))

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * guard_unseal.c
+ * guard_audit.c
  *	  Audit records that survive the caller's rollback (G4).  PostgreSQL
  *	  has no autonomous transactions, so the record is written by a dynamic
  *	  background worker connected to the same database, in a transaction of
@@ -27,7 +27,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "catalog.h"
+#include "guard_registry.h"
 #include "guard.h"
 
 typedef struct AsofAuditArgs
@@ -60,12 +60,16 @@ asof_audit_autonomous(Oid relid, const char *table_name, const char *event,
 	args = dsm_segment_address(seg);
 	memset(args, 0, size);
 	args->dbid = MyDatabaseId;
-	reg = table_open(asof_catalog_registry_relid(), AccessShareLock);
+	reg = table_open(asof_registry_registry_relid(), AccessShareLock);
 	args->connect_as = reg->rd_rel->relowner;
 	table_close(reg, AccessShareLock);
 	args->relid = relid;
 	strlcpy(args->table_name, table_name, sizeof(args->table_name));
-	strlcpy(args->role, GetUserNameFromId(GetUserId(), false), sizeof(args->role));
+	/* The caller of the public guard function, not its implementation's owner. */
+	strlcpy(args->role,
+			GetUserNameFromId(OidIsValid(asof_guard_api_caller()) ?
+							  asof_guard_api_caller() : GetUserId(), false),
+			sizeof(args->role));
 	strlcpy(args->event, event, sizeof(args->event));
 	strcpy(args->detail, detail);
 
