@@ -328,6 +328,10 @@ BEGIN
     RAISE NOTICE 'split of "%": distinct entity keys (%) with rows on both sides of %: %',
       tbl, array_to_string(reg.entity_columns, ', '), canonical, rep.entity_keys_on_both_sides;
   END IF;
+  IF rep.skipped_columns IS NOT NULL THEN
+    RAISE NOTICE 'split of "%": columns left out of the report: %', tbl, array_to_string(rep.skipped_columns, ', ')
+      USING DETAIL = 'Their types'' comparison operators are not built in, and the report runs no user code over held-out rows.';
+  END IF;
   RAISE NOTICE 'split of "%": held-out rows equal to a training row on every column except % and the labels: %',
     tbl, reg.time_column, rep.duplicate_rows;
 

@@ -31,6 +31,7 @@
 
 #include "access/genam.h"
 #include "access/heapam.h"
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
@@ -272,6 +273,19 @@ asof_registry_load(void)
 
 	if (cache_valid)
 		return;
+
+	/*
+	 * Outside a running transaction (a transaction block already aborted,
+	 * where only ROLLBACK and the like run) the catalogs cannot be read
+	 * reliably: a change of the aborted transaction would look committed.
+	 * Nothing reads a table there; load at the next statement instead.
+	 */
+	if (!IsTransactionState())
+	{
+		registrations = NIL;
+		protected_names = NIL;
+		return;
+	}
 	if (cache_loading)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
