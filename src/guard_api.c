@@ -690,6 +690,9 @@ asof_split_report(PG_FUNCTION_ARGS)
 				skip = true;
 		if (skip)
 			continue;
+		if (getBaseType(att->atttypid) < FirstNormalObjectId &&
+			!OidIsValid(lookup_type_cache(getBaseType(att->atttypid), TYPECACHE_EQ_OPR)->eq_opr))
+			continue;			/* no equality at all (json): never compared */
 		if (!builtin_comparable(att->atttypid))
 		{
 			skipped = lappend(skipped, makeString(pstrdup(name)));
