@@ -55,6 +55,7 @@
 #include "feature_view.h"
 #include "guard.h"
 #include "pg_asof.h"
+#include "training_set_name.h"
 
 PG_FUNCTION_INFO_V1(asof_build_training_set);
 PG_FUNCTION_INFO_V1(asof_features_at);
@@ -571,6 +572,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	names = textToQualifiedNameList(name_t);
 	rv = makeRangeVarFromNameList(names);
 	nsp = RangeVarGetAndCheckCreationNamespace(rv, NoLock, &existing);
+	existing = asof_claim_training_set_name(nsp, rv->relname);
 	if (OidIsValid(existing))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
