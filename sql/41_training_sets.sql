@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION asof.features_at(feature_view text, entity text[], at
     AS 'MODULE_PATHNAME', 'asof_features_at'
     LANGUAGE C STABLE;
 COMMENT ON FUNCTION asof.features_at(text, text[], timestamptz) IS
-'Features of one entity of a timestamptz feature view as of prediction time "at", through the same engine as asof.build_training_set: jsonb object {feature name: value}.  "entity" holds one text value per entity column, in the view''s entity order (converted with each column type''s input function).  at => now() gives what production serves now.  NULL at gives NULL features and count 0.  Errors: 42804 when the view''s time type is timestamp, 22023 when the number of entity values differs from the view''s entity columns, 42704 unknown view.';
+'Features of one entity of a timestamptz feature view as of prediction time "at", through the same engine as asof.build_training_set: jsonb object {feature name: value}.  "entity" holds one text value per entity column, in the view''s entity order (converted with each column type''s input function).  at => now() gives what production serves now.  NULL at gives NULL features and count 0.  Errors: 42804 when the view''s time type is timestamp (convert with "at AT TIME ZONE ''<the zone the view''s data was recorded in>''", which keeps its wall clock; ''UTC'' is right only for data recorded in UTC), 22023 when the number of entity values differs from the view''s entity columns, 42704 unknown view.';
 
 CREATE OR REPLACE FUNCTION asof.features_at(feature_view text, entity text[], at timestamp)
     RETURNS jsonb
