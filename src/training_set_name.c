@@ -26,7 +26,6 @@
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
-#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 
@@ -55,8 +54,8 @@ asof_claim_training_set_name(Oid nsp, const char *relname)
 	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
-				 errmsg("training set \"%s\" is being built by another transaction",
-						quote_qualified_identifier(get_namespace_name(nsp), relname)),
+				 errmsg("training set \"%s.%s\" is being built by another transaction",
+						get_namespace_name(nsp), relname),
 				 errdetail("Another call of asof.build_training_set with this table name has not yet committed or rolled back."),
 				 errhint("Choose another name for the training set, or retry when the other transaction has ended (if it commits, drop its table first).")));
 
