@@ -194,7 +194,9 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 		return false;
 
 	/* Parallel workers run plans their leader already checked. */
-	if (!asof_guard_active() || IsParallelWorker())
+	if (!asof_guard_active() || IsParallelWorker() || rangeTable == NIL)
+		return true;
+	if (!asof_registry_any_protected())
 		return true;
 
 	foreach(lc, rangeTable)
@@ -310,10 +312,16 @@ static void
 asof_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 				  bool execute_once)
 {
-	bool		noforce = noforce_context();
-
-	if (noforce)
-		asof_guard_noforce_enter();
+	/* Only referential-integrity queries are counted (no PG_TRY otherwise). */
+	if (!noforce_context())
+	{
+		if (prev_executor_run_hook)
+			prev_executor_run_hook(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+		return;
+	}
+	asof_guard_noforce_enter();
 	PG_TRY();
 	{
 		if (prev_executor_run_hook)
@@ -323,8 +331,7 @@ asof_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 	}
 	PG_FINALLY();
 	{
-		if (noforce)
-			asof_guard_noforce_exit();
+		asof_guard_noforce_exit();
 	}
 	PG_END_TRY();
 }
@@ -332,10 +339,15 @@ asof_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 static void
 asof_executor_finish(QueryDesc *queryDesc)
 {
-	bool		noforce = noforce_context();
-
-	if (noforce)
-		asof_guard_noforce_enter();
+	if (!noforce_context())
+	{
+		if (prev_executor_finish_hook)
+			prev_executor_finish_hook(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+		return;
+	}
+	asof_guard_noforce_enter();
 	PG_TRY();
 	{
 		if (prev_executor_finish_hook)
@@ -345,8 +357,7 @@ asof_executor_finish(QueryDesc *queryDesc)
 	}
 	PG_FINALLY();
 	{
-		if (noforce)
-			asof_guard_noforce_exit();
+		asof_guard_noforce_exit();
 	}
 	PG_END_TRY();
 }

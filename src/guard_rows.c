@@ -257,8 +257,14 @@ asof_planner(Query *parse, const char *query_string, int cursorOptions,
 	planner_depth++;
 	PG_TRY();
 	{
-		/* (relations are looked up as met: no load for a query without) */
-		if (asof_guard_active() && !is_ri_check(parse))
+		/*
+		 * A statement that reads no relation (SELECT 1, a function call)
+		 * needs no registry: it plans even while the registry cannot be
+		 * read, and costs nothing.
+		 */
+		if (asof_guard_active() &&
+			(parse->rtable != NIL || parse->hasSubLinks || parse->cteList != NIL) &&
+			!is_ri_check(parse) && asof_registry_any_protected())
 			prepass_query(parse, 1);
 		if (prev_planner_hook)
 			result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
