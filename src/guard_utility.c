@@ -430,7 +430,7 @@ refuse_check(const AsofGuardedRel *g)
 {
 	refuse_ddl(g, "cannot add a CHECK constraint to protected table \"%s\"",
 			   "UPDATE evaluates CHECK constraints on every row it writes, label columns included, and validating one evaluates it on every row, held-out rows included: a failing check would tell label values.",
-			   "Check the values before they are written (in the loading query), or add the constraint before asof.protect or after asof.unprotect.");
+			   "Check the values in the query that loads them, or unprotect the table first.");
 }
 
 static void
@@ -1018,8 +1018,13 @@ check_create_table(CreateStmt *stmt)
 	if (g == NULL)
 		return;
 	foreach(lc, stmt->tableElts)
+	{
 		if (IsA(lfirst(lc), ColumnDef))
 			check_column_def(g, (ColumnDef *) lfirst(lc));
+		else if (IsA(lfirst(lc), Constraint) &&
+				 ((Constraint *) lfirst(lc))->contype == CONSTR_CHECK)
+			refuse_check(g);
+	}
 	foreach(lc, stmt->constraints)
 		if (((Constraint *) lfirst(lc))->contype == CONSTR_CHECK)
 			refuse_check(g);
