@@ -31,6 +31,10 @@
  *		DISABLE ROW LEVEL SECURITY, dropping the guard's policies; LOAD
  *		while tables are protected (a module loaded later could replace the
  *		hooks) (G3, G6, G7);
+ *	  - ALTER DOMAIN ... ADD CONSTRAINT (validated), VALIDATE CONSTRAINT and
+ *		SET NOT NULL on a domain that a protected table's column uses, and
+ *		ALTER TYPE ... CASCADE on the type of a protected typed table (they
+ *		check or rewrite its rows without an ALTER TABLE) (G3);
  *	  - training sets (registrations linked to a spine, whose owner may not
  *		be entitled to their sealed rows) also refuse CLUSTER, raising any
  *		column's statistics target, and every unique index or constraint
@@ -59,9 +63,11 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/heap.h"
 #include "catalog/index.h"
@@ -72,10 +78,12 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
@@ -91,6 +99,8 @@
 
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
+
+static void check_alter_composite(AlterTableStmt *stmt, Oid typrelid);
 
 static char *
 table_text(Oid relid)
@@ -636,6 +646,11 @@ check_alter_table(AlterTableStmt *stmt)
 		check_alter_index(stmt, relid);
 		return;
 	}
+	if (relkind == RELKIND_COMPOSITE_TYPE)
+	{
+		check_alter_composite(stmt, relid);
+		return;
+	}
 	check_alter_membership(stmt, relid);
 	g = asof_catalog_lookup(relid);
 	if (g == NULL)
@@ -1001,6 +1016,136 @@ check_publications(void)
 }
 
 /*
+ * Does a value of type t contain a value of domain d (t is d, a domain
+ * over it, an array of it, or a composite type with such an attribute)?
+ */
+static bool
+type_contains_domain(Oid t, Oid d, int depth)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+	bool		found = false;
+
+	if (t == d)
+		return true;
+	if (depth > 16)
+		return true;			/* fail closed */
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(t));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	if (typ->typtype == TYPTYPE_DOMAIN)
+		found = type_contains_domain(typ->typbasetype, d, depth + 1);
+	else if (OidIsValid(typ->typelem) && IsTrueArrayType(typ))
+		found = type_contains_domain(typ->typelem, d, depth + 1);
+	else if (typ->typtype == TYPTYPE_COMPOSITE && OidIsValid(typ->typrelid))
+	{
+		Relation	rel = relation_open(typ->typrelid, AccessShareLock);
+		int			i;
+
+		for (i = 0; !found && i < RelationGetDescr(rel)->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), i);
+
+			if (!att->attisdropped)
+				found = type_contains_domain(att->atttypid, d, depth + 1);
+		}
+		relation_close(rel, AccessShareLock);
+	}
+	ReleaseSysCache(tup);
+	return found;
+}
+
+/*
+ * ALTER DOMAIN ... ADD CONSTRAINT (validated), VALIDATE CONSTRAINT and SET
+ * NOT NULL check every column of the domain in every table, label columns
+ * and held-out rows included: refused while a protected table (or a
+ * partition or child of one) has such a column.  NOT VALID constraints are
+ * only checked on values written later.
+ */
+static void
+check_alter_domain(AlterDomainStmt *stmt)
+{
+	Oid			domain;
+	ListCell   *lc;
+
+	if (!(stmt->subtype == 'V' || stmt->subtype == 'O' ||
+		  (stmt->subtype == 'C' && IsA(stmt->def, Constraint) &&
+		   !((Constraint *) stmt->def)->skip_validation)))
+		return;
+	domain = LookupTypeNameOid(NULL, makeTypeNameFromNameList(stmt->typeName), true);
+	if (!OidIsValid(domain))
+		return;
+	foreach(lc, asof_catalog_registered_relids())
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, find_all_inheritors(lfirst_oid(lc), NoLock, NULL))
+		{
+			Relation	rel = try_relation_open(lfirst_oid(lc2), AccessShareLock);
+			const AsofGuardedRel *g;
+			bool		uses = false;
+			int			i;
+
+			if (rel == NULL)
+				continue;
+			for (i = 0; !uses && i < RelationGetDescr(rel)->natts; i++)
+			{
+				Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), i);
+
+				if (!att->attisdropped)
+					uses = type_contains_domain(att->atttypid, domain, 0);
+			}
+			relation_close(rel, AccessShareLock);
+			g = uses ? asof_catalog_lookup(lfirst_oid(lc2)) : NULL;
+			if (g != NULL)
+				refuse_ddl(g, "cannot check a domain constraint on the rows of protected table \"%s\"",
+						   "Adding a validated constraint to a domain, validating one, or setting it NOT NULL evaluates it on every row of every table using the domain, held-out rows and labels included.",
+						   "Add the constraint NOT VALID (it then applies to values written later), or unprotect the table first.");
+		}
+	}
+}
+
+/*
+ * ALTER TYPE ... ALTER / DROP ATTRIBUTE ... CASCADE changes the typed tables
+ * of a composite type (CREATE TABLE ... OF type) without an ALTER TABLE the
+ * guard sees: refused while one of them is protected.
+ */
+static void
+check_alter_composite(AlterTableStmt *stmt, Oid typrelid)
+{
+	Oid			typoid = get_rel_type_id(typrelid);
+	Relation	classrel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	ListCell   *lc;
+	bool		cascades = false;
+
+	foreach(lc, stmt->cmds)
+		if (((AlterTableCmd *) lfirst(lc))->behavior == DROP_CASCADE)
+			cascades = true;
+	if (!cascades || !OidIsValid(typoid))
+		return;
+	classrel = table_open(RelationRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(classrel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+		const AsofGuardedRel *g;
+
+		if (c->reloftype != typoid)
+			continue;
+		g = asof_catalog_lookup(c->oid);
+		if (g != NULL)
+			refuse_ddl(g, "cannot alter the type of protected table \"%s\"",
+					   "ALTER TYPE ... CASCADE would change the typed table's columns and rewrite its rows, held-out rows and labels included.",
+					   NULL);
+	}
+	table_endscan(scan);
+	table_close(classrel, AccessShareLock);
+}
+
+/*
  * CREATE TABLE ... PARTITION OF / INHERITS a protected table: what the
  * statement itself adds (column and table constraints) is refused with the
  * same messages as on the table; what it copies (LIKE) is checked after it
@@ -1219,6 +1364,9 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 				break;
 			case T_AlterStatsStmt:
 				check_alter_statistics((AlterStatsStmt *) parsetree);
+				break;
+			case T_AlterDomainStmt:
+				check_alter_domain((AlterDomainStmt *) parsetree);
 				break;
 			case T_RenameStmt:
 				check_rename((RenameStmt *) parsetree);

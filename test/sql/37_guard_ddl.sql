@@ -117,6 +117,36 @@ ALTER TABLE g37.t ADD COLUMN late boolean GENERATED ALWAYS AS (label > 2) STORED
 ALTER TABLE g37.t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
 ALTER TABLE g37.plain ADD COLUMN late boolean GENERATED ALWAYS AS (label > 2) STORED;
 
+-- 5b. Domains and typed tables: validating a domain constraint checks
+-- every column of the domain in every table (a failing check names the
+-- table: an oracle for labels); refused while a protected table has such
+-- a column (PostgreSQL itself refuses it for arrays), fine NOT VALID or for a
+-- domain no protected table uses.  ALTER TYPE ... CASCADE would rewrite a
+-- protected typed table: refused; without typed tables protected, fine.
+RESET ROLE;
+CREATE DOMAIN g37.lab AS int;
+CREATE DOMAIN g37.other AS int;
+CREATE TYPE g37.row_t AS (id int, ts timestamp, label int);
+CREATE TYPE g37.row_u AS (id int, ts timestamp, label int);
+CREATE TABLE g37.dt (id int, ts timestamp, label g37.lab);
+CREATE TABLE g37.typed OF g37.row_t;
+CREATE TABLE g37.typed_plain OF g37.row_u;
+INSERT INTO g37.dt VALUES (1, '2020-01-01', 3);
+SELECT asof.protect('g37.dt', 'ts', '{label}');
+SELECT asof.protect('g37.typed', 'ts', '{label}');
+ALTER DOMAIN g37.lab ADD CONSTRAINT small CHECK (VALUE < 2);
+ALTER DOMAIN g37.lab SET NOT NULL;
+ALTER DOMAIN g37.lab ADD CONSTRAINT small CHECK (VALUE < 2) NOT VALID;
+ALTER DOMAIN g37.lab VALIDATE CONSTRAINT small;
+ALTER DOMAIN g37.other ADD CONSTRAINT small CHECK (VALUE < 2);
+ALTER TYPE g37.row_t ALTER ATTRIBUTE label TYPE bigint CASCADE;
+ALTER TYPE g37.row_t DROP ATTRIBUTE label CASCADE;
+ALTER TYPE g37.row_u ALTER ATTRIBUTE label TYPE bigint CASCADE;
+SELECT conname, convalidated FROM pg_constraint WHERE contypid IN ('g37.lab'::regtype, 'g37.other'::regtype) ORDER BY 1, 2;
+SELECT attrelid::regclass, format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid IN ('g37.typed'::regclass, 'g37.typed_plain'::regclass) AND attname = 'label' ORDER BY 1::text;
+SET ROLE regress_g37_owner;
+
 -- 6. A partition or child that leaves a protected table loses its
 -- protection: DETACH PARTITION (CONCURRENTLY too) and NO INHERIT (with
 -- ONLY too) are refused; on unprotected tables they work.
