@@ -932,8 +932,12 @@ close_member_statistics(const AsofGuardedRel *g, Oid relid)
 	}
 }
 
+/*
+ * enforce: refuse what the guard refuses (the guard is on); with the guard
+ * off (a superuser), the new member's statistics are still closed.
+ */
 static void
-check_new_member(Oid member)
+check_new_member(Oid member, bool enforce)
 {
 	const AsofGuardedRel *g;
 	ListCell   *lc;
@@ -951,7 +955,8 @@ check_new_member(Oid member)
 		g = asof_catalog_lookup(relid);
 		if (g == NULL)
 			continue;
-		check_new_member_rel(g, relid);
+		if (enforce)
+			check_new_member_rel(g, relid);
 		close_member_statistics(g, relid);
 		/* The ALTER TABLE above invalidated the cache: look it up again. */
 	}
@@ -1293,7 +1298,7 @@ check_drop_extension(DropStmt *stmt)
  * of protected tables, and publications.
  */
 static void
-check_after_utility(Node *parsetree)
+check_after_utility(Node *parsetree, bool enforce)
 {
 	ListCell   *lc;
 
@@ -1303,23 +1308,26 @@ check_after_utility(Node *parsetree)
 		case T_CreateForeignTableStmt:
 			if (((CreateStmt *) parsetree)->inhRelations == NIL)
 				break;
-			check_new_member(RangeVarGetRelid(((CreateStmt *) parsetree)->relation, NoLock, true));
-			check_publications();
+			check_new_member(RangeVarGetRelid(((CreateStmt *) parsetree)->relation, NoLock, true),
+							 enforce);
+			if (enforce)
+				check_publications();
 			break;
 		case T_AlterTableStmt:
 			{
 				List	   *members = new_members((AlterTableStmt *) parsetree);
 
 				foreach(lc, members)
-					check_new_member(lfirst_oid(lc));
-				if (members != NIL)
+					check_new_member(lfirst_oid(lc), enforce);
+				if (members != NIL && enforce)
 					check_publications();
 			}
 			break;
 		case T_CreatePublicationStmt:
 		case T_AlterPublicationStmt:
 		case T_AlterObjectSchemaStmt:
-			check_publications();
+			if (enforce)
+				check_publications();
 			break;
 		default:
 			break;
@@ -1410,7 +1418,11 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 		standard_ProcessUtility(ASOF_PROCESS_UTILITY_ARGS);
 
 	if (guarded)
-		check_after_utility(parsetree);
+		check_after_utility(parsetree, true);
+	else if ((IsA(parsetree, CreateStmt) || IsA(parsetree, AlterTableStmt)) &&
+			 OidIsValid(get_extension_oid("pg_asof", true)) &&
+			 asof_catalog_any_protected())
+		check_after_utility(parsetree, false);
 }
 
 /*

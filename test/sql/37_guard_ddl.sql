@@ -211,6 +211,17 @@ SELECT a.attrelid::regclass, a.attname, a.attstattarget FROM pg_attribute a
  WHERE a.attrelid IN ('g37.pt_b'::regclass, 'g37.ih_d'::regclass, 'g37.pt_b_expr_idx'::regclass)
    AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget <> -1 ORDER BY 1::text, a.attnum;
 
+-- A superuser with the guard off may create a partition with a CHECK;
+-- its statistics are closed all the same (the guard is on again later).
+RESET ROLE;
+SET asof.guard = off;
+CREATE TABLE g37.pt_e PARTITION OF g37.pt (CHECK (x >= 0)) FOR VALUES FROM ('2020-06-01') TO ('2020-07-01');
+RESET asof.guard;
+SELECT a.attrelid::regclass, a.attname, a.attstattarget FROM pg_attribute a
+ WHERE a.attrelid IN ('g37.pt_e'::regclass, 'g37.pt_e_expr_idx'::regclass)
+   AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget <> -1 ORDER BY 1::text, a.attnum;
+SET ROLE regress_g37_owner;
+
 -- 8. Publications: logical replication sends every row.  A publication
 -- that would include a protected table or one of its partitions is
 -- refused, however it names it (FOR TABLE, FOR ALL TABLES, FOR TABLES IN
