@@ -1293,9 +1293,36 @@ check_drop_extension(DropStmt *stmt)
 	SPI_finish();
 }
 
+/* The statements check_after_utility looks at (all run in one transaction). */
+static bool
+checked_after(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateStmt:
+		case T_CreateForeignTableStmt:
+		case T_AlterTableStmt:
+		case T_CreatePublicationStmt:
+		case T_AlterPublicationStmt:
+		case T_AlterObjectSchemaStmt:
+		case T_CreateStatsStmt:
+		case T_CreateTrigStmt:
+		case T_AlterDomainStmt:
+			return true;
+		case T_IndexStmt:
+			return !((IndexStmt *) parsetree)->concurrent;
+		default:
+			return false;
+	}
+}
+
 /*
  * The checks that need the statement's result: new partitions and children
- * of protected tables, and publications.
+ * of protected tables, and publications.  The statement checks run again
+ * too, now that the statement holds its locks: the table may have been
+ * protected by a transaction that committed while the statement waited for
+ * its lock, after the check before it.  (CLUSTER and CREATE INDEX
+ * CONCURRENTLY may commit along the way; they are checked before only.)
  */
 static void
 check_after_utility(Node *parsetree, bool enforce)
@@ -1317,6 +1344,9 @@ check_after_utility(Node *parsetree, bool enforce)
 			{
 				List	   *members = new_members((AlterTableStmt *) parsetree);
 
+				if (enforce)
+					check_alter_table((AlterTableStmt *) parsetree);
+
 				foreach(lc, members)
 					check_new_member(lfirst_oid(lc), enforce);
 				if (members != NIL && enforce)
@@ -1329,6 +1359,22 @@ check_after_utility(Node *parsetree, bool enforce)
 			if (enforce)
 				check_publications();
 			break;
+		case T_IndexStmt:
+			if (enforce)
+				check_create_index((IndexStmt *) parsetree);
+			break;
+		case T_CreateStatsStmt:
+			if (enforce)
+				check_create_statistics((CreateStatsStmt *) parsetree);
+			break;
+		case T_CreateTrigStmt:
+			if (enforce)
+				check_create_trigger((CreateTrigStmt *) parsetree);
+			break;
+		case T_AlterDomainStmt:
+			if (enforce)
+				check_alter_domain((AlterDomainStmt *) parsetree);
+			break;
 		default:
 			break;
 	}
@@ -1338,14 +1384,12 @@ static void
 asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	bool		guarded = false;
 
 	if (IsA(parsetree, DropStmt) &&
 		((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION)
 		check_drop_extension((DropStmt *) parsetree);
 	else if (asof_guard_active() && asof_catalog_any_protected())
 	{
-		guarded = true;
 		switch (nodeTag(parsetree))
 		{
 			case T_CopyStmt:
@@ -1417,12 +1461,15 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 	else
 		standard_ProcessUtility(ASOF_PROCESS_UTILITY_ARGS);
 
-	if (guarded)
-		check_after_utility(parsetree, true);
-	else if ((IsA(parsetree, CreateStmt) || IsA(parsetree, AlterTableStmt)) &&
-			 OidIsValid(get_extension_oid("pg_asof", true)) &&
-			 asof_catalog_any_protected())
-		check_after_utility(parsetree, false);
+	/*
+	 * Decided again: a table may have been protected while the statement
+	 * waited for its lock.
+	 */
+	if (!checked_after(parsetree) || !IsTransactionState() ||
+		!OidIsValid(get_extension_oid("pg_asof", true)) ||
+		!asof_catalog_any_protected())
+		return;
+	check_after_utility(parsetree, asof_guard_active());
 }
 
 /*
