@@ -50,6 +50,8 @@
  *		partitions (FOR TABLE, FOR TABLES IN SCHEMA, FOR ALL TABLES, and
  *		tables moved into a published schema): checked after every
  *		statement that can change what is published (G3);
+ *	  - the statement checks run again after the statement, once it holds
+ *		its locks (a table may have been protected while it waited);
  *	  - a WITH HOLD cursor in a transaction that unsealed a test set (it would
  *		keep held-out rows past the transaction) (G4);
  *	  - constraint-violation DETAILs (row values) of protected tables are
