@@ -692,6 +692,17 @@ check_alter_table(AlterTableStmt *stmt)
 							   "Statistics of label and future columns are computed from every row, held-out rows included.",
 							   "Leave the target at 0; SET STATISTICS 0 is allowed.");
 				break;
+			case AT_SetNotNull:
+				/* Validated on every row: an error tells that a NULL exists. */
+				if (is_training_set(g))
+					refuse_ddl(g, "cannot make a column of training set \"%s\" NOT NULL",
+							   "Setting NOT NULL checks every row: its error would tell that a sealed row, which its owner cannot read, has a NULL there.",
+							   "Leave NULLs out in the query that reads the training set.");
+				if (role != NULL && strcmp(role, "time") != 0)
+					refuse_ddl(g, "cannot make a label or future column of protected table \"%s\" NOT NULL",
+							   "Setting NOT NULL checks every row, held-out rows included: its error would tell that a label is NULL before the split.",
+							   NULL);
+				break;
 			case AT_ClusterOn:
 				check_cluster_index(g, relid,
 									get_relname_relid(cmd->name, get_rel_namespace(relid)));

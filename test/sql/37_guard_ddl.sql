@@ -57,6 +57,11 @@ ALTER TABLE g37.t ADD PRIMARY KEY (fut);
 ALTER TABLE g37.t ADD UNIQUE (x, label);
 ALTER TABLE g37.t ADD CONSTRAINT ex EXCLUDE USING btree (label WITH =);
 ALTER TABLE g37.t ADD COLUMN e int UNIQUE, ADD UNIQUE (id, fut);
+-- (SET NOT NULL checks every row too: refused on a label or future
+-- column, fine on another column)
+ALTER TABLE g37.t ALTER COLUMN label SET NOT NULL;
+ALTER TABLE g37.t ALTER COLUMN x SET NOT NULL;
+ALTER TABLE g37.t ALTER COLUMN x DROP NOT NULL;
 CREATE UNIQUE INDEX t_id_inc ON g37.t (id) INCLUDE (label);
 ALTER TABLE g37.t ADD PRIMARY KEY (id);
 CREATE UNIQUE INDEX ON g37.plain (id, label);
@@ -252,9 +257,9 @@ SET ROLE regress_g37_owner;
 -- training set on the protected spine g37.t after its split; its sealed
 -- rows (ts >= 2020-03-01) are held out from the analyst, who owns the
 -- table.  CLUSTER (any index, any form), raising a statistics target of
--- any column (by name or number), and unique indexes (any key) are
--- refused; a plain index and SET STATISTICS 0 work.  The same statements
--- work on a training set of an unprotected spine.
+-- any column (by name or number), unique indexes (any key) and SET NOT
+-- NULL are refused; a plain index and SET STATISTICS 0 work.  The same
+-- statements work on a training set of an unprotected spine.
 SELECT asof.split('g37.t', '2020-03-01');
 GRANT SELECT ON g37.t, g37.plain TO regress_g37_analyst;
 RESET ROLE;
@@ -272,10 +277,12 @@ ALTER TABLE g37.ts ALTER COLUMN g37_fv__count_30d SET STATISTICS 100;
 ALTER TABLE g37.ts ALTER COLUMN 3 SET STATISTICS 100;
 CREATE UNIQUE INDEX ON g37.ts (id);
 ALTER TABLE g37.ts ADD PRIMARY KEY (id);
+ALTER TABLE g37.ts ALTER COLUMN g37_fv__count_30d SET NOT NULL;
 CREATE INDEX ts_plain_f ON g37.ts_plain (g37_fv__count_30d);
 CLUSTER g37.ts_plain USING ts_plain_f;
 ALTER TABLE g37.ts_plain ALTER COLUMN g37_fv__count_30d SET STATISTICS 100;
 CREATE UNIQUE INDEX ON g37.ts_plain (id);
+ALTER TABLE g37.ts_plain ALTER COLUMN g37_fv__count_30d SET NOT NULL;
 -- ANALYZE collects nothing for a column whose target is 0 (the sealing
 -- sets every column of a training set to 0; here the analyst does it):
 -- pg_stats stays empty for the training set, while the unprotected one
