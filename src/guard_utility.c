@@ -31,6 +31,9 @@
  *		DISABLE ROW LEVEL SECURITY, dropping the guard's policies; LOAD
  *		while tables are protected (a module loaded later could replace the
  *		hooks) (G3, G6, G7);
+ *	  - REINDEX, VACUUM FULL, CLUSTER and rewriting ALTER TABLE subcommands
+ *		on a protected table whose expression or partial index (created
+ *		before asof.protect) calls a function that is not built in (G3);
  *	  - ALTER DOMAIN ... ADD CONSTRAINT (validated), VALIDATE CONSTRAINT and
  *		SET NOT NULL on a domain that a protected table's column uses, and
  *		ALTER TYPE ... CASCADE on the type of a protected typed table (they
@@ -70,6 +73,7 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/heap.h"
 #include "catalog/index.h"
@@ -81,9 +85,11 @@
 #include "catalog/pg_policy.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
@@ -523,6 +529,137 @@ check_add_constraint(const AsofGuardedRel *g, Oid relid, Constraint *con)
 	}
 }
 
+/*
+ * Rebuilding an index evaluates its expressions and predicate on every
+ * row, held-out rows and labels included.  The guard refuses new
+ * expression and partial indexes on protected tables; those that existed
+ * before asof.protect are kept, and rebuilding one that calls a function
+ * that is not built in (whose owner can replace its body) or checks a
+ * domain (whose CHECK can call anything) would run user code on every row:
+ * REINDEX, VACUUM FULL, CLUSTER and ALTER TABLE subcommands that rewrite
+ * the table are refused then.
+ */
+static bool
+is_user_function(Oid funcid, void *context)
+{
+	return funcid >= FirstNormalObjectId;
+}
+
+static bool
+runs_user_code_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, CoerceToDomain) ||
+		check_functions_in_node(node, is_user_function, NULL))
+		return true;
+	return expression_tree_walker(node, runs_user_code_walker, context);
+}
+
+/* The protected relation, relid or an inheritor, whose index rebuild runs user code, or NULL. */
+static const AsofGuardedRel *
+rebuild_runs_user_code(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		const AsofGuardedRel *g = asof_catalog_lookup(lfirst_oid(lc));
+		Relation	rel;
+		ListCell   *lc2;
+		bool		found = false;
+
+		if (g == NULL)
+			continue;
+		rel = try_relation_open(lfirst_oid(lc), AccessShareLock);
+		if (rel == NULL)
+			continue;
+		foreach(lc2, RelationGetIndexList(rel))
+		{
+			Relation	idx = index_open(lfirst_oid(lc2), AccessShareLock);
+
+			if (runs_user_code_walker((Node *) RelationGetIndexExpressions(idx), NULL) ||
+				runs_user_code_walker((Node *) RelationGetIndexPredicate(idx), NULL))
+				found = true;
+			index_close(idx, AccessShareLock);
+		}
+		relation_close(rel, AccessShareLock);
+		if (found)
+			return g;
+	}
+	return NULL;
+}
+
+static void
+refuse_rebuild(Oid relid)
+{
+	const AsofGuardedRel *g = OidIsValid(relid) ? rebuild_runs_user_code(relid) : NULL;
+
+	if (g != NULL)
+		refuse_ddl(g, "cannot rebuild the indexes of protected table \"%s\"",
+				   "An expression or partial index of it calls a function that is not built in, or checks a domain: rebuilding it would run that code on every row, held-out rows and labels included.",
+				   "Drop that index first (it was created before asof.protect), or unprotect the table first.");
+}
+
+/* The same for every protected table (REINDEX SCHEMA / DATABASE, VACUUM FULL, CLUSTER without a table). */
+static void
+refuse_rebuild_any(Oid nspid)
+{
+	ListCell   *lc;
+
+	foreach(lc, asof_catalog_registered_relids())
+		if (!OidIsValid(nspid) || get_rel_namespace(lfirst_oid(lc)) == nspid)
+			refuse_rebuild(lfirst_oid(lc));
+}
+
+static void
+check_reindex(ReindexStmt *stmt)
+{
+	Oid			relid;
+
+	switch (stmt->kind)
+	{
+		case REINDEX_OBJECT_INDEX:
+			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+			refuse_rebuild(OidIsValid(relid) ? IndexGetRelation(relid, true) : InvalidOid);
+			break;
+		case REINDEX_OBJECT_TABLE:
+			refuse_rebuild(RangeVarGetRelid(stmt->relation, NoLock, true));
+			break;
+		case REINDEX_OBJECT_SCHEMA:
+			refuse_rebuild_any(get_namespace_oid(stmt->name, true));
+			break;
+		case REINDEX_OBJECT_DATABASE:
+			refuse_rebuild_any(InvalidOid);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+check_vacuum_full(VacuumStmt *stmt)
+{
+	ListCell   *lc;
+	bool		full = false;
+
+	foreach(lc, stmt->options)
+		if (strcmp(((DefElem *) lfirst(lc))->defname, "full") == 0 &&
+			defGetBoolean((DefElem *) lfirst(lc)))
+			full = true;
+	if (!full)
+		return;
+	if (stmt->rels == NIL)
+		refuse_rebuild_any(InvalidOid);
+	foreach(lc, stmt->rels)
+	{
+		VacuumRelation *vr = lfirst(lc);
+
+		if (vr->relation != NULL)
+			refuse_rebuild(RangeVarGetRelid(vr->relation, NoLock, true));
+	}
+}
+
 /* The target of ALTER ... SET STATISTICS (DEFAULT, from 17: -1). */
 static int
 cmd_statistics_target(AlterTableCmd *cmd)
@@ -676,10 +813,6 @@ check_alter_table(AlterTableStmt *stmt)
 				refuse_ddl(g, "cannot validate a constraint of protected table \"%s\"",
 						   "Validating evaluates the constraint on every row, held-out rows and labels included.", NULL);
 				break;
-			case AT_AddColumn:
-				if (IsA(cmd->def, ColumnDef))
-					check_column_def(g, (ColumnDef *) cmd->def);
-				break;
 			case AT_SetStatistics:
 				if (cmd_statistics_target(cmd) == 0)
 					break;
@@ -702,6 +835,15 @@ check_alter_table(AlterTableStmt *stmt)
 					refuse_ddl(g, "cannot make a label or future column of protected table \"%s\" NOT NULL",
 							   "Setting NOT NULL checks every row, held-out rows included: its error would tell that a label is NULL before the split.",
 							   NULL);
+				break;
+			case AT_SetAccessMethod:
+			case AT_SetLogged:
+			case AT_SetUnLogged:
+			case AT_AddColumn:
+				/* They may rewrite the table, and then rebuild its indexes. */
+				refuse_rebuild(relid);
+				if (cmd->subtype == AT_AddColumn && IsA(cmd->def, ColumnDef))
+					check_column_def(g, (ColumnDef *) cmd->def);
 				break;
 			case AT_ClusterOn:
 				check_cluster_index(g, relid,
@@ -764,6 +906,9 @@ check_cluster(ClusterStmt *stmt)
 		const AsofGuardedRel *g = asof_catalog_lookup(relid);
 
 		if (g != NULL)
+			refuse_rebuild(relid);
+
+		if (g != NULL)
 			check_cluster_index(g, relid, stmt->indexname != NULL
 								? get_relname_relid(stmt->indexname, get_rel_namespace(relid))
 								: clustered_index(relid));
@@ -780,7 +925,10 @@ check_cluster(ClusterStmt *stmt)
 			const AsofGuardedRel *g = asof_catalog_lookup(relid);
 
 			if (OidIsValid(idx) && g != NULL)
+			{
 				check_cluster_index(g, relid, idx);
+				refuse_rebuild(relid);
+			}
 		}
 	}
 }
@@ -1432,6 +1580,12 @@ asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 				break;
 			case T_AlterDomainStmt:
 				check_alter_domain((AlterDomainStmt *) parsetree);
+				break;
+			case T_ReindexStmt:
+				check_reindex((ReindexStmt *) parsetree);
+				break;
+			case T_VacuumStmt:
+				check_vacuum_full((VacuumStmt *) parsetree);
 				break;
 			case T_RenameStmt:
 				check_rename((RenameStmt *) parsetree);

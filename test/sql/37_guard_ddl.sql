@@ -116,6 +116,34 @@ CLUSTER;
 ALTER TABLE g37.t SET WITHOUT CLUSTER;
 CLUSTER;
 
+-- 4b. Index rebuilds evaluate index expressions on every row.  An
+-- expression index created before asof.protect that calls a function that
+-- is not built in (its owner can replace the body, say with a RAISE NOTICE
+-- of its argument): REINDEX (index, table, schema), VACUUM FULL, CLUSTER
+-- and the ALTER TABLE subcommands that may rewrite the table are refused;
+-- on g37.t, whose expression index uses built-in operators only, they
+-- work, and so they do on g37.u once that index is dropped.
+CREATE FUNCTION g37.f(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$BEGIN RETURN $1; END$$;
+CREATE TABLE g37.u (id int, ts timestamp, x int, label int);
+INSERT INTO g37.u VALUES (1, '2020-01-10', 1, 1), (2, '2020-06-10', 2, 2);
+CREATE INDEX u_f ON g37.u (g37.f(label));
+CREATE INDEX u_ts ON g37.u (ts);
+SELECT asof.protect('g37.u', 'ts', '{label}');
+REINDEX INDEX g37.u_f;
+REINDEX TABLE g37.u;
+REINDEX SCHEMA g37;
+VACUUM (FULL) g37.u;
+CLUSTER g37.u USING u_ts;
+ALTER TABLE g37.u SET UNLOGGED;
+ALTER TABLE g37.u ADD COLUMN n int DEFAULT random();
+REINDEX TABLE g37.t;
+VACUUM (FULL) g37.t;
+ALTER TABLE g37.t SET UNLOGGED;
+ALTER TABLE g37.t SET LOGGED;
+DROP INDEX g37.u_f;
+REINDEX TABLE g37.u;
+VACUUM (FULL) g37.u;
+
 -- 5. Generated columns: refused (they are computed from every row and can
 -- be read where the label cannot); an identity column is fine.
 ALTER TABLE g37.t ADD COLUMN late boolean GENERATED ALWAYS AS (label > 2) STORED;
