@@ -296,6 +296,15 @@ check_create_index(IndexStmt *stmt)
 
 	if (g == NULL)
 		return;
+	/*
+	 * On a training set, any index: with an index condition, EXPLAIN
+	 * ANALYZE's "Rows Removed by Filter" counts the sealed rows that have a
+	 * given value, and the index's size depends on their values.
+	 */
+	if (is_training_set(g))
+		refuse_ddl(g, "cannot create an index on training set \"%s\"",
+				   "Through an index, EXPLAIN ANALYZE counts the sealed rows that have a given value (\"Rows Removed by Filter\"), and the index's size depends on their values; its owner cannot read them.",
+				   "Copy the training rows into a table of your own (CREATE TABLE ... AS SELECT ... FROM the training set, which the guard filters) and index that.");
 	foreach(lc, stmt->indexParams)
 	{
 		IndexElem  *e = lfirst(lc);
