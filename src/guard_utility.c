@@ -39,9 +39,9 @@
  *		ALTER TYPE ... CASCADE on the type of a protected typed table (they
  *		check or rewrite its rows without an ALTER TABLE) (G3);
  *	  - training sets (registrations linked to a spine, whose owner may not
- *		be entitled to their sealed rows) also refuse CLUSTER, raising any
- *		column's statistics target, and every unique index or constraint
- *		(G5);
+ *		be entitled to their sealed rows) also refuse every index, CLUSTER,
+ *		raising any column's statistics target, unique constraints and SET
+ *		NOT NULL (G5);
  *	  - a table that becomes a partition or child of a protected table
  *		(CREATE TABLE ... PARTITION OF / INHERITS, ATTACH PARTITION,
  *		INHERIT) is checked after the statement, as resolved in the
