@@ -99,4 +99,22 @@
 #define asof_table_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
 #endif
 
+/*
+ * ALTER TABLE ... ALTER COLUMN ... SET EXPRESSION (a generated column's
+ * expression, every row rewritten) exists from 17 on.
+ */
+#if PG_VERSION_NUM >= 170000
+#define ASOF_AT_IS_SET_EXPRESSION(subtype) ((subtype) == AT_SetExpression)
+#else
+#define ASOF_AT_IS_SET_EXPRESSION(subtype) ((void) (subtype), false)
+#endif
+
+/* ALTER STATISTICS ... SET STATISTICS: an int until 16, a node (NULL: DEFAULT) from 17. */
+#if PG_VERSION_NUM >= 170000
+#define asof_alter_stats_target(stmt) \
+	((stmt)->stxstattarget != NULL ? intVal((stmt)->stxstattarget) : -1)
+#else
+#define asof_alter_stats_target(stmt) ((stmt)->stxstattarget)
+#endif
+
 #endif							/* PG_ASOF_COMPAT_H */
