@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""test/fuzz/run.py: the canary fuzzer's driver.
+
+Owns the run: builds the fixture (--setup), opens one connection per role
+and side, generates case i from the seed alone (so any case can be re-run
+with --only i), runs it on the protected side and on the reference side as
+the same role, judges it (oracle.verdict), saves every leaking case to
+--out, and prints
+
+    queries run: N, crashes: C, canaries leaked: L, differs: D, ...
+
+Exit status 1 when anything crashed or leaked (canary or differs), 0
+otherwise.  --control runs the same cases with the guard switched off on the
+protected side (superuser): that run must report leaks, or the oracle is
+blind.  --replay FILE runs the statements of FILE (one per line, as
+sqlsmith --dry-run prints them) as the plain role on the protected side,
+checking for canaries and crashes only.
+
+Environment: PGHOST, PGPORT as for psql; run as the cluster's superuser.
+"""
+import argparse
+import os
+import random
+import sys
+import time
+
+import psycopg2
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture  # noqa: E402
+import grammar  # noqa: E402
+import oracle  # noqa: E402
+
+ROLES = [fixture.READER, fixture.OWNER, fixture.SUPER]
+ROLE_WEIGHTS = [45, 40, 15]
+SIDES = {"P": fixture.PROTECTED, "S": fixture.SHADOW}
+FAILING = ("canary", "differs")
+
+
+def connect(dbname, role, schema=None, autocommit=True, guard_off=False):
+    opts = "-c statement_timeout=5000 -c lock_timeout=2000 -c client_min_messages=notice"
+    if guard_off:
+        opts += " -c asof.guard=off"
+    if schema:
+        opts += " -c search_path=%s,%s" % (schema, fixture.FUNCS)
+    conn = psycopg2.connect(dbname=dbname, user=role, options=opts)
+    conn.autocommit = autocommit
+    return conn
+
+
+class Pool:
+    """One connection per (role, side), reopened after a crash."""
+
+    def __init__(self, dbname, control=False):
+        self.dbname = dbname
+        self.control = control
+        self.conns = {}
+
+    def get(self, role, side):
+        c = self.conns.get((role, side))
+        if c is None or c.closed:
+            c = connect(self.dbname, role, SIDES[side], autocommit=False,
+                        guard_off=self.control and side == "P")
+            oracle.text_types(c)
+            self.conns[(role, side)] = c
+        return c
+
+    def reset(self, wait=60):
+        for c in self.conns.values():
+            try:
+                c.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self.conns = {}
+        deadline = time.time() + wait
+        while True:
+            try:
+                connect(self.dbname, fixture.SUPER).close()
+                return
+            except psycopg2.OperationalError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.5)
+
+
+def save(out, name, role, mode, sql, verdict, p, s):
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, name + ".sql")
+    with open(path, "w") as f:
+        f.write("-- pg_asof canary fuzzer: %s\n-- role: %s; mode: %s\n" % (verdict, role, mode))
+        f.write("-- run with: SET ROLE %s; SET search_path = fz, fzf;\n" % role)
+        for label, r in (("protected side (fz)", p), ("reference side (fz_shadow)", s)):
+            if r is None:
+                continue
+            f.write("-- %s:\n" % label)
+            for line in r.summary().splitlines():
+                f.write("--   %s\n" % line)
+            for n in r.notices[:5]:
+                f.write("--   %s\n" % n)
+        for st in oracle.wrapped(mode, sql):
+            f.write(st + ";\n")
+    return path
+
+
+def fuzz(args, pool, counts, log):
+    for i in range(args.first, args.first + args.queries):
+        if args.only is not None and i != args.only:
+            continue
+        rng = random.Random("%d:%d" % (args.seed, i))
+        role = rng.choices(ROLES, ROLE_WEIGHTS)[0]
+        if args.control:
+            role = fixture.SUPER
+        mode, sql, _ = grammar.case(rng, args.rels)
+        try:
+            p = oracle.execute(pool.get(role, "P"), mode, sql)
+            s = None if mode == "stats" else oracle.execute(pool.get(role, "S"), mode, sql)
+        except oracle.Crash as e:
+            counts["crashes"] += 1
+            path = save(args.out, "crash-%d-%d" % (args.seed, i), role, mode, sql, "crash", None, None)
+            log("CRASH case %d (%s): %s" % (i, path, str(e).strip()))
+            pool.reset()
+            continue
+        counts["queries run"] += 1
+        if not p.ok:
+            counts["errors"] += 1
+            if p.code == "57014":
+                counts["timeouts"] += 1
+        v = oracle.verdict(p, s)
+        counts[v] = counts.get(v, 0) + 1
+        if v in FAILING or (v == "divergent" and args.save_divergent):
+            path = save(args.out, "%s-%d-%d" % (v, args.seed, i), role, mode, sql, v, p, s)
+            if v in FAILING:
+                what = oracle.has_canary(p) if v == "canary" else "rows differ"
+                log("LEAK %s case %d as %s (%s): %s" % (v, i, role, what, path))
+        if args.verbose:
+            log("case %d %s %s %s: %s" % (i, role, mode, v, sql))
+
+
+def replay(args, pool, counts, log):
+    with open(args.replay) as f:
+        stmts = [line.strip().rstrip(";") for line in f if line.strip()]
+    for i, sql in enumerate(stmts):
+        try:
+            p = oracle.execute(pool.get(fixture.READER, "P"), "query", sql)
+        except oracle.Crash as e:
+            counts["crashes"] += 1
+            save(args.out, "crash-replay-%d" % i, fixture.READER, "query", sql, "crash", None, None)
+            log("CRASH replayed statement %d: %s" % (i, str(e).strip()))
+            pool.reset()
+            continue
+        counts["queries run"] += 1
+        if not p.ok:
+            counts["errors"] += 1
+        if oracle.has_canary(p):
+            counts["canary"] += 1
+            path = save(args.out, "canary-replay-%d" % i, fixture.READER, "query", sql, "canary", p, None)
+            log("LEAK canary in replayed statement %d: %s" % (i, path))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dbname", default="regress_fuzz")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--queries", type=int, default=500)
+    ap.add_argument("--first", type=int, default=0)
+    ap.add_argument("--only", type=int)
+    ap.add_argument("--setup", action="store_true", help="create the fixture first")
+    ap.add_argument("--sample", default=fixture.default_sample())
+    ap.add_argument("--out", default="fuzz-leaks")
+    ap.add_argument("--replay", help="statements to run as the plain role (sqlsmith --dry-run)")
+    ap.add_argument("--save-divergent", action="store_true")
+    ap.add_argument("--control", action="store_true",
+                    help="control run: every case as the superuser with asof.guard = off on the "
+                         "protected side, so the oracle must see leaks (proves it can fail)")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+
+    def log(msg):
+        print(msg, flush=True)
+
+    if args.setup:
+        args.rels = fixture.setup(lambda role: connect(args.dbname, role), args.sample, log)
+    else:
+        conn = connect(args.dbname, fixture.SUPER)
+        cur = conn.cursor()
+        cur.execute("SELECT to_regclass('fz.fz_ts') IS NOT NULL")
+        has_ts = cur.fetchone()[0]
+        args.rels = [r for r in grammar.TABLES + list(grammar.REL_COLS)
+                     if r != "fz_ts" or has_ts]
+        conn.close()
+    args.rels = sorted(set(args.rels))
+    counts = {"queries run": 0, "crashes": 0, "canary": 0, "differs": 0, "divergent": 0,
+              "refused": 0, "errors": 0, "timeouts": 0}
+    pool = Pool(args.dbname, control=args.control)
+    started = time.time()
+    if args.replay:
+        replay(args, pool, counts, log)
+    else:
+        fuzz(args, pool, counts, log)
+    log("queries run: %d, crashes: %d, canaries leaked: %d, rows differing: %d "
+        "(divergent %d, refused %d, errors %d, timeouts %d; seed %d, %.0f s)" % (
+            counts["queries run"], counts["crashes"], counts["canary"], counts["differs"],
+            counts["divergent"], counts["refused"], counts["errors"], counts["timeouts"],
+            args.seed, time.time() - started))
+    bad = counts["crashes"] + counts["canary"] + counts["differs"]
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
