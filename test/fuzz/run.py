@@ -19,6 +19,7 @@ checking for canaries and crashes only.
 Environment: PGHOST, PGPORT as for psql; run as the cluster's superuser.
 """
 import argparse
+import collections
 import os
 import random
 import sys
@@ -30,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture  # noqa: E402
 import grammar  # noqa: E402
 import oracle  # noqa: E402
+import sessions  # noqa: E402
 
 ROLES = [fixture.READER, fixture.OWNER, fixture.SUPER]
 ROLE_WEIGHTS = [45, 40, 15]
@@ -37,8 +39,9 @@ SIDES = {"P": fixture.PROTECTED, "S": fixture.SHADOW}
 FAILING = ("canary", "differs")
 
 
-def connect(dbname, role, schema=None, autocommit=True, guard_off=False):
+def connect(dbname, role, schema=None, autocommit=True, guard_off=False, extra=""):
     opts = "-c statement_timeout=5000 -c lock_timeout=2000 -c client_min_messages=notice"
+    opts += " " + extra if extra else ""
     if guard_off:
         opts += " -c asof.guard=off"
     if schema:
@@ -83,12 +86,21 @@ class Pool:
                 time.sleep(0.5)
 
 
-def save(out, name, role, mode, sql, verdict, p, s):
+def save(out, name, role, mode, sql, verdict, p, s, history=None):
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name + ".sql")
     with open(path, "w") as f:
         f.write("-- pg_asof canary fuzzer: %s\n-- role: %s; mode: %s\n" % (verdict, role, mode))
         f.write("-- run with: SET ROLE %s; SET search_path = fz, fzf;\n" % role)
+        if history:
+            f.write("-- in a fresh session, after: %s (test/fuzz/sessions.py)\n" % history)
+        if p is not None and s is not None and p.ok and s.ok:
+            only_p = collections.Counter(map(tuple, p.rows)) - collections.Counter(map(tuple, s.rows))
+            only_s = collections.Counter(map(tuple, s.rows)) - collections.Counter(map(tuple, p.rows))
+            for label, rows in (("only on the protected side", only_p), ("only on the reference side", only_s)):
+                f.write("-- %s: %d rows\n" % (label, sum(rows.values())))
+                for row in list(rows)[:5]:
+                    f.write("--   %s\n" % "|".join("\\N" if v is None else str(v) for v in row))
         for label, r in (("protected side (fz)", p), ("reference side (fz_shadow)", s)):
             if r is None:
                 continue
@@ -111,9 +123,28 @@ def fuzz(args, pool, counts, log):
         if args.control:
             role = fixture.SUPER
         mode, sql, _ = grammar.case(rng, args.rels)
+        kind = "warm"
+        if not args.control and rng.random() < args.sessions:
+            kind = rng.choice(sessions.KINDS)
+        history = None
         try:
-            p = oracle.execute(pool.get(role, "P"), mode, sql)
+            if kind == "warm":
+                p = oracle.execute(pool.get(role, "P"), mode, sql)
+            else:
+                def fresh(r, opts):
+                    return connect(args.dbname, r, fixture.PROTECTED, autocommit=False, extra=opts)
+                conn, role, history = sessions.prepare(kind, rng, fresh, role)
+                oracle.text_types(conn)
+                p = oracle.execute(conn, mode, sql)
+                conn.close()
+                counts["sessions"] += 1
             s = None if mode == "stats" else oracle.execute(pool.get(role, "S"), mode, sql)
+        except psycopg2.Error as e:
+            # the harness's own statements (session histories): not a crash
+            counts["harness errors"] += 1
+            log("harness error in case %d (%s): %s" % (i, kind, str(e).strip().splitlines()[0]))
+            pool.reset()
+            continue
         except oracle.Crash as e:
             counts["crashes"] += 1
             path = save(args.out, "crash-%d-%d" % (args.seed, i), role, mode, sql, "crash", None, None)
@@ -127,13 +158,17 @@ def fuzz(args, pool, counts, log):
                 counts["timeouts"] += 1
         v = oracle.verdict(p, s)
         counts[v] = counts.get(v, 0) + 1
+        if v in FAILING:
+            by = counts["leaks by history"]
+            by[kind] = by.get(kind, 0) + 1
         if v in FAILING or (v == "divergent" and args.save_divergent):
-            path = save(args.out, "%s-%d-%d" % (v, args.seed, i), role, mode, sql, v, p, s)
+            path = save(args.out, "%s-%d-%d" % (v, args.seed, i), role, mode, sql, v, p, s, history)
             if v in FAILING:
                 what = oracle.has_canary(p) if v == "canary" else "rows differ"
-                log("LEAK %s case %d as %s (%s): %s" % (v, i, role, what, path))
+                log("LEAK %s case %d as %s%s (%s): %s" % (
+                    v, i, role, " after " + history if history else "", what, path))
         if args.verbose:
-            log("case %d %s %s %s: %s" % (i, role, mode, v, sql))
+            log("case %d %s %s %s %s: %s" % (i, role, kind, mode, v, sql))
 
 
 def replay(args, pool, counts, log):
@@ -169,6 +204,8 @@ def main():
     ap.add_argument("--out", default="fuzz-leaks")
     ap.add_argument("--replay", help="statements to run as the plain role (sqlsmith --dry-run)")
     ap.add_argument("--save-divergent", action="store_true")
+    ap.add_argument("--sessions", type=float, default=0.05,
+                    help="share of cases run in a fresh session after a history (sessions.py)")
     ap.add_argument("--control", action="store_true",
                     help="control run: every case as the superuser with asof.guard = off on the "
                          "protected side, so the oracle must see leaks (proves it can fail)")
@@ -190,7 +227,8 @@ def main():
         conn.close()
     args.rels = sorted(set(args.rels))
     counts = {"queries run": 0, "crashes": 0, "canary": 0, "differs": 0, "divergent": 0,
-              "refused": 0, "errors": 0, "timeouts": 0}
+              "refused": 0, "errors": 0, "timeouts": 0, "sessions": 0, "harness errors": 0,
+              "leaks by history": {}}
     pool = Pool(args.dbname, control=args.control)
     started = time.time()
     if args.replay:
@@ -198,10 +236,13 @@ def main():
     else:
         fuzz(args, pool, counts, log)
     log("queries run: %d, crashes: %d, canaries leaked: %d, rows differing: %d "
-        "(divergent %d, refused %d, errors %d, timeouts %d; seed %d, %.0f s)" % (
+        "(divergent %d, refused %d, errors %d, timeouts %d, fresh sessions %d; seed %d, %.0f s)" % (
             counts["queries run"], counts["crashes"], counts["canary"], counts["differs"],
             counts["divergent"], counts["refused"], counts["errors"], counts["timeouts"],
-            args.seed, time.time() - started))
+            counts["sessions"], args.seed, time.time() - started))
+    if counts["leaks by history"]:
+        log("leaks by session history: %s" % ", ".join(
+            "%s %d" % kv for kv in sorted(counts["leaks by history"].items())))
     bad = counts["crashes"] + counts["canary"] + counts["differs"]
     sys.exit(1 if bad else 0)
 

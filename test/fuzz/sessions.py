@@ -1,0 +1,100 @@
+"""test/fuzz/sessions.py: session histories before a case.
+
+Owns the fuzzer's second dimension: what happened earlier in the session
+that runs a case.  Most cases run on a long-lived connection ("warm").  A
+few run on a fresh connection after one of these histories, each of which
+the guard must survive with its state intact (fail closed, restored on
+abort):
+
+  cold_timeout   the session's first statement reads a protected table and
+                 is cancelled by statement_timeout while it runs (the
+                 guard's first registry load may be what gets interrupted)
+  cold_lock      the first statement waits for the registry, which another
+                 session holds locked (maintenance), and fails by
+                 lock_timeout
+  rollback_split the owner moves a split later in a transaction that rolls
+                 back
+  rollback_unprotect
+                 the owner unprotects a table in a transaction that fails
+                 and rolls back
+  unseal_rollback
+                 the owner unseals a table in a transaction that rolls back
+
+Then the case runs on that connection, and is judged like any other.
+"""
+import psycopg2
+
+import fixture
+
+KINDS = ["cold_timeout", "cold_lock", "rollback_split", "rollback_unprotect", "unseal_rollback"]
+ADMIN = ("rollback_split", "rollback_unprotect", "unseal_rollback")
+
+# A first statement whose parse analysis takes tens of milliseconds.
+SLOW_FIRST = ("SELECT count(*) FROM fz_post WHERE id IN (%s)"
+              % ",".join(str(i) for i in range(20000)))
+
+
+def _quiet(cur, sql):
+    try:
+        cur.execute(sql)
+        return None
+    except psycopg2.Error as e:
+        if cur.connection.closed:
+            raise
+        return e.pgcode
+
+
+def _reset_timeouts(cur):
+    # a pending timeout can fire at the next statement: retry
+    for _ in range(10):
+        if _quiet(cur, "SET statement_timeout = 5000") is None and \
+                _quiet(cur, "SET lock_timeout = 2000") is None:
+            return
+
+
+def prepare(kind, rng, connect, role):
+    """A fresh connection (autocommit off) for role, after history kind.
+    connect(role, options) opens a connection on the protected side.
+    Returns (conn, role, description)."""
+    if kind in ADMIN:
+        role = fixture.OWNER
+    table = rng.choice(["fz.fz_post", "fz.fz_part", "fz.fz_inh"])
+    if kind == "cold_timeout":
+        ms = rng.choice([5, 10, 20, 40, 80])
+        conn = connect(role, "-c statement_timeout=%d" % ms)
+        cur = conn.cursor()
+        _quiet(cur, SLOW_FIRST)
+        conn.rollback()
+        _reset_timeouts(cur)
+        conn.rollback()
+        return conn, role, "first statement cancelled by statement_timeout=%dms" % ms
+    if kind == "cold_lock":
+        holder = connect(fixture.SUPER, "")
+        hc = holder.cursor()
+        hc.execute("LOCK TABLE asof.protected_registry IN ACCESS EXCLUSIVE MODE")
+        conn = connect(role, "-c lock_timeout=50")
+        cur = conn.cursor()
+        _quiet(cur, "SELECT count(*) FROM fz_post")
+        conn.rollback()
+        holder.rollback()
+        holder.close()
+        _reset_timeouts(cur)
+        conn.rollback()
+        return conn, role, "first statement failed by lock_timeout on the locked registry"
+    conn = connect(role, "")
+    cur = conn.cursor()
+    if kind == "rollback_split":
+        later = rng.choice(["2001-05-01", "2001-06-15", "2100-01-01"])
+        _quiet(cur, "SELECT asof.split('%s', '%s')" % (table, later))
+        _quiet(cur, "SELECT count(*) FROM %s" % table)
+        conn.rollback()
+        return conn, role, "asof.split('%s', '%s') rolled back" % (table, later)
+    if kind == "rollback_unprotect":
+        _quiet(cur, "SELECT asof.unprotect('%s')" % table)
+        _quiet(cur, "SELECT 1 / 0")
+        conn.rollback()
+        return conn, role, "asof.unprotect('%s') in a failed transaction, rolled back" % table
+    _quiet(cur, "SELECT asof.unseal('%s', 'canary fuzzer')" % table)
+    _quiet(cur, "SELECT count(*) FROM %s" % table)
+    conn.rollback()
+    return conn, role, "asof.unseal('%s') rolled back" % table
