@@ -45,11 +45,14 @@ def _quiet(cur, sql):
 
 
 def _reset_timeouts(cur):
-    # a pending timeout can fire at the next statement: retry
+    # a pending timeout can fire at the next statement: retry; commit, or
+    # the transaction's rollback would undo the SET
     for _ in range(10):
         if _quiet(cur, "SET statement_timeout = 5000") is None and \
                 _quiet(cur, "SET lock_timeout = 2000") is None:
+            cur.connection.commit()
             return
+        cur.connection.rollback()
 
 
 def prepare(kind, rng, connect, role):
@@ -60,13 +63,13 @@ def prepare(kind, rng, connect, role):
         role = fixture.OWNER
     table = rng.choice(["fz.fz_post", "fz.fz_part", "fz.fz_inh"])
     if kind == "cold_timeout":
-        ms = rng.choice([5, 10, 20, 40, 80])
+        ms = rng.choice([20, 40, 80, 160, 320])
         conn = connect(role, "-c statement_timeout=%d" % ms)
+        conn.autocommit = True  # the first statement on its own, as psql sends it
         cur = conn.cursor()
         _quiet(cur, SLOW_FIRST)
-        conn.rollback()
+        conn.autocommit = False
         _reset_timeouts(cur)
-        conn.rollback()
         return conn, role, "first statement cancelled by statement_timeout=%dms" % ms
     if kind == "cold_lock":
         holder = connect(fixture.SUPER, "")
@@ -79,7 +82,6 @@ def prepare(kind, rng, connect, role):
         holder.rollback()
         holder.close()
         _reset_timeouts(cur)
-        conn.rollback()
         return conn, role, "first statement failed by lock_timeout on the locked registry"
     conn = connect(role, "")
     cur = conn.cursor()
