@@ -85,18 +85,32 @@ def prepare(kind, rng, connect, role):
         return conn, role, "first statement failed by lock_timeout on the locked registry"
     conn = connect(role, "")
     cur = conn.cursor()
+    # the registry is loaded (or not) before the transaction; the guard's
+    # call is followed by a read of the table (or not) and by an error (or a
+    # plain ROLLBACK)
+    warm = rng.random() < 0.7
+    read = rng.random() < 0.5
+    fail = rng.random() < 0.7
+    steps = []
+    if warm:
+        steps.append("SELECT count(*) FROM %s" % table)
+        _quiet(cur, steps[-1])
+        conn.commit()
+    steps.append("BEGIN")
     if kind == "rollback_split":
         later = rng.choice(["2001-05-01", "2001-06-15", "2100-01-01"])
-        _quiet(cur, "SELECT asof.split('%s', '%s')" % (table, later))
-        _quiet(cur, "SELECT count(*) FROM %s" % table)
-        conn.rollback()
-        return conn, role, "asof.split('%s', '%s') rolled back" % (table, later)
-    if kind == "rollback_unprotect":
-        _quiet(cur, "SELECT asof.unprotect('%s')" % table)
-        _quiet(cur, "SELECT 1 / 0")
-        conn.rollback()
-        return conn, role, "asof.unprotect('%s') in a failed transaction, rolled back" % table
-    _quiet(cur, "SELECT asof.unseal('%s', 'canary fuzzer')" % table)
-    _quiet(cur, "SELECT count(*) FROM %s" % table)
+        steps.append("SELECT asof.split('%s', '%s')" % (table, later))
+    elif kind == "rollback_unprotect":
+        steps.append("SELECT asof.unprotect('%s')" % table)
+    else:
+        steps.append("SELECT asof.unseal('%s', 'canary fuzzer')" % table)
+    if read:
+        steps.append("SELECT count(*) FROM %s" % table)
+    if fail:
+        steps.append("SELECT 1 / 0")
+    for st in steps[1 + warm:]:
+        if _quiet(cur, st) is not None:
+            break
+    steps.append("ROLLBACK")
     conn.rollback()
-    return conn, role, "asof.unseal('%s') rolled back" % table
+    return conn, role, "; ".join(steps)
