@@ -18,7 +18,7 @@ visible data can produce them (see CANARY_PATTERNS and README.md): text
 canaries start with "zqxw" (visible text is real airport codes and words
 of the letters a-m), int canaries are 10-digit numbers 20473xxxxx, bigint
 and numeric canaries 13-digit numbers 4711xxxxxxxxx, time canaries fall in
-the years 2077 and 2078.  Visible numbers are real flight distances and
+the years 2077 to 2079.  Visible numbers are real flight distances and
 delays (the committed 30k sample), far below 10^9.
 
 Nothing here depends on the fuzzer's seed: the fixture is always the same.
@@ -46,7 +46,7 @@ CANARY_PATTERNS = [
     r"2\.0473\d*e\+0?9",
     r"4711\d{9}",
     r"4\.711\d*e\+12",
-    r"207[78]-\d\d",
+    r"20[7-9]\d-\d\d",
 ]
 CANARY_RE = re.compile("|".join(CANARY_PATTERNS), re.IGNORECASE)
 
@@ -194,6 +194,15 @@ def build_rows(sample_path):
     return tables
 
 
+def entities(sample_path):
+    """Origins for features_at: a few of fz_post's training rows and every
+    held-out row's (canaries)."""
+    rows = build_rows(sample_path)["fz_post"]
+    train = sorted({r["origin"] for r in rows if not is_held_out("fz_post", r)})[:5]
+    held = [r["origin"] for r in rows if is_held_out("fz_post", r)]
+    return train + held
+
+
 def is_held_out(table, row):
     cut = SPLITS.get("fz_inh" if table == "fz_inh_c" else table)
     if cut is None:
@@ -316,6 +325,8 @@ CREATE FUNCTION fzf.shout(v text) RETURNS boolean LANGUAGE plpgsql COST 0.000000
 TRAINING_SET_SQL = """
 SET search_path = fz, fzf;
 SELECT asof.create_feature_view('fzfv', 'fz.fz_post', '{origin}', 'dep_time',
+    '{count(*) over 7 days as n7, sum(distance) over 30 days as dist30}');
+SELECT asof.create_feature_view('fzfv_s', 'fz_shadow.fz_post', '{origin}', 'dep_time',
     '{count(*) over 7 days as n7, sum(distance) over 30 days as dist30}');
 SELECT asof.build_training_set('fz.fz_ts', 'fz.fz_post', 'dep_time', '{fzfv}');
 GRANT SELECT ON fz.fz_ts TO regress_fuzz_reader;

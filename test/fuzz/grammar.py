@@ -401,13 +401,35 @@ class Gen:
         return "SELECT %s FROM %s AS %s%s" % (sel, rel, a, where)
 
 
-def case(rng, rels):
+FEATURES_AT_TIMES = ["2001-03-15", "2001-03-31 23:59:59.999999", "2001-04-01", "2001-04-02",
+                     "2001-06-01", "2077-06-01", "2100-01-01"]
+TS_SPINES = ["fz_post", "fz_part", "fz_inh", "fz_pre", "v_post_inv"]
+
+
+def case(rng, rels, entities=()):
     """One test case: (mode, sql, extra).  Modes: query, cursor, copy,
-    copy_rel, prepare, ctas, dml, stats."""
+    copy_rel, prepare, ctas, dml, stats, features_at, training_set.
+    entities: origins to ask features_at about (training ones and the
+    held-out rows' canaries: a canary written in the query is not a leak
+    when it comes back, any other canary is)."""
     r = rng
-    mode = r.choices(["query", "cursor", "copy", "copy_rel", "prepare", "ctas", "dml", "stats"],
-                     weights=[50, 8, 8, 4, 8, 5, 6, 2])[0]
+    has_fv = "fz_ts" in rels
+    mode = r.choices(["query", "cursor", "copy", "copy_rel", "prepare", "ctas", "dml", "stats",
+                      "features_at", "training_set"],
+                     weights=[50, 8, 8, 4, 8, 5, 6, 2, 3 if has_fv else 0, 4 if has_fv else 0])[0]
     g = Gen(r, rels, param=(mode == "prepare"))
+    if mode == "features_at":
+        return mode, "SELECT asof.features_at('@fv@', ARRAY['%s'], '%s'::timestamp)" % (
+            r.choice(list(entities) or ["SFO"]), r.choice(FEATURES_AT_TIMES)), None
+    if mode == "training_set":
+        spine = r.choice(TS_SPINES)
+        build = ("SELECT asof.build_training_set('fzf.fz_tmp_ts', '%s', 'dep_time', '{@fv@}') "
+                 "IS NOT NULL" % spine)
+        g2 = Gen(r, ["fzf.fz_tmp_ts"])
+        REL_COLS["fzf.fz_tmp_ts"] = [c for c in TS_COLS if c[0] in dict(cols_of(spine))
+                                     or c[0].startswith("fzfv__")]
+        q = g2.star_query() if r.random() < 0.4 else g2.select_core(g2.types())
+        return mode, build + "\n;;\n" + q, None
     if mode == "copy_rel":
         rel = r.choice([x for x in rels if not x.startswith("v_")])
         cols = cols_of(rel)

@@ -59,6 +59,8 @@ def text_types(conn):
 
 def wrapped(mode, sql):
     """The statements a case runs, as a reader would type them."""
+    if mode == "training_set":
+        return sql.split("\n;;\n")
     if mode == "cursor":
         return ["DECLARE fzc CURSOR FOR " + sql, "FETCH 2 FROM fzc", "FETCH ALL FROM fzc"]
     if mode == "copy":
@@ -70,12 +72,18 @@ def wrapped(mode, sql):
     return [sql]
 
 
-def execute(conn, mode, sql):
+def execute(conn, mode, sql, feature_view="fzfv"):
+    """Run a case; @fv@ in its text names the side's feature view."""
+    sql = sql.replace("@fv@", feature_view)
     cur = conn.cursor()
     del conn.notices[:]
     rows = []
     try:
         stmts = wrapped(mode, sql)
+        if mode == "training_set" and feature_view != "fzfv":
+            # the reference side's columns get the protected side's names
+            stmts[1:1] = ["ALTER TABLE fzf.fz_tmp_ts RENAME COLUMN %s__%s TO fzfv__%s"
+                          % (feature_view, c, c) for c in ("n7", "dist30")]
         for i, st in enumerate(stmts):
             if st.startswith("COPY"):
                 buf = io.StringIO()
@@ -117,14 +125,18 @@ def _key(row):
     return tuple("\x00" if v is None else str(v) for v in row)
 
 
-def has_canary(res):
-    m = CANARY_RE.search(res.observable())
-    return m.group(0) if m else None
+def has_canary(res, sql=""):
+    """The first canary in what res shows that the query text itself does
+    not contain."""
+    for m in CANARY_RE.finditer(res.observable()):
+        if m.group(0) not in sql:
+            return m.group(0)
+    return None
 
 
-def verdict(p, s):
+def verdict(p, s, sql=""):
     """p: protected side's Result; s: reference side's (None: no reference)."""
-    if has_canary(p):
+    if has_canary(p, sql):
         return "canary"
     if s is None:
         return "ok"

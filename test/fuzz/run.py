@@ -109,7 +109,7 @@ def save(out, name, role, mode, sql, verdict, p, s, history=None):
                 f.write("--   %s\n" % line)
             for n in r.notices[:5]:
                 f.write("--   %s\n" % n)
-        for st in oracle.wrapped(mode, sql):
+        for st in oracle.wrapped(mode, sql.replace("@fv@", "fzfv")):
             f.write(st + ";\n")
     return path
 
@@ -122,7 +122,7 @@ def fuzz(args, pool, counts, log):
         role = rng.choices(ROLES, ROLE_WEIGHTS)[0]
         if args.control:
             role = fixture.SUPER
-        mode, sql, _ = grammar.case(rng, args.rels)
+        mode, sql, _ = grammar.case(rng, args.rels, args.entities)
         kind = "warm"
         if not args.control and rng.random() < args.sessions:
             kind = rng.choice(sessions.KINDS)
@@ -138,7 +138,8 @@ def fuzz(args, pool, counts, log):
                 p = oracle.execute(conn, mode, sql)
                 conn.close()
                 counts["sessions"] += 1
-            s = None if mode == "stats" else oracle.execute(pool.get(role, "S"), mode, sql)
+            s = None if mode in ("stats", "features_at") else \
+                oracle.execute(pool.get(role, "S"), mode, sql, "fzfv_s")
         except psycopg2.Error as e:
             # the harness's own statements (session histories): not a crash
             counts["harness errors"] += 1
@@ -156,7 +157,7 @@ def fuzz(args, pool, counts, log):
             counts["errors"] += 1
             if p.code == "57014":
                 counts["timeouts"] += 1
-        v = oracle.verdict(p, s)
+        v = oracle.verdict(p, s, sql)
         counts[v] = counts.get(v, 0) + 1
         if v in FAILING:
             by = counts["leaks by history"]
@@ -164,7 +165,7 @@ def fuzz(args, pool, counts, log):
         if v in FAILING or (v == "divergent" and args.save_divergent):
             path = save(args.out, "%s-%d-%d" % (v, args.seed, i), role, mode, sql, v, p, s, history)
             if v in FAILING:
-                what = oracle.has_canary(p) if v == "canary" else "rows differ"
+                what = oracle.has_canary(p, sql) if v == "canary" else "rows differ"
                 log("LEAK %s case %d as %s%s (%s): %s" % (
                     v, i, role, " after " + history if history else "", what, path))
         if args.verbose:
@@ -204,7 +205,7 @@ def main():
     ap.add_argument("--out", default="fuzz-leaks")
     ap.add_argument("--replay", help="statements to run as the plain role (sqlsmith --dry-run)")
     ap.add_argument("--save-divergent", action="store_true")
-    ap.add_argument("--sessions", type=float, default=0.05,
+    ap.add_argument("--sessions", type=float, default=0.08,
                     help="share of cases run in a fresh session after a history (sessions.py)")
     ap.add_argument("--control", action="store_true",
                     help="control run: every case as the superuser with asof.guard = off on the "
@@ -226,6 +227,7 @@ def main():
                      if r != "fz_ts" or has_ts]
         conn.close()
     args.rels = sorted(set(args.rels))
+    args.entities = fixture.entities(args.sample)
     counts = {"queries run": 0, "crashes": 0, "canary": 0, "differs": 0, "divergent": 0,
               "refused": 0, "errors": 0, "timeouts": 0, "sessions": 0, "harness errors": 0,
               "leaks by history": {}}

@@ -3,7 +3,7 @@
 # budget inside "make test" (make fuzz runs it longer, plus sqlsmith).
 #  - a control run with the guard switched off must see leaks (the oracle
 #    can fail);
-#  - the fixed run (seed 1, 1000 cases, as a plain role, the owner and a
+#  - the fixed run (seed 1, 600 cases, as a plain role, the owner and a
 #    superuser) must crash nothing, leak no canary and return the same rows
 #    as the reference schema.
 # Each leaking case is saved as a runnable .sql file; they are printed here
@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 fuzz=$here/../fuzz
 psql=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
 seed=${FUZZ_SEED:-1}
-budget=${FUZZ_QUERIES:-1000}
+budget=${FUZZ_QUERIES:-600}
 out=${FUZZ_OUT:-$ASOF_TMP/fuzz-leaks}
 
 py=$(bash "$fuzz/python.sh") || { echo "not ok - no python3 with psycopg2 (apt-get install python3-psycopg2)"; exit 1; }
