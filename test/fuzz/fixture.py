@@ -257,6 +257,12 @@ def schema_sql(schema, tables, shadow):
         s.append("ALTER TABLE %s SET (autovacuum_enabled = false);" % t)
     for t in ("fz_pre", "fz_post", "fz_part", "fz_inh", "fz_inh_c"):
         s.append(_insert_sql(schema, t, tables[t], shadow))
+    # indexes on visible columns, so that index, index-only and bitmap
+    # scans happen (plan settings in grammar.py push for them)
+    for t in ("fz_pre", "fz_post", "fz_part", "fz_inh"):
+        s.append("CREATE INDEX ON %s (origin) INCLUDE (dep_time);" % t)
+        s.append("CREATE INDEX ON %s (dep_time);" % t)
+        s.append("CREATE INDEX ON %s (distance, id);" % t)
     origins = sorted({r["origin"] for rows in tables.values() for r in rows
                       if not r["origin"].startswith("zqxw")})
     dims = ["('%s', '%s', %s, %d)" % (o, "west" if o < "I" else "east",

@@ -406,6 +406,30 @@ FEATURES_AT_TIMES = ["2001-03-15", "2001-03-31 23:59:59.999999", "2001-04-01", "
 TS_SPINES = ["fz_post", "fz_part", "fz_inh", "fz_pre", "v_post_inv"]
 
 
+# Plan settings a case may run under (SET LOCAL, on both sides): other scan
+# and join methods, parallel workers.
+PLAN_SETTINGS = [
+    ["enable_seqscan = off"],
+    ["enable_seqscan = off", "enable_bitmapscan = off"],
+    ["enable_indexscan = off", "enable_indexonlyscan = off"],
+    ["enable_hashjoin = off", "enable_mergejoin = off"],
+    ["enable_nestloop = off", "enable_hashjoin = off"],
+    ["enable_hashagg = off", "enable_sort = on"],
+    ["force_parallel_mode = on", "parallel_setup_cost = 0", "parallel_tuple_cost = 0",
+     "min_parallel_table_scan_size = 0", "min_parallel_index_scan_size = 0",
+     "max_parallel_workers_per_gather = 2"],
+    ["plan_cache_mode = force_generic_plan"],
+    ["plan_cache_mode = force_custom_plan"],
+]
+
+
+def settings(rng):
+    """SET LOCAL statements for a case: none most of the time."""
+    if rng.random() < 0.6:
+        return []
+    return ["SET LOCAL " + x for x in rng.choice(PLAN_SETTINGS)]
+
+
 def case(rng, rels, entities=()):
     """One test case: (mode, sql, extra).  Modes: query, cursor, copy,
     copy_rel, prepare, ctas, dml, stats, features_at, training_set.

@@ -72,13 +72,16 @@ def wrapped(mode, sql):
     return [sql]
 
 
-def execute(conn, mode, sql, feature_view="fzfv"):
-    """Run a case; @fv@ in its text names the side's feature view."""
+def execute(conn, mode, sql, feature_view="fzfv", settings=()):
+    """Run a case; @fv@ in its text names the side's feature view;
+    settings are SET LOCAL statements run first."""
     sql = sql.replace("@fv@", feature_view)
     cur = conn.cursor()
     del conn.notices[:]
     rows = []
     try:
+        for st in settings:
+            cur.execute(st)
         stmts = wrapped(mode, sql)
         if mode == "training_set" and feature_view != "fzfv":
             # the reference side's columns get the protected side's names

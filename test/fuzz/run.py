@@ -86,7 +86,7 @@ class Pool:
                 time.sleep(0.5)
 
 
-def save(out, name, role, mode, sql, verdict, p, s, history=None):
+def save(out, name, role, mode, sql, verdict, p, s, history=None, sets=()):
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name + ".sql")
     with open(path, "w") as f:
@@ -109,7 +109,9 @@ def save(out, name, role, mode, sql, verdict, p, s, history=None):
                 f.write("--   %s\n" % line)
             for n in r.notices[:5]:
                 f.write("--   %s\n" % n)
-        for st in oracle.wrapped(mode, sql.replace("@fv@", "fzfv")):
+        if sets:
+            f.write("BEGIN;\n")
+        for st in list(sets) + oracle.wrapped(mode, sql.replace("@fv@", "fzfv")):
             f.write(st + ";\n")
     return path
 
@@ -123,23 +125,24 @@ def fuzz(args, pool, counts, log):
         if args.control:
             role = fixture.SUPER
         mode, sql, _ = grammar.case(rng, args.rels, args.entities)
+        sets = grammar.settings(rng)
         kind = "warm"
         if not args.control and rng.random() < args.sessions:
             kind = rng.choice(sessions.KINDS)
         history = None
         try:
             if kind == "warm":
-                p = oracle.execute(pool.get(role, "P"), mode, sql)
+                p = oracle.execute(pool.get(role, "P"), mode, sql, settings=sets)
             else:
                 def fresh(r, opts):
                     return connect(args.dbname, r, fixture.PROTECTED, autocommit=False, extra=opts)
                 conn, role, history = sessions.prepare(kind, rng, fresh, role)
                 oracle.text_types(conn)
-                p = oracle.execute(conn, mode, sql)
+                p = oracle.execute(conn, mode, sql, settings=sets)
                 conn.close()
                 counts["sessions"] += 1
             s = None if mode in ("stats", "features_at") else \
-                oracle.execute(pool.get(role, "S"), mode, sql, "fzfv_s")
+                oracle.execute(pool.get(role, "S"), mode, sql, "fzfv_s", settings=sets)
         except psycopg2.Error as e:
             # the harness's own statements (session histories): not a crash
             counts["harness errors"] += 1
@@ -148,7 +151,8 @@ def fuzz(args, pool, counts, log):
             continue
         except oracle.Crash as e:
             counts["crashes"] += 1
-            path = save(args.out, "crash-%d-%d" % (args.seed, i), role, mode, sql, "crash", None, None)
+            path = save(args.out, "crash-%d-%d" % (args.seed, i), role, mode, sql, "crash", None, None,
+                        history, sets)
             log("CRASH case %d (%s): %s" % (i, path, str(e).strip()))
             pool.reset()
             continue
@@ -163,7 +167,7 @@ def fuzz(args, pool, counts, log):
             by = counts["leaks by history"]
             by[kind] = by.get(kind, 0) + 1
         if v in FAILING or (v == "divergent" and args.save_divergent):
-            path = save(args.out, "%s-%d-%d" % (v, args.seed, i), role, mode, sql, v, p, s, history)
+            path = save(args.out, "%s-%d-%d" % (v, args.seed, i), role, mode, sql, v, p, s, history, sets)
             if v in FAILING:
                 what = oracle.has_canary(p, sql) if v == "canary" else "rows differ"
                 log("LEAK %s case %d as %s%s (%s): %s" % (
