@@ -4,10 +4,10 @@
 # On a throwaway cluster (test/cluster.sh), in database regress_fuzz:
 #   1. the fixture (run.py --setup) and a control run with the guard off,
 #      which must report leaks (the oracle can fail);
-#   2. run.py: FUZZ_QUERIES cases (default 10000) from seed FUZZ_SEED
+#   2. run.py: FUZZ_QUERIES cases (default 5000) from seed FUZZ_SEED
 #      (default 2; make test's run uses seed 1);
 #   3. sqlsmith (Debian package sqlsmith) as the plain role
-#      regress_fuzz_reader, FUZZ_SQLSMITH queries (default 3000), with
+#      regress_fuzz_reader, FUZZ_SQLSMITH queries (default 2000), with
 #      catalog relations excluded (their statistics are documented
 #      residue); canaries searched in the server log's messages (ERROR,
 #      DETAIL, HINT, CONTEXT, NOTICE, not the statement texts), crashes
@@ -22,8 +22,8 @@ set -uo pipefail
 . "$(dirname "$0")/../cluster.sh"
 cd "$ASOF_SRC"
 seed=${FUZZ_SEED:-2}
-queries=${FUZZ_QUERIES:-10000}
-smith=${FUZZ_SQLSMITH:-3000}
+queries=${FUZZ_QUERIES:-5000}
+smith=${FUZZ_SQLSMITH:-2000}
 out=${FUZZ_OUT:-$ASOF_SRC/fuzz-leaks}
 rm -rf "$out"
 mkdir -p "$out"
