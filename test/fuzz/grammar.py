@@ -231,7 +231,11 @@ class Gen:
             return "%s AS %s" % (f[0], a), Scope([(a, f[1], None)])
         rel = self.rel()
         only = "ONLY " if rel in ("fz_inh",) and self.chance(0.3) else ""
-        return "%s%s AS %s" % (only, rel, a), Scope([(a, cols_of(rel), rel)])
+        sample = ""
+        if (rel in TABLES or rel.startswith("fzf.")) and self.chance(0.08):
+            # every row (100%), so both sides agree
+            sample = r.choice([" TABLESAMPLE BERNOULLI (100) REPEATABLE (7)", " TABLESAMPLE SYSTEM (100)"])
+        return "%s%s AS %s%s" % (only, rel, a, sample), Scope([(a, cols_of(rel), rel)])
 
     def from_clause(self, depth):
         r = self.r
@@ -470,8 +474,18 @@ def case(rng, rels, entities=()):
         rel = r.choice([x for x in WRITABLE if x in rels])
         a = g.alias()
         scope = Scope([(a, cols_of(rel), rel)])
-        ret = r.choice(["id, distance", "*", "id, delay", "%s" % a, "count_me"])
+        ret = r.choice(["id, distance", "*", "id, delay", "%s" % a, "count_me", "", "", "merge"])
         where = g.cond(scope)
+        if ret == "merge":
+            d = g.alias()
+            both = Scope(scope.items + [(d, cols_of("fz_dim"), "fz_dim")])
+            return mode, ("MERGE INTO %s AS %s USING fz_dim AS %s ON %s.origin = %s.origin "
+                          "WHEN MATCHED AND %s THEN UPDATE SET distance = %s.distance "
+                          "WHEN MATCHED THEN DELETE" % (rel, a, d, a, d, g.cond(both), a)), None
+        if ret == "":
+            if r.random() < 0.5:
+                return mode, "UPDATE %s AS %s SET distance = %s.distance WHERE %s" % (rel, a, a, where), None
+            return mode, "DELETE FROM %s AS %s WHERE %s" % (rel, a, where), None
         if ret == "count_me":
             return mode, ("WITH d AS (DELETE FROM %s AS %s WHERE %s RETURNING %s.id) "
                           "SELECT count(*), sum(id) FROM d" % (rel, a, where, a)), None

@@ -104,6 +104,9 @@ def execute(conn, mode, sql, feature_view="fzfv", settings=()):
                 cur.execute(st)
                 if cur.description is not None:
                     rows += cur.fetchall()
+                elif st.split(None, 1)[0].upper() in ("UPDATE", "DELETE", "INSERT", "MERGE", "CREATE"):
+                    # how many rows a write reached is a result too
+                    rows.append(("<%s: %d rows>" % (st.split(None, 1)[0].upper(), cur.rowcount),))
         res = Result(True, sorted(rows, key=_key))
     except psycopg2.Error as e:
         if conn.closed:

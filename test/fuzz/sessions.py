@@ -19,6 +19,9 @@ abort):
                  and rolls back
   unseal_rollback
                  the owner unseals a table in a transaction that rolls back
+  savepoint_split, savepoint_unprotect
+                 the same calls inside a subtransaction rolled back to its
+                 savepoint; the case then runs in that same transaction
 
 Then the case runs on that connection, and is judged like any other.
 """
@@ -26,8 +29,10 @@ import psycopg2
 
 import fixture
 
-KINDS = ["cold_timeout", "cold_lock", "rollback_split", "rollback_unprotect", "unseal_rollback"]
-ADMIN = ("rollback_split", "rollback_unprotect", "unseal_rollback")
+KINDS = ["cold_timeout", "cold_lock", "rollback_split", "rollback_unprotect", "unseal_rollback",
+         "savepoint_split", "savepoint_unprotect"]
+ADMIN = ("rollback_split", "rollback_unprotect", "unseal_rollback", "savepoint_split",
+         "savepoint_unprotect")
 
 # A first statement whose parse analysis takes tens of milliseconds.
 SLOW_FIRST = ("SELECT count(*) FROM fz_post WHERE id IN (%s)"
@@ -97,6 +102,18 @@ def prepare(kind, rng, connect, role):
         _quiet(cur, steps[-1])
         conn.commit()
     steps.append("BEGIN")
+    if kind.startswith("savepoint_"):
+        # the case then runs in this same transaction
+        later = rng.choice(["2001-05-01", "2001-06-15", "2100-01-01"])
+        call = ("SELECT asof.split('%s', '%s')" % (table, later) if kind == "savepoint_split"
+                else "SELECT asof.unprotect('%s')" % table)
+        steps += ["SAVEPOINT a", call] + (["SELECT count(*) FROM %s" % table] if read else []) + \
+            (["SELECT 1 / 0"] if fail else []) + ["ROLLBACK TO SAVEPOINT a"]
+        for st in steps[1 + warm:-1]:
+            if _quiet(cur, st) is not None:
+                break
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+        return conn, role, "; ".join(steps) + "; (the case, in this transaction)"
     if kind == "rollback_split":
         later = rng.choice(["2001-05-01", "2001-06-15", "2100-01-01"])
         steps.append("SELECT asof.split('%s', '%s')" % (table, later))
