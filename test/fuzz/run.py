@@ -242,10 +242,11 @@ def main():
     else:
         fuzz(args, pool, counts, log)
     log("queries run: %d, crashes: %d, canaries leaked: %d, rows differing: %d "
-        "(divergent %d, refused %d, errors %d, timeouts %d, fresh sessions %d; seed %d, %.0f s)" % (
+        "(divergent %d, refused %d, errors %d, timeouts %d, fresh sessions %d, harness errors %d; "
+        "seed %d, %.0f s)" % (
             counts["queries run"], counts["crashes"], counts["canary"], counts["differs"],
             counts["divergent"], counts["refused"], counts["errors"], counts["timeouts"],
-            counts["sessions"], args.seed, time.time() - started))
+            counts["sessions"], counts["harness errors"], args.seed, time.time() - started))
     if counts["leaks by history"]:
         log("leaks by session history: %s" % ", ".join(
             "%s %d" % kv for kv in sorted(counts["leaks by history"].items())))

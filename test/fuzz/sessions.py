@@ -10,8 +10,8 @@ abort):
                  is cancelled by statement_timeout while it runs (the
                  guard's first registry load may be what gets interrupted)
   cold_lock      the first statement waits for the registry, which another
-                 session holds locked (maintenance), and fails by
-                 lock_timeout
+                 session holds locked (maintenance: every configuration
+                 table of the extension), and fails by lock_timeout
   rollback_split the owner moves a split later in a transaction that rolls
                  back
   rollback_unprotect
@@ -79,7 +79,11 @@ def prepare(kind, rng, connect, role):
     if kind == "cold_lock":
         holder = connect(fixture.SUPER, "")
         hc = holder.cursor()
-        hc.execute("LOCK TABLE asof.protected_registry IN ACCESS EXCLUSIVE MODE")
+        # every configuration table of the extension: the registry is one,
+        # whatever its name
+        hc.execute("SELECT string_agg(c::regclass::text, ', ') FROM pg_extension e, "
+                   "unnest(e.extconfig) c WHERE e.extname = 'pg_asof'")
+        hc.execute("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE" % hc.fetchone()[0])
         conn = connect(role, "-c lock_timeout=50")
         cur = conn.cursor()
         _quiet(cur, "SELECT count(*) FROM fz_post")
