@@ -8,6 +8,8 @@
 #                               your own running server (PGHOST, PGPORT...)
 #   make demo                   the flights demo (see README)
 #   make bench                  the benchmarks (see test/bench/)
+#   make fuzz                   the guard's canary fuzzer, longer than in
+#                               make test, plus sqlsmith (test/fuzz/README.md)
 
 EXTENSION  = pg_asof
 # The version lives in the control file; everything else reads it.
@@ -38,7 +40,7 @@ PG_CPPFLAGS = -DPG_ASOF_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 
-EXTRA_CLEAN = results output_iso regression.diffs regression.out
+EXTRA_CLEAN = results output_iso regression.diffs regression.out fuzz-leaks
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && \
 	echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
@@ -62,7 +64,7 @@ sql/$(EXTENSION)--%--$(EXTVERSION).sql: $(SQL_CODE) sql/upgrade/%--$(EXTVERSION)
 
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo bench
+.PHONY: test demo bench fuzz
 test:
 	bash test/run.sh
 
@@ -71,3 +73,6 @@ demo:
 
 bench:
 	bash test/bench/run.sh
+
+fuzz:
+	bash test/fuzz/fuzz.sh
