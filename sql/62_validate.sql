@@ -12,7 +12,7 @@
 
 CREATE OR REPLACE FUNCTION asof.validate(tbl regclass, time_column name,
         reference tsrange, target tsrange,
-        grain interval DEFAULT '1 day', sensitivity float8 DEFAULT 0.25, columns name[] DEFAULT NULL)
+        grain interval DEFAULT '1 day', sensitivity float8 DEFAULT 0.2, columns name[] DEFAULT NULL)
     RETURNS TABLE (partition_start timestamp, column_name name, statistic text, observed float8,
                    expected_low float8, expected_high float8, severity text, explanation text)
     LANGUAGE plpgsql VOLATILE
@@ -209,12 +209,12 @@ BEGIN
   DROP TABLE pg_temp.asof_validate_profile;
 END $$;
 COMMENT ON FUNCTION asof.validate(regclass, name, tsrange, tsrange, interval, float8, name[]) IS
-'Validates the partitions of a target period against a reference period of the same table.  Profiles both periods with asof.profile (same arguments: tbl, time_column, grain, columns; through the leakage guard, as the caller), then for every (column, statistic) takes the quartiles q1, q3 of its reference partitions and spread = max(q3 - q1, sampling floor: 1/sqrt(n) for fractions, sqrt(median) for counts, median stddev/sqrt(n) for mean and quantiles, stddev/sqrt(2n) for stddev); the expected range is [q1 - spread/sensitivity, q3 + spread/sensitivity] clipped to the statistic''s domain.  Statistics: rows (per partition, empty ones included), null_fraction, distinct_count, top_fraction, for numbers mean, stddev, p05, p50, p95, for text new_value_fraction and top_value (a most frequent value never the most frequent in the reference); schema: a column added, dropped or retyped since the previous asof.profile run of the table (asof.profile_history).  Returns one row per alert: partition_start, column_name (NULL for rows), statistic, observed, expected_low, expected_high, severity (high: beyond twice the range''s distance, and every schema change; else low) and a one-line explanation.  sensitivity: larger raises more alerts; the default 0.25 was calibrated on January to April 2001 of the flights (docs/validation.md).  Errors: NULL arguments, empty or unbounded periods, overlapping periods, sensitivity not positive, a reference without rows, and those of asof.profile.';
+'Validates the partitions of a target period against a reference period of the same table.  Profiles both periods with asof.profile (same arguments: tbl, time_column, grain, columns; through the leakage guard, as the caller), then for every (column, statistic) takes the quartiles q1, q3 of its reference partitions and spread = max(q3 - q1, sampling floor: 1/sqrt(n) for fractions, sqrt(median) for counts, median stddev/sqrt(n) for mean and quantiles, stddev/sqrt(2n) for stddev); the expected range is [q1 - spread/sensitivity, q3 + spread/sensitivity] clipped to the statistic''s domain.  Statistics: rows (per partition, empty ones included), null_fraction, distinct_count, top_fraction, for numbers mean, stddev, p05, p50, p95, for text new_value_fraction and top_value (a most frequent value never the most frequent in the reference); schema: a column added, dropped or retyped since the previous asof.profile run of the table (asof.profile_history).  Returns one row per alert: partition_start, column_name (NULL for rows), statistic, observed, expected_low, expected_high, severity (high: beyond twice the range''s distance, and every schema change; else low) and a one-line explanation.  sensitivity: larger raises more alerts; the default 0.2 was calibrated on January to April 2001 of the flights (docs/validation.md).  Errors: NULL arguments, empty or unbounded periods, overlapping periods, sensitivity not positive, a reference without rows, and those of asof.profile.';
 GRANT EXECUTE ON FUNCTION asof.validate(regclass, name, tsrange, tsrange, interval, float8, name[]) TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION asof.validate(tbl regclass, time_column name,
         reference tstzrange, target tstzrange,
-        grain interval DEFAULT '1 day', sensitivity float8 DEFAULT 0.25, columns name[] DEFAULT NULL)
+        grain interval DEFAULT '1 day', sensitivity float8 DEFAULT 0.2, columns name[] DEFAULT NULL)
     RETURNS TABLE (partition_start timestamp, column_name name, statistic text, observed float8,
                    expected_low float8, expected_high float8, severity text, explanation text)
     LANGUAGE sql VOLATILE
