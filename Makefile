@@ -8,6 +8,7 @@
 #                               your own running server (PGHOST, PGPORT...)
 #   make demo                   the flights demo (see README)
 #   make bench                  the benchmarks (see test/bench/)
+#   make validate-bench         the data validation bench (test/validation/)
 
 EXTENSION  = pg_asof
 # The version lives in the control file; everything else reads it.
@@ -62,7 +63,7 @@ sql/$(EXTENSION)--%--$(EXTVERSION).sql: $(SQL_CODE) sql/upgrade/%--$(EXTVERSION)
 
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo bench
+.PHONY: test demo bench validate-bench
 test:
 	bash test/run.sh
 
@@ -71,3 +72,6 @@ demo:
 
 bench:
 	bash test/bench/run.sh
+
+validate-bench:
+	bash test/validation/bench.sh
