@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -391,7 +392,8 @@ cmp_num(const void *a, const void *b)
 	const ValEntry *x = *(ValEntry *const *) a,
 			   *y = *(ValEntry *const *) b;
 
-	return x->num < y->num ? -1 : x->num > y->num;
+	/* PostgreSQL's float8 order: NaN after every other value */
+	return float8_cmp_internal(x->num, y->num);
 }
 
 /* percentile_disc: the first value whose cumulative count reaches ceil(p n) */
@@ -422,9 +424,9 @@ top_before(ProfileColumn *c, Oid out, ValEntry *a, ValEntry *b, char **btext)
 {
 	char	   *at;
 
-	if (c->kind == PROFILE_NUMERIC && a->num != b->num)
+	if (c->kind == PROFILE_NUMERIC && float8_cmp_internal(a->num, b->num) != 0)
 	{
-		if (a->num > b->num)
+		if (float8_cmp_internal(a->num, b->num) > 0)
 			return false;
 		*btext = NULL;			/* the top changes: its text is not known */
 		return true;
