@@ -46,7 +46,8 @@ BEGIN
             HINT = 'The target is compared with the reference; a partition cannot be in both.';
   END IF;
   IF sensitivity IS NULL OR NOT (sensitivity OPERATOR(pg_catalog.>) 0)
-     OR sensitivity OPERATOR(pg_catalog.=) 'Infinity'::pg_catalog.float8 THEN
+     OR sensitivity OPERATOR(pg_catalog.=) 'Infinity'::pg_catalog.float8
+     OR sensitivity OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.float8 THEN
     RAISE EXCEPTION 'sensitivity must be a positive number'
       USING ERRCODE = 'invalid_parameter_value',
             DETAIL = pg_catalog.format('The sensitivity given is %s.', sensitivity);
@@ -142,7 +143,8 @@ BEGIN
       JOIN grid g ON g.start OPERATOR(pg_catalog.=) s.start AND g.period OPERATOR(pg_catalog.=) 'target'
       JOIN ranges x ON x.col IS NOT DISTINCT FROM s.col AND x.stat OPERATOR(pg_catalog.=) s.stat
   ), fmt AS (
-    SELECT c.*, v.label
+    SELECT c.*, v.label,
+           c.stat IN ('null_fraction', 'top_fraction', 'new_value_fraction') AS fraction
       FROM checked c
      CROSS JOIN LATERAL (SELECT CASE c.stat
          WHEN 'rows' THEN 'rows'
@@ -194,12 +196,13 @@ BEGIN
          CASE WHEN f.far THEN 'high' ELSE 'low' END,
          pg_catalog.format('%s: %s %s, usual %s to %s',
                            COALESCE(f.col::pg_catalog.text, 'partition'), f.label,
-                           asof._number_text(f.value), asof._number_text(f.lo), asof._number_text(f.hi))
+                           asof._number_text(f.value, f.fraction), asof._number_text(f.lo, f.fraction),
+                           asof._number_text(f.hi, f.fraction))
     FROM fmt f
   UNION ALL
   SELECT t.start, t.col, 'top_value', t.top_fraction, NULL, NULL, 'low',
          pg_catalog.format('%s: most frequent value %s (share %s), never the most frequent in the reference (there: %s)',
-                           t.col, pg_catalog.quote_literal(t.top_value), asof._number_text(t.top_fraction), t.usual)
+                           t.col, pg_catalog.quote_literal(t.top_value), asof._number_text(t.top_fraction, true), t.usual)
     FROM tops t
   UNION ALL
   SELECT (SELECT pg_catalog.min(g.start) FROM grid g WHERE g.period OPERATOR(pg_catalog.=) 'target'),
@@ -235,18 +238,20 @@ COMMENT ON FUNCTION asof.validate(regclass, name, tstzrange, tstzrange, interval
 'asof.validate with the periods as timestamptz ranges: they are converted to UTC wall-clock time (the partitions of a timestamptz column are aligned in UTC), then as the tsrange form.  partition_start is in UTC.';
 GRANT EXECUTE ON FUNCTION asof.validate(regclass, name, tstzrange, tstzrange, interval, float8, name[]) TO PUBLIC;
 
--- A number in an alert's explanation: two decimals below 100, none above.
-CREATE OR REPLACE FUNCTION asof._number_text(x float8) RETURNS text
+-- A number in an alert's explanation.
+CREATE OR REPLACE FUNCTION asof._number_text(x float8, fraction boolean) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE
     WHEN x IS NULL THEN 'NULL'
-    WHEN x OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.float8 OR pg_catalog.abs(x) OPERATOR(pg_catalog.=) 'Infinity'::pg_catalog.float8
-      THEN x::pg_catalog.text
-    WHEN pg_catalog.abs(x) OPERATOR(pg_catalog.>=) 100 THEN pg_catalog.round(x::pg_catalog.numeric)::pg_catalog.text
+    WHEN x OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.float8
+      OR pg_catalog.abs(x) OPERATOR(pg_catalog.=) 'Infinity'::pg_catalog.float8 THEN x::pg_catalog.text
+    WHEN fraction THEN pg_catalog.round(x::pg_catalog.numeric, 2)::pg_catalog.text
+    WHEN pg_catalog.abs(x) OPERATOR(pg_catalog.>=) 100
+      OR x OPERATOR(pg_catalog.=) pg_catalog.trunc(x) THEN pg_catalog.round(x::pg_catalog.numeric)::pg_catalog.text
     ELSE pg_catalog.round(x::pg_catalog.numeric, 2)::pg_catalog.text END
 $$;
-COMMENT ON FUNCTION asof._number_text(float8) IS
-'Internal (asof.validate): a number as an alert''s explanation prints it, two decimals below 100, none from 100 on.  Pure formatting; reads nothing.';
-GRANT EXECUTE ON FUNCTION asof._number_text(float8) TO PUBLIC;
+COMMENT ON FUNCTION asof._number_text(float8, boolean) IS
+'Internal (asof.validate): a number as an alert''s explanation prints it: fractions with two decimals, whole numbers and numbers from 100 on without decimals, others with two.  Pure formatting; reads nothing.';
+GRANT EXECUTE ON FUNCTION asof._number_text(float8, boolean) TO PUBLIC;
