@@ -158,7 +158,17 @@ BEGIN
          WHEN 'p95' THEN '95th percentile'
          WHEN 'new_value_fraction' THEN 'share of values never seen before' END) v(label)
      WHERE c.value OPERATOR(pg_catalog.<) c.lo OR c.value OPERATOR(pg_catalog.>) c.hi
-  ), tops AS (                 -- text columns: a most frequent value never the most frequent before
+  ), ref_tops AS (             -- text columns with a stable most frequent value: the same one
+    SELECT t.col               -- in at least half of the reference partitions
+      FROM (SELECT r.column_name AS col, pg_catalog.count(*) AS n,
+                   pg_catalog.sum(pg_catalog.count(*)) OVER (PARTITION BY r.column_name) AS total
+              FROM pg_temp.asof_validate_profile r
+              JOIN grid g ON g.start OPERATOR(pg_catalog.=) r.partition_start
+                         AND g.period OPERATOR(pg_catalog.=) 'reference'
+             WHERE r.new_value_fraction IS NOT NULL
+             GROUP BY r.column_name, r.top_value) t
+     WHERE (t.n OPERATOR(pg_catalog.*) 2) OPERATOR(pg_catalog.>=) t.total
+  ), tops AS (                 -- ... and a target partition's most frequent value never one there
     SELECT t.partition_start AS start, t.column_name AS col, t.top_value, t.top_fraction,
            (SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_literal(r.top_value), ', ')
               FROM pg_temp.asof_validate_profile r JOIN grid g
@@ -167,6 +177,7 @@ BEGIN
       FROM pg_temp.asof_validate_profile t
       JOIN grid g ON g.start OPERATOR(pg_catalog.=) t.partition_start AND g.period OPERATOR(pg_catalog.=) 'target'
      WHERE t.new_value_fraction IS NOT NULL
+       AND t.column_name IN (SELECT rt.col FROM ref_tops rt)
        AND NOT EXISTS (SELECT FROM pg_temp.asof_validate_profile r JOIN grid g2
                          ON g2.start OPERATOR(pg_catalog.=) r.partition_start AND g2.period OPERATOR(pg_catalog.=) 'reference'
                         WHERE r.column_name OPERATOR(pg_catalog.=) t.column_name
@@ -212,7 +223,7 @@ BEGIN
   DROP TABLE pg_temp.asof_validate_profile;
 END $$;
 COMMENT ON FUNCTION asof.validate(regclass, name, tsrange, tsrange, interval, float8, name[]) IS
-'Validates the partitions of a target period against a reference period of the same table.  Profiles both periods with asof.profile (same arguments: tbl, time_column, grain, columns; through the leakage guard, as the caller), then for every (column, statistic) takes the quartiles q1, q3 of its reference partitions and spread = max(q3 - q1, sampling floor: 1/sqrt(n) for fractions, sqrt(median) for counts, median stddev/sqrt(n) for mean and quantiles, stddev/sqrt(2n) for stddev); the expected range is [q1 - spread/sensitivity, q3 + spread/sensitivity] clipped to the statistic''s domain.  Statistics: rows (per partition, empty ones included), null_fraction, distinct_count, top_fraction, for numbers mean, stddev, p05, p50, p95, for text new_value_fraction and top_value (a most frequent value never the most frequent in the reference); schema: a column added, dropped or retyped since the previous asof.profile run of the table (asof.profile_history).  Returns one row per alert: partition_start, column_name (NULL for rows), statistic, observed, expected_low, expected_high, severity (high: beyond twice the range''s distance, and every schema change; else low) and a one-line explanation.  sensitivity: larger raises more alerts; the default 0.2 was calibrated on January to April 2001 of the flights (docs/validation.md).  Errors: NULL arguments, empty or unbounded periods, overlapping periods, sensitivity not positive, a reference without rows, and those of asof.profile.';
+'Validates the partitions of a target period against a reference period of the same table.  Profiles both periods with asof.profile (same arguments: tbl, time_column, grain, columns; through the leakage guard, as the caller), then for every (column, statistic) takes the quartiles q1, q3 of its reference partitions and spread = max(q3 - q1, sampling floor: 1/sqrt(n) for fractions, sqrt(median) for counts, median stddev/sqrt(n) for mean and quantiles, stddev/sqrt(2n) for stddev); the expected range is [q1 - spread/sensitivity, q3 + spread/sensitivity] clipped to the statistic''s domain.  Statistics: rows (per partition, empty ones included), null_fraction, distinct_count, top_fraction, for numbers mean, stddev, p05, p50, p95, for text new_value_fraction and top_value (when one value was the most frequent in at least half of the reference partitions: a target partition whose most frequent value never was); schema: a column added, dropped or retyped since the previous asof.profile run of the table (asof.profile_history).  Returns one row per alert: partition_start, column_name (NULL for rows), statistic, observed, expected_low, expected_high, severity (high: beyond twice the range''s distance, and every schema change; else low) and a one-line explanation.  sensitivity: larger raises more alerts; the default 0.2 was calibrated on January to April 2001 of the flights (docs/validation.md).  Errors: NULL arguments, empty or unbounded periods, overlapping periods, sensitivity not positive, a reference without rows, and those of asof.profile.';
 GRANT EXECUTE ON FUNCTION asof.validate(regclass, name, tsrange, tsrange, interval, float8, name[]) TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION asof.validate(tbl regclass, time_column name,
