@@ -19,8 +19,8 @@ CREATE OR REPLACE FUNCTION asof.validate(tbl regclass, time_column name,
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  prev_run bigint;
-  this_run bigint;
+  prev_run timestamptz;
+  this_run timestamptz;
   origin CONSTANT timestamp := '2000-01-03 00:00';
 BEGIN
   -- phase 1: arguments
@@ -54,7 +54,7 @@ BEGIN
   END IF;
 
   -- phase 2: one profile over both periods (through the guard, as the caller)
-  SELECT pg_catalog.max(h.run_id) INTO prev_run
+  SELECT pg_catalog.max(h.run_at) INTO prev_run
     FROM asof.profile_history h WHERE h.tbl OPERATOR(pg_catalog.=) validate.tbl;
   IF pg_catalog.to_regclass('pg_temp.asof_validate_profile') IS NOT NULL THEN
     DROP TABLE pg_temp.asof_validate_profile;
@@ -64,7 +64,7 @@ BEGIN
       pg_catalog.tsrange(LEAST(pg_catalog.lower(reference), pg_catalog.lower(target)),
                          GREATEST(pg_catalog.upper(reference), pg_catalog.upper(target)),
                          '[]')::pg_catalog.text) p;
-  SELECT pg_catalog.max(h.run_id) INTO this_run
+  SELECT pg_catalog.max(h.run_at) INTO this_run
     FROM asof.profile_history h WHERE h.tbl OPERATOR(pg_catalog.=) validate.tbl;
   IF NOT EXISTS (SELECT FROM pg_temp.asof_validate_profile p
                   WHERE reference OPERATOR(pg_catalog.@>) p.partition_start
@@ -185,11 +185,11 @@ BEGIN
   ), schema_then AS (
     SELECT u.col, u.typ FROM asof.profile_history h,
            ROWS FROM (pg_catalog.unnest(h.columns), pg_catalog.unnest(h.types)) u(col, typ)
-     WHERE h.run_id OPERATOR(pg_catalog.=) prev_run
+     WHERE h.tbl OPERATOR(pg_catalog.=) validate.tbl AND h.run_at OPERATOR(pg_catalog.=) prev_run
   ), schema_now AS (
     SELECT u.col, u.typ FROM asof.profile_history h,
            ROWS FROM (pg_catalog.unnest(h.columns), pg_catalog.unnest(h.types)) u(col, typ)
-     WHERE h.run_id OPERATOR(pg_catalog.=) this_run AND prev_run IS NOT NULL
+     WHERE h.tbl OPERATOR(pg_catalog.=) validate.tbl AND h.run_at OPERATOR(pg_catalog.=) this_run AND prev_run IS NOT NULL
   ), schema_diff AS (
     SELECT COALESCE(n.col, o.col)::pg_catalog.name AS col,
            CASE WHEN o.col IS NULL THEN pg_catalog.format('%s: column added (type %s) since the profile of %s',
@@ -200,7 +200,7 @@ BEGIN
                                        n.col, o.typ, n.typ, h.run_at) END AS why
       FROM schema_now n
       FULL JOIN schema_then o ON o.col OPERATOR(pg_catalog.=) n.col
-      CROSS JOIN (SELECT h.run_at FROM asof.profile_history h WHERE h.run_id OPERATOR(pg_catalog.=) prev_run) h
+      CROSS JOIN (SELECT prev_run AS run_at) h
      WHERE o.col IS NULL OR n.col IS NULL OR o.typ OPERATOR(pg_catalog.<>) n.typ
   )
   SELECT f.start, f.col, f.stat, f.value, f.lo, f.hi,

@@ -57,7 +57,7 @@ SELECT partition_start, to_char(partition_start, 'Dy') AS weekday, rows, mean, m
 
 -- Each run records the table's schema (every column, the time column too).
 SELECT table_name, time_column, grain, columns, types, run_by = current_user AS by_me
-  FROM asof.profile_history WHERE tbl = 'v70.t'::regclass ORDER BY run_id;
+  FROM asof.profile_history WHERE tbl = 'v70.t'::regclass ORDER BY run_at;
 
 -- Bad input: a clear error, nothing recorded.
 SELECT count(*) AS runs_before FROM asof.profile_history \gset

@@ -26,7 +26,7 @@ SELECT asof.protect('v74.flights', 'dep_time', '{delay}', future_columns => '{ar
 RESET ROLE;
 
 -- Before the split: the label and the future column are left out, with a
--- NOTICE, for the analyst and the owner alike; the other columns are
+-- NOTICE, here for the analyst; the other columns are
 -- profiled over all rows (as reading them directly would).
 SET ROLE regress_v74_analyst;
 SELECT partition_start::date, column_name, rows, mean

@@ -5,6 +5,9 @@
 -- in a database of its own.
 --
 \set regress_db :DBNAME
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS regress_v78;
+RESET client_min_messages;
 CREATE DATABASE regress_v78;
 \c regress_v78
 CREATE EXTENSION pg_asof VERSION '0.1.0';

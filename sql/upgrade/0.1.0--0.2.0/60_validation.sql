@@ -2,21 +2,19 @@
 -- install part 60 (sql/60_validation_state.sql), the same statements.
 
 CREATE TABLE asof.profile_history (
-    run_id bigserial PRIMARY KEY,
     tbl regclass NOT NULL,
     table_name text NOT NULL,
     time_column name NOT NULL,
     grain interval NOT NULL,
     columns text[] NOT NULL,
     types text[] NOT NULL,
-    run_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    run_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     run_by name NOT NULL
 );
 COMMENT ON TABLE asof.profile_history IS
-'pg_asof validation: one row per asof.profile run (asof.validate runs one too): the table, its time column and grain, and the table''s schema at that moment (every column''s name and type, in column order).  No statistics are kept.  Written by asof.profile as the owner of this table.';
+'pg_asof validation: one row per asof.profile run (asof.validate runs one too): the table, its time column and grain, and the table''s schema at that moment (every column''s name and type, in column order); run_at is the clock time of the run (clock_timestamp), so runs of one transaction are ordered.  No statistics are kept.  Written by asof.profile as the owner of this table.';
 
 CREATE TABLE asof.validation_alerts (
-    alert_id bigserial PRIMARY KEY,
     recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     feature_view text NOT NULL,
     tick timestamptz NOT NULL,
@@ -38,8 +36,6 @@ CREATE POLICY validation_alerts_training ON asof.validation_alerts FOR SELECT
     USING (NOT held_out);
 
 SELECT pg_catalog.pg_extension_config_dump('asof.profile_history', '');
-SELECT pg_catalog.pg_extension_config_dump('asof.profile_history_run_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('asof.validation_alerts', '');
-SELECT pg_catalog.pg_extension_config_dump('asof.validation_alerts_alert_id_seq', '');
 REVOKE ALL ON asof.profile_history, asof.validation_alerts FROM PUBLIC;
 GRANT SELECT ON asof.profile_history, asof.validation_alerts TO PUBLIC;
