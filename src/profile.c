@@ -247,7 +247,10 @@ leave_out_guarded(ProfileTarget *t)
 				 errhint("Declare a split with asof.split() to profile these columns over the training rows.")));
 }
 
-/* phase 4: the table's schema, recorded as the owner of asof.profile_history */
+/*
+ * phase 4: the table's schema, recorded as the owner of asof.profile_history
+ * (not for temporary tables, nor in read-only transactions)
+ */
 static void
 record_schema(ProfileTarget *t, Interval *grain)
 {
@@ -269,6 +272,12 @@ record_schema(ProfileTarget *t, Interval *grain)
 		return;					/* nothing can be recorded; profiling still works */
 
 	rel = relation_open(t->relid, AccessShareLock);
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+	{
+		/* gone at the end of the session: no later run compares with it */
+		relation_close(rel, AccessShareLock);
+		return;
+	}
 	desc = RelationGetDescr(rel);
 	names = palloc(sizeof(Datum) * Max(desc->natts, 1));
 	types = palloc(sizeof(Datum) * Max(desc->natts, 1));

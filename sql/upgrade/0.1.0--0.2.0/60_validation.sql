@@ -2,20 +2,20 @@
 -- install part 60 (sql/60_validation_state.sql), the same statements.
 
 CREATE TABLE asof.profile_history (
+    run_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     tbl regclass NOT NULL,
     table_name text NOT NULL,
     time_column name NOT NULL,
     grain interval NOT NULL,
     columns text[] NOT NULL,
     types text[] NOT NULL,
-    run_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     run_by name NOT NULL
 );
 COMMENT ON TABLE asof.profile_history IS
-'pg_asof validation: one row per asof.profile run (asof.validate runs one too): the table, its time column and grain, and the table''s schema at that moment (every column''s name and type, in column order); run_at is the clock time of the run (clock_timestamp), so runs of one transaction are ordered.  No statistics are kept.  Written by asof.profile as the owner of this table.';
+'pg_asof validation: one row per asof.profile run of a table that is not temporary (asof.validate runs one too): the table, its time column and grain, and the table''s schema at that moment (every column''s name and type, in column order); run_at is the clock time of the run (clock_timestamp), so runs of one transaction are ordered.  No statistics are kept.  Written by asof.profile as the owner of this table.';
 
 CREATE TABLE asof.validation_alerts (
-    recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    recorded_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     feature_view text NOT NULL,
     tick timestamptz NOT NULL,
     column_name name,
