@@ -36,7 +36,7 @@ fi
 [ -n "$data" ] && [ -f "$data" ] || { echo "flights-3m.csv.gz not found in ../shared/data (set FLIGHTS=...)" >&2; exit 1; }
 
 if [ -n "${PGHOST:-}" ]; then
-	PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+	PSQL=(command psql -X -q -v ON_ERROR_STOP=1)
 	"${PSQL[@]}" -d postgres -c 'DROP DATABASE IF EXISTS asof_validate_bench' -c 'CREATE DATABASE asof_validate_bench' >/dev/null || exit 1
 	trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS asof_validate_bench" >/dev/null' EXIT
 	db=asof_validate_bench
@@ -77,7 +77,7 @@ BEGIN
   EXECUTE q;
   INSERT INTO timing VALUES (what, round, extract(epoch FROM clock_timestamp() - t0));
 END \$\$;
-SELECT pg_temp.time_it(w.what, r, w.q)
+SELECT count(pg_temp.time_it(w.what, r, w.q)) AS timed_runs
   FROM generate_series(1, $rounds) r,
        (VALUES (1, 'group by (parallel allowed)',
                 'SELECT count(*) FROM (SELECT date_bin(''1 day'', dep_time, ''2000-01-03''), count(*), count(origin), count(destination), avg(distance), stddev(distance), avg(delay), stddev(delay) FROM flights GROUP BY 1) s'),
