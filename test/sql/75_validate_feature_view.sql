@@ -81,8 +81,26 @@ SELECT asof._validate_snapshot('v75_sensor', '2001-01-09 00:00+00', 'v75.snap_sh
 -- Internal: not callable by PUBLIC.
 SELECT has_function_privilege('public', 'asof._validate_snapshot(text, timestamptz, regclass, integer, float8)', 'EXECUTE') AS public_can_call;
 
+-- Alerts about a protected source's held-out period are protected like
+-- that period: the readings are protected (v is the label) and split at
+-- 01-09; the snapshot of tick 01-10 is in the held-out period.  Its alerts
+-- are recorded with held_out, which a plain role cannot read.
+SELECT asof.protect('v75.readings', 'ts', '{v}');
+SELECT asof.split('v75.readings', '2001-01-09');
+SELECT asof._validate_snapshot('v75_sensor', '2001-01-10 00:00+00', 'v75.snap_bad', 7) > 0 AS refused;
+SELECT held_out, count(*) FROM asof.validation_alerts
+ WHERE feature_view = 'v75_sensor' GROUP BY held_out ORDER BY held_out;
+CREATE ROLE regress_v75_reader;
+SET ROLE regress_v75_reader;
+SELECT held_out, count(*) FROM asof.validation_alerts
+ WHERE feature_view = 'v75_sensor' GROUP BY held_out ORDER BY held_out;
+RESET ROLE;
+DROP ROLE regress_v75_reader;
+SELECT asof.unprotect('v75.readings');
+
 SELECT asof.drop_feature_view('v75_sensor');
 DROP SCHEMA v75 CASCADE;
 DELETE FROM asof.validation_alerts WHERE feature_view = 'v75_sensor';
 DELETE FROM asof.profile_history WHERE table_name LIKE 'pg_temp%.asof_fv_values';
 DELETE FROM asof.training_sets WHERE name LIKE 'pg_temp%.asof_fv_values';
+DELETE FROM asof.holdout_log WHERE table_name = 'v75.readings';
