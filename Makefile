@@ -10,6 +10,7 @@
 #   make bench                  the benchmarks (see test/bench/)
 #   make fuzz                   the guard's canary fuzzer, longer than in
 #                               make test, plus sqlsmith (test/fuzz/README.md)
+#   make validate-bench         the data validation bench (test/validation/)
 
 EXTENSION  = pg_asof
 # The version lives in the control file; everything else reads it.
@@ -64,7 +65,7 @@ sql/$(EXTENSION)--%--$(EXTVERSION).sql: $(SQL_CODE) sql/upgrade/%--$(EXTVERSION)
 
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo bench fuzz
+.PHONY: test demo bench fuzz validate-bench
 test:
 	bash test/run.sh
 
@@ -76,3 +77,6 @@ bench:
 
 fuzz:
 	bash test/fuzz/fuzz.sh
+
+validate-bench:
+	bash test/validation/bench.sh
