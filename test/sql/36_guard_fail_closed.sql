@@ -42,7 +42,8 @@ SELECT asof.split('g36v.flights', '2001-04-01');
 SELECT asof.unprotect('g36v.flights');
 RESET ROLE;
 -- No internal function of schema asof is executable by PUBLIC, except the
--- one the ddl_command_end event trigger calls as the role running the DDL.
+-- one the ddl_command_end event trigger calls as the role running the DDL
+-- and asof.validate's number formatting.
 SELECT p.oid::regprocedure AS executable_by_public
   FROM pg_proc p
  WHERE p.pronamespace = 'asof'::regnamespace AND p.proname LIKE '\_%'
