@@ -838,6 +838,20 @@ asof_guard_link(Oid relid, Oid spine)
 	asof_registry_invalidate(relid);
 }
 
+/*
+ * asof._link(tbl, spine) of the 0.1.0 schema: kept so that the library
+ * works against a 0.1.0 schema until ALTER EXTENSION pg_asof UPDATE runs
+ * (its asof._seal_training_set calls it).  Not in the 0.2.0 schema.
+ */
+PG_FUNCTION_INFO_V1(asof_link);
+Datum
+asof_link(PG_FUNCTION_ARGS)
+{
+	check_owner(PG_GETARG_OID(0));
+	asof_guard_link(PG_GETARG_OID(0), PG_GETARG_OID(1));
+	PG_RETURN_VOID();
+}
+
 /* asof._invalidate(tbl): drop cached plans and guard caches for tbl. */
 Datum
 asof_invalidate(PG_FUNCTION_ARGS)
