@@ -58,6 +58,15 @@ extern void asof_audit_autonomous(Oid relid, const char *table_name,
  * (asof_guard_exempt_next_plan just before its source query).  source_sql
  * is the engine's source query (user functions in it forbid the exemption).
  *
+ * A source the engine cannot evaluate exactly under a split (an aggregate,
+ * LIMIT, a time that is not the protected table's clock, a foreign table:
+ * guard_sources.c) is refused there, with a hint.
+ *
+ * asof_guard_source_read_begin / _end: around the engine's source query;
+ * _end refuses the read when the guard hid rows of protected tables in
+ * more places than the source's own query tree has (a function reached
+ * them).
+ *
  * asof_guard_refuse_features_at: errors (42501) when the source has such a
  * cutoff; features_at calls it for a row it held out.
  *
@@ -72,6 +81,8 @@ extern bool asof_guard_source_rules(Oid source, const char *event_time,
 									const char *source_sql, int64 *cutoff,
 									bool *exempt_sealed, int64 *sealed_from);
 extern void asof_guard_exempt_next_plan(Oid relid);
+extern void asof_guard_source_read_begin(void);
+extern void asof_guard_source_read_end(Oid source, const char *event_time);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);
 extern void asof_guard_training_set_built(Oid spine, Oid output);
 

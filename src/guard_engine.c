@@ -47,6 +47,7 @@
 #include "compat.h"
 #include "feature_spec.h"
 #include "guard.h"
+#include "guard_sources.h"
 
 /* The cutoff as int64 microseconds (a date is its midnight). */
 static int64
@@ -56,51 +57,6 @@ cutoff_us(const AsofGuardedRel *g)
 		return (int64) DatumGetDateADT(g->cutoff) * USECS_PER_DAY;
 	return DatumGetInt64(g->cutoff);
 }
-
-/*
- * The relations a source reads: itself and, through views, their base
- * relations (the rewrite rules' dependencies).
- */
-static List *
-source_relations(Oid source)
-{
-	List	   *out = NIL;
-	Oid			type = OIDOID;
-	Datum		value = ObjectIdGetDatum(source);
-	uint64		i;
-	MemoryContext caller = CurrentMemoryContext;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(
-							  "WITH RECURSIVE rels(relid) AS ("
-							  "  SELECT $1"
-							  "  UNION"
-							  "  SELECT d.refobjid FROM rels"
-							  "  JOIN pg_catalog.pg_rewrite r ON r.ev_class = rels.relid"
-							  "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-							  "   AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "   AND d.refobjid <> rels.relid)"
-							  "SELECT relid FROM rels",
-							  1, &type, &value, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list the relations of a feature view source");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(caller);
-
-			out = lappend_oid(out, DatumGetObjectId(d));	/* outlives SPI_finish */
-			MemoryContextSwitchTo(spi);
-		}
-	}
-	SPI_finish();
-	return out;
-}
-
 
 /* Is "expr" just the column "colname" (as written or quoted)? */
 static bool
@@ -176,30 +132,24 @@ bool
 asof_guard_source_rules(Oid source, const char *event_time, const char *source_sql,
 						int64 *cutoff, bool *exempt_sealed, int64 *sealed_from)
 {
-	List	   *rels;
-	ListCell   *lc;
-	bool		found = false;
-	const AsofGuardedRel *only = NULL;
+	AsofSourceShape shape;
 	Oid			build_spine;
 	int64		build_sealed_from;
 
 	*exempt_sealed = false;
 	if (!asof_guard_active() || !asof_registry_any_protected())
 		return false;
-	rels = source_relations(source);
-	foreach(lc, rels)
-	{
-		const AsofGuardedRel *g = asof_registry_lookup(lfirst_oid(lc));
-		int64		c;
 
-		if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
-			continue;
-		c = cutoff_us(g);
-		if (!found || c < *cutoff)
-			*cutoff = c;
-		only = found ? NULL : g;
-		found = true;
-	}
+	/*
+	 * The source's hidden tables, locked before their cutoffs are read, and
+	 * its shape: one the engine cannot evaluate exactly is refused
+	 * (guard_sources.c).
+	 */
+	asof_source_shape(source, event_time, &shape);
+	asof_source_refuse_inexact(source, &shape);
+	if (!shape.has_cutoff)
+		return false;
+	*cutoff = shape.cutoff;
 
 	/*
 	 * Rows that end up sealed may be computed from held-out rows, when that
@@ -209,47 +159,55 @@ asof_guard_source_rules(Oid source, const char *event_time, const char *source_s
 	 * a row whose k(t) is at or before it), and the query calls built-in
 	 * functions only (no user code sees held-out values).
 	 */
-	if (found && asof_guard_get_build(&build_spine, &build_sealed_from) &&
-		only != NULL && list_length(rels) == 1 &&
-		only->regrelid == source &&
-		is_column(event_time, get_attname(source, only->time_attno, false)) &&
+	if (asof_guard_get_build(&build_spine, &build_sealed_from) &&
+		shape.nreads == 1 && linitial_oid(shape.hidden) == source &&
+		shape.time_exact &&
+		is_column(event_time, get_attname(source, asof_registry_lookup(source)->time_attno, false)) &&
 		!source_calls_user_functions(source_sql))
 	{
 		*exempt_sealed = true;
 		*sealed_from = build_sealed_from;
 	}
-	return found;
+	return true;
+}
+
+void
+asof_guard_source_read_begin(void)
+{
+	asof_source_read_begin();
+}
+
+void
+asof_guard_source_read_end(Oid source, const char *event_time)
+{
+	AsofSourceShape shape;
+
+	if (!asof_guard_active() || !asof_registry_any_protected())
+	{
+		asof_source_read_begin();	/* stop counting */
+		return;
+	}
+	asof_source_shape(source, event_time, &shape);
+	asof_source_read_end(source, &shape);
 }
 
 void
 asof_guard_refuse_features_at(Oid source, const char *view_name)
 {
-	int64		cutoff;
-	Oid			relid = InvalidOid;
+	AsofSourceShape shape;
 
-	bool		exempt;
-	int64		sealed_from;
-	List	   *rels;
-	ListCell   *lc;
-
-	if (!asof_guard_source_rules(source, "", "", &cutoff, &exempt, &sealed_from))
+	if (!asof_guard_active() || !asof_registry_any_protected())
 		return;
-	/* Name the protected table with the earliest cutoff. */
-	rels = source_relations(source);
-	foreach(lc, rels)
-	{
-		const AsofGuardedRel *g = asof_registry_lookup(lfirst_oid(lc));
-
-		if (g != NULL && g->has_split && !asof_guard_rel_unsealed(g) && cutoff_us(g) == cutoff)
-			relid = g->regrelid;
-	}
+	asof_source_shape(source, "NULL", &shape);
+	if (!shape.has_cutoff)
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("features of feature view \"%s\" at this time would read held-out rows of protected table \"%s\"",
-					view_name, get_rel_name(relid)),
+					view_name, get_rel_name(shape.cutoff_rel)),
 			 errdetail("The effective time of the features is after the table's train/test split."),
 			 errhint("Ask for an earlier time, or open the test set with asof.unseal('%s', reason => ...) in this transaction.",
-					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))))));
+					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(shape.cutoff_rel))))));
 }
 
 /*
