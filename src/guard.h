@@ -60,7 +60,8 @@ extern void asof_audit_autonomous(Oid relid, const char *table_name,
  *
  * A source the engine cannot evaluate exactly under a split (an aggregate,
  * LIMIT, a time that is not the protected table's clock, a foreign table:
- * guard_sources.c) is refused there, with a hint.
+ * guard_sources.c) is refused there, with a hint; asof_guard_check_source
+ * refuses it alone (create_feature_view).
  *
  * asof_guard_source_read_begin / _end: around the engine's source query;
  * _end refuses the read when the guard hid rows of protected tables in
@@ -81,6 +82,7 @@ extern bool asof_guard_source_rules(Oid source, const char *event_time,
 									const char *source_sql, int64 *cutoff,
 									bool *exempt_sealed, int64 *sealed_from);
 extern void asof_guard_exempt_next_plan(Oid relid);
+extern void asof_guard_check_source(Oid source, const char *event_time);
 extern void asof_guard_source_read_begin(void);
 extern void asof_guard_source_read_end(Oid source, const char *event_time);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);

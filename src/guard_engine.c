@@ -172,6 +172,17 @@ asof_guard_source_rules(Oid source, const char *event_time, const char *source_s
 }
 
 void
+asof_guard_check_source(Oid source, const char *event_time)
+{
+	AsofSourceShape shape;
+
+	if (!asof_guard_active() || !asof_registry_any_protected())
+		return;
+	asof_source_shape(source, event_time, &shape);
+	asof_source_refuse_inexact(source, &shape);
+}
+
+void
 asof_guard_source_read_begin(void)
 {
 	asof_source_read_begin();
