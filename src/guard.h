@@ -83,6 +83,17 @@ extern bool asof_guard_source_rules(Oid source, const char *event_time,
 									bool *exempt_sealed, int64 *sealed_from);
 extern void asof_guard_exempt_next_plan(Oid relid);
 extern void asof_guard_check_source(Oid source, const char *event_time);
+
+/*
+ * reference_sql.c: the spine as the plain-SQL reference of a view over
+ * source reads it.  Refuses (0A000) a source that reads a protected table
+ * whose split is not unsealed here (the reference does not apply the
+ * split's rules), or a foreign table while some table has a split; for a
+ * source that reads a protected table, returns a subquery over the spine
+ * that checks again when the query runs (asof.assert_exact_source); else
+ * spine_sql.
+ */
+extern char *asof_guard_reference_spine(Oid source, const char *spine_sql);
 extern void asof_guard_source_read_begin(void);
 extern void asof_guard_source_read_end(Oid source, const char *event_time);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);

@@ -34,6 +34,7 @@
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "parser/parser.h"
@@ -180,6 +181,70 @@ asof_guard_check_source(Oid source, const char *event_time)
 		return;
 	asof_source_shape(source, event_time, &shape);
 	asof_source_refuse_inexact(source, &shape);
+}
+
+/*
+ * The reference (asof.feature_view_sql) does not apply the split's rules:
+ * over a source that reads a protected table with a split it would compute
+ * values over the training rows only.  Refused, with a hint.
+ */
+static void
+refuse_reference(Oid source, const AsofSourceShape *shape)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("the plain-SQL reference of a feature view over source \"%s\" cannot be evaluated under the train/test split of protected table \"%s\"",
+					get_rel_name(source), get_rel_name(shape->cutoff_rel)),
+			 errdetail("The reference does not apply the split's rules: it would compute values over the training rows only, a partial set of rows for spine rows whose effective time is near or after the split."),
+			 errhint("Build the training set with asof.build_training_set (features after the split are NULL and counted), or open the test set with asof.unseal('%s', reason => ...) in this transaction.",
+					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(shape->cutoff_rel))))));
+}
+
+char *
+asof_guard_reference_spine(Oid source, const char *spine_sql)
+{
+	AsofSourceShape shape;
+
+	if (!asof_registry_any_protected())
+		return (char *) spine_sql;
+	asof_source_shape(source, "NULL", &shape);
+	if (shape.has_cutoff)
+		refuse_reference(source, &shape);
+	asof_source_refuse_inexact(source, &shape);
+	if (!shape.reads_protected)
+		return (char *) spine_sql;
+
+	/*
+	 * The query checks again when it runs: the split may come later.  On
+	 * the spine, whose columns the query returns anyway (a subquery over
+	 * the source would mark all its columns read, labels included).
+	 */
+	return psprintf("(SELECT * FROM %s WHERE asof.assert_exact_source(%s::pg_catalog.regclass))",
+					spine_sql,
+					quote_literal_cstr(quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)),
+																  get_rel_name(source))));
+}
+
+PG_FUNCTION_INFO_V1(asof_assert_exact_source);
+
+/* asof.assert_exact_source(source regclass) -> boolean (true, or an error) */
+Datum
+asof_assert_exact_source(PG_FUNCTION_ARGS)
+{
+	Oid			source = PG_GETARG_OID(0);
+	AsofSourceShape shape;
+
+	if (!asof_guard_active() || !asof_registry_any_protected())
+		PG_RETURN_BOOL(true);
+	if (get_rel_name(source) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", source)));
+	asof_source_shape(source, "NULL", &shape);
+	if (shape.has_cutoff)
+		refuse_reference(source, &shape);
+	asof_source_refuse_inexact(source, &shape);
+	PG_RETURN_BOOL(true);
 }
 
 void

@@ -44,6 +44,7 @@
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
@@ -230,6 +231,8 @@ walk_query(Query *q, AsofSourceShape *s, Oid *first)
 
 					if (rte->relkind == RELKIND_FOREIGN_TABLE)
 						s->foreign = true;
+					if (asof_registry_lookup(rte->relid) != NULL)
+						s->reads_protected = true;
 					g = hidden_rel(rte->relid);
 					if (g == NULL)
 						break;
@@ -342,25 +345,23 @@ any_hidden_table(void)
 	return false;
 }
 
-void
-asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
+/*
+ * "SELECT target FROM relid", analyzed and rewritten (views expanded, every
+ * relation locked with AccessShareLock), with a search_path nothing can
+ * hijack (stored expressions are schema-qualified) and TimeZone UTC.
+ */
+static Query *
+rewritten_query(Oid relid, const char *target)
 {
 	char	   *sql;
 	List	   *raw;
 	Query	   *q;
 	List	   *rewritten;
 	int			nest;
-	Oid			first = InvalidOid;
-	Oid			timerel;
 
-	memset(s, 0, sizeof(*s));
-	if (!asof_guard_active())
-		return;
-
-	/* Phase 1: the source's tree, views expanded, every relation locked. */
-	sql = psprintf("SELECT (%s) FROM %s", event_time,
-				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)),
-											  get_rel_name(source)));
+	sql = psprintf("SELECT %s FROM %s", target,
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											  get_rel_name(relid)));
 	nest = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
@@ -371,8 +372,33 @@ asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
 	rewritten = QueryRewrite(q);
 	AtEOXact_GUC(true, nest);
 	if (list_length(rewritten) != 1)
-		elog(ERROR, "feature view source rewrote to %d queries", list_length(rewritten));
-	q = linitial_node(Query, rewritten);
+		elog(ERROR, "relation %s rewrote to %d queries", get_rel_name(relid), list_length(rewritten));
+	return linitial_node(Query, rewritten);
+}
+
+bool
+asof_relation_depends_on_session(Oid relid)
+{
+	char		kind = get_rel_relkind(relid);
+
+	if (kind != RELKIND_VIEW)
+		return false;
+	return contain_mutable_functions((Node *) rewritten_query(relid, "*"));
+}
+
+void
+asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
+{
+	Query	   *q;
+	Oid			first = InvalidOid;
+	Oid			timerel;
+
+	memset(s, 0, sizeof(*s));
+	if (!asof_guard_active())
+		return;
+
+	/* Phase 1: the source's tree, views expanded, every relation locked. */
+	q = rewritten_query(source, psprintf("(%s)", event_time));
 
 	/* Phase 2: hidden tables (their cutoffs now cannot move) and shapes. */
 	(void) walk_query(q, s, &first);

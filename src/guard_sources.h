@@ -33,6 +33,7 @@ typedef struct AsofSourceShape
 	bool		time_exact;		/* event time is the hidden table's own time column */
 	bool		foreign;		/* reads a foreign table */
 	bool		user_code;		/* calls functions that are not built in */
+	bool		reads_protected;	/* reads a protected table, split or not */
 } AsofSourceShape;
 
 /*
@@ -60,6 +61,12 @@ extern void asof_source_refuse_inexact(Oid source, const AsofSourceShape *s);
  */
 extern void asof_source_read_begin(void);
 extern void asof_source_read_end(Oid source, const AsofSourceShape *s);
+
+/*
+ * Whether a relation's rows may depend on the session (a view calling a
+ * stable or volatile function, such as a cast that reads TimeZone).
+ */
+extern bool asof_relation_depends_on_session(Oid relid);
 
 /* guard_columns.c, for each hidden relation of a plan it checks. */
 extern void asof_source_note_read(Oid regrelid, const RangeTblEntry *rte);
