@@ -394,8 +394,6 @@ asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
 	Oid			timerel;
 
 	memset(s, 0, sizeof(*s));
-	if (!asof_guard_active())
-		return;
 
 	/* Phase 1: the source's tree, views expanded, every relation locked. */
 	q = rewritten_query(source, psprintf("(%s)", event_time));
@@ -410,6 +408,15 @@ asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
 	/* Phase 4: foreign tables may lead anywhere, hidden tables included. */
 	if (s->foreign && (s->has_cutoff || any_hidden_table()))
 		mark_inexact(s, "a foreign table", InvalidOid);
+
+	/* Phase 5: with the guard off nothing is hidden. */
+	if (!asof_guard_active())
+	{
+		bool		reads_protected = s->reads_protected;
+
+		memset(s, 0, sizeof(*s));
+		s->reads_protected = reads_protected;
+	}
 }
 
 void
