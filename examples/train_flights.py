@@ -24,21 +24,79 @@ Connection: libpq's environment (PGHOST, PGPORT, PGUSER, PGDATABASE) or
 --dsn.  With --save, the AUCs are also written to asof_demo.results so that
 test/demo.sh can print them beside the SQL-scored ones.
 
-Needs Debian's python3-psycopg2, python3-pandas and python3-sklearn.
+Needs psycopg2, pandas and scikit-learn: Debian's python3-psycopg2,
+python3-pandas and python3-sklearn, which only Debian's /usr/bin/python3
+sees.  Run it with that interpreter (/usr/bin/python3
+examples/train_flights.py) when another python3 (pyenv, a virtual
+environment) comes first on PATH; run with one that lacks the modules, it
+names an interpreter that has them.
 """
 import argparse
 import io
+import os
+import shlex
+import subprocess
 import sys
 import time
 
-import pandas as pd
-import psycopg2
-from psycopg2 import sql
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+NEEDED = ("psycopg2", "pandas", "sklearn")
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def python_with_modules():
+    """The first interpreter that can import NEEDED, or None.
+
+    Debian's /usr/bin/python3 first (Debian's python3-* packages install
+    there), then every python3 on PATH, in order."""
+    candidates = [DEBIAN_PYTHON] + [
+        os.path.join(d, "python3")
+        for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    tried = set()
+    for c in candidates:
+        c = os.path.abspath(c)
+        if c in tried or not os.access(c, os.X_OK) or os.path.isdir(c):
+            continue
+        tried.add(c)
+        try:
+            r = subprocess.run([c, "-c", "import " + ", ".join(NEEDED)],
+                               stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=120)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if r.returncode == 0:
+            return c
+    return None
+
+
+def missing_modules(err):
+    """The error for an interpreter without NEEDED: which one has them."""
+    msg = (f"train_flights.py: {sys.executable} cannot import "
+           f"{getattr(err, 'name', None) or 'its modules'} ({err}).\n")
+    found = python_with_modules()
+    if found:
+        return msg + (
+            f"{found} can import {', '.join(NEEDED)}; run the script with it:\n"
+            f"    {shlex.join([found] + sys.argv)}")
+    return msg + (
+        f"Neither {DEBIAN_PYTHON} nor any python3 on PATH can import "
+        f"{', '.join(NEEDED)}.  On Debian: apt-get install python3-psycopg2 "
+        f"python3-pandas python3-sklearn, then run {DEBIAN_PYTHON} "
+        f"{shlex.join(sys.argv)}; with another python3: python3 -m pip "
+        f"install psycopg2-binary pandas scikit-learn.")
+
+
+try:
+    import pandas as pd
+    import psycopg2
+    from psycopg2 import sql
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+except ImportError as e:
+    sys.exit(missing_modules(e))
 
 SCHEMA = "asof_demo"
 LAGGED = "train_lagged"     # features as production serves them

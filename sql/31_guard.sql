@@ -67,11 +67,11 @@ COMMENT ON FUNCTION asof._unregister(regclass) IS
 
 CREATE OR REPLACE FUNCTION asof._split_report(tbl regclass, test_from text,
         OUT entity_keys_on_both_sides bigint, OUT duplicate_rows bigint,
-        OUT skipped_columns text[])
+        OUT skipped_columns text[], OUT compared_columns text[])
     AS 'MODULE_PATHNAME', 'asof_split_report'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof._split_report(regclass, text) IS
-'Internal (called by asof.split): for a cutoff, the number of distinct entity keys found on both sides (NULL without entity columns, or when an entity column''s type has operators that are not built in) and the number of held-out rows equal to a training row on every column except time and labels; skipped_columns lists the columns left out because their type''s operators are not built in (they are never run over held-out rows).  Not executable by PUBLIC.';
+'Internal (called by asof.split): for a cutoff, the number of distinct entity keys found on both sides (NULL without entity columns, or when an entity column''s type has operators that are not built in) and the number of held-out rows equal to a training row on every column except time and labels; skipped_columns lists the columns left out because their type''s operators are not built in (they are never run over held-out rows); compared_columns the columns compared for duplicates (NULL: none).  Not executable by PUBLIC.';
 
 -- Validation shared by the public functions: tbl is a table the caller owns.
 CREATE OR REPLACE FUNCTION asof._check_owner(tbl regclass, caller oid) RETURNS void
@@ -332,8 +332,18 @@ BEGIN
     RAISE NOTICE 'split of "%": columns left out of the report: %', tbl, array_to_string(rep.skipped_columns, ', ')
       USING DETAIL = 'Their types'' comparison operators are not built in, and the report runs no user code over held-out rows.';
   END IF;
-  RAISE NOTICE 'split of "%": held-out rows equal to a training row on every column except % and the labels: %',
-    tbl, reg.time_column, rep.duplicate_rows;
+  IF rep.duplicate_rows = 0 THEN
+    RAISE NOTICE 'split of "%": held-out rows equal to a training row on every column except % and the labels: %',
+      tbl, reg.time_column, rep.duplicate_rows;
+  ELSE
+    RAISE NOTICE 'split of "%": held-out rows equal to a training row on every column except % and the labels: %',
+      tbl, reg.time_column, rep.duplicate_rows
+      USING DETAIL = CASE WHEN rep.compared_columns IS NULL
+          THEN 'No column besides the time and the labels can be compared, so every held-out row counts.'
+          ELSE format('Rows were compared on %s. Without a column that identifies each event, such as a flight number or an order id, equal rows are normal: two flights on the same route are two flights, not one flight twice. They are leakage only when a held-out row is the same event as a training row (recorded twice, or loaded again across the cutoff), because the model is then tested on rows it was trained on.',
+                      array_to_string(rep.compared_columns, ', ')) END,
+      HINT = 'Look into it when the compared columns should identify each row, or when the data was loaded from overlapping extracts; a generated serial key makes every row distinct and would hide such copies.';
+  END IF;
 
   previous := asof._set_split(tbl, canonical);
   IF previous IS NOT NULL AND previous IS DISTINCT FROM canonical THEN

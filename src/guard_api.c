@@ -582,6 +582,23 @@ count_query(Oid relid, const char *sql, const char *test_from)
 	return n;
 }
 
+/* A text[] of the names in list (NULL when empty). */
+static Datum
+names_array(List *names, bool *isnull)
+{
+	Datum	   *d;
+	ListCell   *lc;
+	int			i = 0;
+
+	*isnull = (names == NIL);
+	if (names == NIL)
+		return (Datum) 0;
+	d = palloc(sizeof(Datum) * list_length(names));
+	foreach(lc, names)
+		d[i++] = CStringGetTextDatum(strVal(lfirst(lc)));
+	return PointerGetDatum(construct_array(d, i, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 /*
  * Can the split report group and compare values of this type without
  * running user code?  Only built-in types, directly or under a domain
@@ -607,7 +624,7 @@ builtin_comparable(Oid type)
  * schema, under a pinned search_path; columns of types whose operators are
  * not built in (enums, citext, other user types) are left out and listed
  * in skipped_columns, and with such an entity column the entity count is
- * NULL.  Internal: not executable by PUBLIC; called by asof.split.
+ * NULL; compared_columns lists the columns compared for duplicates.  Internal: not executable by PUBLIC; called by asof.split.
  */
 Datum
 asof_split_report(PG_FUNCTION_ARGS)
@@ -615,8 +632,8 @@ asof_split_report(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *test_from = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	TupleDesc	tupdesc;
-	Datum		out[3];
-	bool		outnull[3] = {false, false, false};
+	Datum		out[4];
+	bool		outnull[4] = {false, false, false, false};
 	Oid			types[1] = {OIDOID};
 	Datum		values[1];
 	bool		isnull;
@@ -690,6 +707,9 @@ asof_split_report(PG_FUNCTION_ARGS)
 				skip = true;
 		if (skip)
 			continue;
+		if (getBaseType(att->atttypid) < FirstNormalObjectId &&
+			!OidIsValid(lookup_type_cache(getBaseType(att->atttypid), TYPECACHE_EQ_OPR)->eq_opr))
+			continue;			/* no equality at all (json): never compared */
 		if (!builtin_comparable(att->atttypid))
 		{
 			skipped = lappend(skipped, makeString(pstrdup(name)));
@@ -735,18 +755,8 @@ asof_split_report(PG_FUNCTION_ARGS)
 	out[1] = Int64GetDatum(count_query(relid, sql.data, test_from));
 	SPI_finish();
 
-	if (skipped != NIL)
-	{
-		Datum	   *d = palloc(sizeof(Datum) * list_length(skipped));
-		ListCell   *lc;
-
-		i = 0;
-		foreach(lc, skipped)
-			d[i++] = CStringGetTextDatum(strVal(lfirst(lc)));
-		out[2] = PointerGetDatum(construct_array(d, i, TEXTOID, -1, false, TYPALIGN_INT));
-	}
-	else
-		outnull[2] = true;
+	out[2] = names_array(skipped, &outnull[2]);
+	out[3] = names_array(others, &outnull[3]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, out, outnull)));
 }
 

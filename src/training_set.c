@@ -55,6 +55,7 @@
 #include "feature_view.h"
 #include "guard.h"
 #include "pg_asof.h"
+#include "training_set_name.h"
 
 PG_FUNCTION_INFO_V1(asof_build_training_set);
 PG_FUNCTION_INFO_V1(asof_features_at);
@@ -134,11 +135,21 @@ check_time_types(const AsofFeatureView *v, Oid at_type)
 						v->name, format_type_be(v->time_type)),
 				 errdetail("A date is taken as midnight only for timestamp without time zone views."),
 				 errhint("Cast the prediction time to timestamp with time zone explicitly.")));
+	if (at_type == TIMESTAMPTZOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("prediction time has type %s but feature view \"%s\" has type %s",
+						format_type_be(at_type), v->name, format_type_be(v->time_type)),
+				 errdetail("Feature view \"%s\" compares wall-clock times without a time zone, and a timestamp with time zone is an instant: which wall-clock time it stands for depends on the zone the view's data was recorded in.",
+						   v->name),
+				 errhint("Convert the prediction time to that zone's wall clock, e.g. \"at AT TIME ZONE 'America/Chicago'\" for data recorded in Chicago time; \"at AT TIME ZONE 'UTC'\" is right only for data recorded in UTC.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("prediction time has type %s but feature view \"%s\" has type %s",
 					format_type_be(at_type), v->name, format_type_be(v->time_type)),
-			 errhint("Cast the prediction time explicitly, e.g. \"at AT TIME ZONE 'UTC'\".")));
+			 errdetail("Feature view \"%s\" compares instants, and a timestamp without time zone is a wall-clock time: which instant it stands for depends on the zone it was recorded in.",
+					   v->name),
+			 errhint("Convert the prediction time to an instant with the zone of its wall clock, e.g. \"at AT TIME ZONE 'America/Chicago'\" for times recorded in Chicago time.")));
 }
 
 static bool
@@ -571,6 +582,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	names = textToQualifiedNameList(name_t);
 	rv = makeRangeVarFromNameList(names);
 	nsp = RangeVarGetAndCheckCreationNamespace(rv, NoLock, &existing);
+	existing = asof_claim_training_set_name(nsp, rv->relname);
 	if (OidIsValid(existing))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),

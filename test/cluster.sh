@@ -13,6 +13,9 @@
 #                         pg_asof; pass '' for a server without it.
 #   asof_cleanup          stops every cluster started and removes $ASOF_TMP
 #                         (installed as an EXIT trap by asof_init)
+#   asof_python [candidate...]
+#                         prints the python3 that can import psycopg2,
+#                         pandas and sklearn (the demo's training script)
 #
 # Nothing here writes outside $ASOF_TMP except the build products in the
 # source tree and the Debian packages it installs.
@@ -117,4 +120,29 @@ CONF
 		return 1
 	}
 	export PGHOST=$sock PGPORT=5432 PGUSER=postgres
+}
+
+# asof_python [candidate...]: prints the first interpreter that can import
+# psycopg2, pandas and sklearn, the modules of examples/train_flights.py.
+# With $PYTHON set, only that one is tried (the user chose it).  Otherwise
+# the candidates given, by default Debian's /usr/bin/python3 (where
+# python3-psycopg2, python3-pandas and python3-sklearn install them) and then
+# every python3 on PATH in order: another python3 first on PATH (pyenv, a
+# virtual environment) does not see Debian's modules.  Returns 1, printing
+# nothing, when none can.
+asof_python() {
+	local c onpath
+	if [ -n "${PYTHON:-}" ]; then
+		set -- "$PYTHON"
+	elif [ $# -eq 0 ]; then
+		mapfile -t onpath < <(type -ap python3)
+		set -- /usr/bin/python3 "${onpath[@]}"
+	fi
+	for c in "$@"; do
+		if "$c" -c 'import psycopg2, pandas, sklearn' </dev/null >/dev/null 2>&1; then
+			printf '%s\n' "$c"
+			return 0
+		fi
+	done
+	return 1
 }

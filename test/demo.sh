@@ -23,7 +23,6 @@ set -uo pipefail
 cd "$ASOF_SRC"
 
 T_START=$(date +%s.%N)
-PY=${PYTHON:-/usr/bin/python3}
 STEP_NAMES=()
 STEP_SECS=()
 STEP_NOTES=()
@@ -67,9 +66,20 @@ else
 	export PGDATABASE=asof_demo
 	PSQL=$ASOF_BINDIR/psql
 fi
-if [ "$PYTHON_OK" = 1 ] && ! "$PY" -c 'import psycopg2, pandas, sklearn' 2>/dev/null; then
-	say "   $PY cannot import psycopg2, pandas and sklearn: step 6 will be skipped."
-	PYTHON_OK=0
+# Step 6's interpreter: $PYTHON, else Debian's /usr/bin/python3 when it has
+# the modules, else the first python3 on PATH that has them (asof_python).
+PY=
+if [ "$PYTHON_OK" = 1 ]; then
+	if ! PY=$(asof_python); then
+		if [ -n "${PYTHON:-}" ]; then
+			say "   PYTHON=$PYTHON cannot import psycopg2, pandas and sklearn: step 6 will be skipped."
+		else
+			say "   neither /usr/bin/python3 nor any python3 on PATH can import psycopg2, pandas and sklearn: step 6 will be skipped."
+		fi
+		PYTHON_OK=0
+	elif [ "$PY" != /usr/bin/python3 ]; then
+		say "   step 6 runs with $PY (it has psycopg2, pandas and sklearn)."
+	fi
 fi
 
 FLIGHTS=${FLIGHTS:-}

@@ -4,15 +4,18 @@
 # SQL AUC agrees with scikit-learn's.  Runs the demo's SQL steps
 # (test/demo/*.sql, as test/demo.sh does) in a database of its own on the
 # throwaway cluster of "make test", then the script.  Skipped (and said so)
-# when Debian's python3-psycopg2, python3-pandas, python3-sklearn are not
-# installed: "make demo" installs them, "make test" does not need them.
+# when no python3 can import psycopg2, pandas and sklearn ("make test" and
+# "make demo" install Debian's python3-psycopg2, python3-pandas,
+# python3-sklearn).  The interpreter is chosen as "make demo" chooses it
+# (asof_python in test/cluster.sh: $PYTHON, else /usr/bin/python3, else the
+# first python3 on PATH that has the modules).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-py=${PYTHON:-/usr/bin/python3}
+. test/cluster.sh
 psql=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
 db=asof_demo_train
-if ! "$py" -c 'import psycopg2, pandas, sklearn' 2>/dev/null; then
-	echo "ok - train_flights.py # SKIP python3 with psycopg2, pandas, sklearn not installed"
+if ! py=$(asof_python); then
+	echo "ok - train_flights.py # SKIP no python3 can import psycopg2, pandas and sklearn"
 	exit 0
 fi
 
