@@ -31,6 +31,10 @@
 
 #include "access/table.h"
 #include "access/transam.h"
+#include "catalog/pg_class.h"
+#include "utils/syscache.h"
+#include "miscadmin.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
@@ -294,7 +298,8 @@ asof_guard_refuse_features_at(Oid source, const char *view_name)
  * search_path and TimeZone pinned.  Returns the number of rows changed.
  */
 static int64
-null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time)
+null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time,
+					 const char *test_from, bool whole)
 {
 	Relation	rel;
 	AsofSourceExpr lt;
@@ -306,7 +311,7 @@ null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time
 	int			i;
 	bool		any = false;
 	Oid			type = TEXTOID;
-	Datum		value = CStringGetTextDatum(g->test_from);
+	Datum		value = CStringGetTextDatum(test_from);
 	int64		n;
 
 	rel = table_open(output, AccessShareLock);
@@ -335,6 +340,22 @@ null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("TimeZone", "UTC", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/*
+	 * whole: the split moved, and rows the old cutoff hides may now be
+	 * training rows: the guard's own UPDATE reads the table whole, when the
+	 * label time runs built-in code only.
+	 */
+	if (whole)
+	{
+		char	   *check = psprintf("SELECT %s FROM %s", lt.sql,
+									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(output)),
+																get_rel_name(output)));
+
+		if (source_calls_user_functions(check))
+			whole = false;
+		else
+			asof_guard_exempt_next_plan(output);
+	}
 	if (SPI_execute_with_args(sql.data, 1, &type, &value, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not set immature labels to NULL: %s", sql.data);
 	n = (int64) SPI_processed;
@@ -366,6 +387,94 @@ stop_statistics(Oid output)
 		if (SPI_execute(psprintf("ALTER TABLE %s ALTER COLUMN %s SET STATISTICS 0", name,
 								 quote_identifier((char *) lfirst(lc))), false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "could not switch off statistics of training set %s", name);
+}
+
+/*
+ * asof.training_set_splits: the spine's split a training set was built
+ * under (asof.training_sets_to_rebuild compares it with the current one).
+ * Written as the table's owner (the extension's), like asof.training_sets.
+ */
+static void
+record_build_split(Oid output, Oid spine, const char *test_from)
+{
+	Oid			table = get_relname_relid("training_set_splits", get_namespace_oid("asof", false));
+	HeapTuple	tp;
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	Oid			types[3] = {REGCLASSOID, REGCLASSOID, TEXTOID};
+	Datum		values[3];
+
+	if (!OidIsValid(table))
+		return;					/* the extension's 0.1.0 schema: nothing to record */
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", table);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	values[0] = ObjectIdGetDatum(output);
+	values[1] = ObjectIdGetDatum(spine);
+	values[2] = CStringGetTextDatum(test_from);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args("INSERT INTO asof.training_set_splits (training_set, spine, test_from) "
+								  "VALUES ($1, $2, $3) ON CONFLICT (training_set) DO UPDATE "
+								  "SET spine = EXCLUDED.spine, test_from = EXCLUDED.test_from",
+								  3, types, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record the split of training set %u", output);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+}
+
+PG_FUNCTION_INFO_V1(asof_training_set_follow_split);
+
+/*
+ * asof._training_set_follow_split(training_set regclass, spine regclass,
+ * test_from text) -> bigint: the spine's split moved to test_from; labels of
+ * the training set's rows before it whose label time is at or after it are
+ * set to NULL.  Returns their number.  Called by the registry trigger
+ * (sql/33_guard_sources.sql) as the registry's owner.
+ */
+Datum
+asof_training_set_follow_split(PG_FUNCTION_ARGS)
+{
+	Oid			output = PG_GETARG_OID(0);
+	Oid			spine = PG_GETARG_OID(1);
+	char	   *test_from = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	const AsofGuardedRel *g;
+	char	   *label_time = NULL;
+	Oid			type = REGCLASSOID;
+	Datum		value = ObjectIdGetDatum(spine);
+	bool		isnull;
+	int64		n;
+
+	if (get_rel_name(output) == NULL || get_rel_name(spine) == NULL)
+		PG_RETURN_INT64(0);
+	g = asof_registry_lookup(spine);
+	if (g == NULL || g->regrelid != spine)
+		PG_RETURN_INT64(0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT label_time FROM asof.protected_registry WHERE tbl OPERATOR(pg_catalog.=) $1",
+							  1, &type, &value, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the registration of spine %s", get_rel_name(spine));
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		label_time = TextDatumGetCString(value);
+	n = null_immature_labels(output, asof_registry_lookup(spine), label_time, test_from, true);
+	SPI_finish();
+	PG_RETURN_INT64(n);
 }
 
 void
@@ -411,13 +520,14 @@ asof_guard_training_set_built(Oid spine, Oid output)
 		label_time = TextDatumGetCString(values[5]);
 	values[0] = ObjectIdGetDatum(output);
 
-	immature = null_immature_labels(output, asof_registry_lookup(spine), label_time);
+	immature = null_immature_labels(output, asof_registry_lookup(spine), label_time, test_from, false);
 	stop_statistics(output);
 	if (SPI_execute_with_args("SELECT asof.protect($1, $2, $3, $4, $5, $6)",
 							  6, types, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not register training set %s as protected", out_name);
 	SPI_finish();
 	asof_guard_link(output, spine);
+	record_build_split(output, spine, test_from);
 
 	if (immature > 0)
 		ereport(NOTICE,
