@@ -26,23 +26,39 @@ COMMENT ON FUNCTION asof._training_set_follow_split(regclass, regclass, text) IS
 CREATE OR REPLACE FUNCTION asof._spine_split_moved() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  ts regclass;
+  rec record;
+  ttype regtype;
+  later boolean;
   n bigint;
 BEGIN
-  FOR ts IN SELECT s.training_set FROM asof.training_set_splits s
-             WHERE s.spine OPERATOR(pg_catalog.=) NEW.tbl
-               AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) s.training_set::oid)
-             ORDER BY s.training_set::text
+  SELECT a.atttypid::regtype INTO ttype FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid OPERATOR(pg_catalog.=) NEW.tbl AND a.attname OPERATOR(pg_catalog.=) NEW.time_column;
+  EXECUTE pg_catalog.format('SELECT %L::%s OPERATOR(pg_catalog.>) %L::%s', NEW.test_from, ttype, OLD.test_from, ttype)
+    INTO later;
+  FOR rec IN SELECT s.training_set FROM asof.training_set_splits s
+              WHERE s.spine OPERATOR(pg_catalog.=) NEW.tbl
+                AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) s.training_set::oid)
+              ORDER BY s.training_set::text
   LOOP
-    n := asof._training_set_follow_split(ts, NEW.tbl, NEW.test_from);
-    RAISE WARNING 'training set "%" was built under the split of "%" at %, now moved to %', ts, NEW.tbl, OLD.test_from, NEW.test_from
-      USING DETAIL = pg_catalog.format('Labels of %s rows whose label time is at or after the new split were set to NULL. Labels and features set to NULL under the old split stay NULL.', n),
-            HINT = 'Build it again with asof.build_training_set; asof.training_sets_to_rebuild lists it until then.';
+    n := asof._training_set_follow_split(rec.training_set, NEW.tbl, NEW.test_from);
+    IF later THEN
+      -- Rows between the old and the new split become training rows:
+      -- their labels follow, but what the old split set to NULL stays NULL.
+      UPDATE asof.training_set_splits s SET needs_rebuild = true
+       WHERE s.training_set OPERATOR(pg_catalog.=) rec.training_set;
+      RAISE WARNING 'training set "%" must be built again: the split of "%" moved later, from % to %', rec.training_set, NEW.tbl, OLD.test_from, NEW.test_from
+        USING DETAIL = pg_catalog.format('Labels of %s training rows whose label time is at or after the new split were set to NULL. Labels and features set to NULL under the old split stay NULL.', n),
+              HINT = 'Build it again with asof.build_training_set; asof.training_sets_to_rebuild lists it until then.';
+    ELSIF n OPERATOR(pg_catalog.>) 0 THEN
+      -- Moved earlier: its training rows are what a new build gives.
+      RAISE NOTICE 'training set "%" follows the split of "%", moved from % to %', rec.training_set, NEW.tbl, OLD.test_from, NEW.test_from
+        USING DETAIL = pg_catalog.format('Labels of %s training rows whose label time is at or after the new split were set to NULL.', n);
+    END IF;
   END LOOP;
   RETURN NULL;
 END $$;
 COMMENT ON FUNCTION asof._spine_split_moved() IS
-'Internal: trigger on asof.protected_registry; when a spine''s split moves, its training sets follow (asof._training_set_follow_split) and a WARNING says they need a rebuild.';
+'Internal: trigger on asof.protected_registry; when a spine''s split moves, its training sets follow (asof._training_set_follow_split): moved earlier, a NOTICE; moved later, a WARNING that they must be built again, and asof.training_sets_to_rebuild lists them.';
 
 DROP TRIGGER IF EXISTS asof_spine_split_moved ON asof.protected_registry;
 CREATE TRIGGER asof_spine_split_moved AFTER UPDATE OF test_from ON asof.protected_registry
@@ -57,8 +73,8 @@ SELECT s.training_set,
        r.test_from AS current_split
   FROM asof.training_set_splits s
   JOIN asof.protected_registry r ON r.tbl OPERATOR(pg_catalog.=) s.spine
- WHERE r.test_from IS DISTINCT FROM s.test_from
+ WHERE s.needs_rebuild
    AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) s.training_set::oid);
 COMMENT ON VIEW asof.training_sets_to_rebuild IS
-'Training sets built on a protected spine whose split has moved since: their labels follow the new split (immature ones NULL), but labels and features set to NULL under the old split stay NULL until the training set is built again.  Columns: training_set, spine, built_with_split, current_split (ISO 8601 text).';
+'Training sets built on a protected spine whose split has moved later since: their labels follow the new split (immature ones NULL), but labels and features set to NULL under the old split stay NULL until the training set is built again.  Columns: training_set, spine, built_with_split, current_split (ISO 8601 text).';
 GRANT SELECT ON asof.training_sets_to_rebuild TO PUBLIC;

@@ -425,7 +425,7 @@ record_build_split(Oid output, Oid spine, const char *test_from)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute_with_args("INSERT INTO asof.training_set_splits (training_set, spine, test_from) "
 								  "VALUES ($1, $2, $3) ON CONFLICT (training_set) DO UPDATE "
-								  "SET spine = EXCLUDED.spine, test_from = EXCLUDED.test_from",
+								  "SET spine = EXCLUDED.spine, test_from = EXCLUDED.test_from, needs_rebuild = false",
 								  3, types, values, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not record the split of training set %u", output);
 		SPI_finish();
