@@ -39,7 +39,6 @@
  */
 #include "postgres.h"
 
-#include "access/transam.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
@@ -92,12 +91,6 @@ mark_inexact(AsofSourceShape *s, const char *shape, Oid regrelid)
 	}
 }
 
-static bool
-user_function_checker(Oid func_id, void *context)
-{
-	return func_id >= FirstNormalObjectId;
-}
-
 static bool walk_query(Query *q, AsofSourceShape *s, Oid *first);
 
 typedef struct ExprWalk
@@ -105,7 +98,7 @@ typedef struct ExprWalk
 	AsofSourceShape *s;
 } ExprWalk;
 
-/* Expressions of one query level: subqueries in them, user functions. */
+/* Expressions of one query level: the subqueries in them. */
 static bool
 expr_walker(Node *node, void *context)
 {
@@ -113,8 +106,6 @@ expr_walker(Node *node, void *context)
 
 	if (node == NULL)
 		return false;
-	if (check_functions_in_node(node, user_function_checker, NULL))
-		w->s->user_code = true;
 	if (IsA(node, SubLink))
 	{
 		SubLink    *sl = (SubLink *) node;

@@ -32,7 +32,6 @@ typedef struct AsofSourceShape
 	Oid			inexact_rel;	/* the hidden table concerned */
 	bool		time_exact;		/* event time is the hidden table's own time column */
 	bool		foreign;		/* reads a foreign table */
-	bool		user_code;		/* calls functions that are not built in */
 	bool		reads_protected;	/* reads a protected table, split or not */
 } AsofSourceShape;
 
