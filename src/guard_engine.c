@@ -263,11 +263,9 @@ asof_guard_source_read_end(Oid source, const char *event_time)
 	AsofSourceShape shape;
 
 	if (!asof_guard_active() || !asof_registry_any_protected())
-	{
-		asof_source_read_begin();	/* stop counting */
-		return;
-	}
-	asof_source_shape(source, event_time, &shape);
+		memset(&shape, 0, sizeof(shape));	/* nothing hidden: nothing counted */
+	else
+		asof_source_shape(source, event_time, &shape);
 	asof_source_read_end(source, &shape);
 }
 
