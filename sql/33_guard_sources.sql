@@ -16,12 +16,12 @@ COMMENT ON FUNCTION asof.assert_exact_source(regclass) IS
 -- label the model could not have known must not become visible), and the
 -- training set is listed in asof.training_sets_to_rebuild until it is
 -- rebuilt (labels and features NULLed under the old split stay NULL).
-CREATE OR REPLACE FUNCTION asof._training_set_follow_split(training_set regclass, spine regclass, test_from text)
+CREATE OR REPLACE FUNCTION asof._training_set_follow_split(training_set regclass, spine regclass, test_from text, later boolean)
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'asof_training_set_follow_split'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION asof._training_set_follow_split(regclass, regclass, text) IS
-'Internal: sets to NULL the labels of training_set''s rows before test_from whose label time is at or after it (the spine''s split moved there); returns their number.';
+COMMENT ON FUNCTION asof._training_set_follow_split(regclass, regclass, text, boolean) IS
+'Internal: sets to NULL the labels of training_set''s rows before test_from whose label time is at or after it (the spine''s split moved there, later when later is true); returns their number.';
 
 CREATE OR REPLACE FUNCTION asof._spine_split_moved() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -40,7 +40,7 @@ BEGIN
                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) s.training_set::oid)
               ORDER BY s.training_set::text
   LOOP
-    n := asof._training_set_follow_split(rec.training_set, NEW.tbl, NEW.test_from);
+    n := asof._training_set_follow_split(rec.training_set, NEW.tbl, NEW.test_from, later);
     IF later THEN
       -- Rows between the old and the new split become training rows:
       -- their labels follow, but what the old split set to NULL stays NULL.

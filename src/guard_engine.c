@@ -350,9 +350,13 @@ null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time
 																get_rel_name(output)));
 
 		if (source_calls_user_functions(check))
-			whole = false;
-		else
-			asof_guard_exempt_next_plan(output);
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot move the split of \"%s\" later while training set \"%s\" is linked to it",
+							get_rel_name(g->regrelid), get_rel_name(output)),
+					 errdetail("Its label time calls functions that are not built in, so the guard cannot set the labels of its rows between the two splits to NULL without running user code over held-out rows."),
+					 errhint("Drop the training set and build it again after the split is moved.")));
+		asof_guard_exempt_next_plan(output);
 	}
 	if (SPI_execute_with_args(sql.data, 1, &type, &value, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not set immature labels to NULL: %s", sql.data);
@@ -439,9 +443,11 @@ PG_FUNCTION_INFO_V1(asof_training_set_follow_split);
 
 /*
  * asof._training_set_follow_split(training_set regclass, spine regclass,
- * test_from text) -> bigint: the spine's split moved to test_from; labels of
- * the training set's rows before it whose label time is at or after it are
- * set to NULL.  Returns their number.  Called by the registry trigger
+ * test_from text, later boolean) -> bigint: the spine's split moved to
+ * test_from; labels of the training set's rows before it whose label time is
+ * at or after it are set to NULL.  Moved later, rows the old cutoff still
+ * hides are concerned too: the UPDATE reads the table whole (built-in label
+ * time only; else an error).  Returns the number of rows changed.  Called by the registry trigger
  * (sql/33_guard_sources.sql) as the registry's owner.
  */
 Datum
@@ -450,6 +456,7 @@ asof_training_set_follow_split(PG_FUNCTION_ARGS)
 	Oid			output = PG_GETARG_OID(0);
 	Oid			spine = PG_GETARG_OID(1);
 	char	   *test_from = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	bool		later = PG_GETARG_BOOL(3);
 	const AsofGuardedRel *g;
 	char	   *label_time = NULL;
 	Oid			type = REGCLASSOID;
@@ -470,7 +477,7 @@ asof_training_set_follow_split(PG_FUNCTION_ARGS)
 	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (!isnull)
 		label_time = TextDatumGetCString(value);
-	n = null_immature_labels(output, asof_registry_lookup(spine), label_time, test_from, true);
+	n = null_immature_labels(output, asof_registry_lookup(spine), label_time, test_from, later);
 	SPI_finish();
 	PG_RETURN_INT64(n);
 }

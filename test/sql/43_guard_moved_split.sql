@@ -79,11 +79,33 @@ SELECT count(*) FROM asof.training_sets_to_rebuild;
 SET asof.guard = off;
 SELECT * FROM g43.labels();
 RESET asof.guard;
+-- A label time that calls a user function: moving the split later would
+-- mean running it over held-out rows, so it is refused (nothing changes);
+-- moving it earlier works.
+CREATE FUNCTION g43.plus6(t timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE
+  AS 'SELECT t + interval ''6 hours''';
+CREATE TABLE g43.ev2 (LIKE g43.ev);
+INSERT INTO g43.ev2 SELECT 1, '2024-01-01'::timestamp + g * interval '1 hour', g, g % 2
+  FROM generate_series(0, 71) g;
+SET client_min_messages = warning;
+SELECT asof.protect('g43.ev2', time_column => 'ts', label_columns => '{lbl}', label_time => 'g43.plus6(ts)');
+SELECT asof.split('g43.ev2', test_from => '2024-01-02 12:00');
+SELECT asof.create_feature_view('g43_fv2', 'g43.ev2', '{e}', 'ts', '{count(*) over 1 day}');
+SELECT asof.build_training_set('g43.ts2', 'g43.ev2', 'ts', '{g43_fv2}');
+RESET client_min_messages;
+SELECT asof.split('g43.ev2', test_from => '2024-01-03 00:00');
+SELECT test_from FROM asof.protected_tables WHERE table_name = 'g43.ev2'::regclass;
+-- Earlier, to 06:00: the labels of 00:00..05:00 become immature (6); a
+-- user sees the 30 training rows, 6 labels NULL.
+SELECT asof.split('g43.ev2', test_from => '2024-01-02 06:00');
+SELECT count(*) AS rows, count(*) - count(lbl) AS null_labels FROM g43.ts2;
+SELECT asof.drop_feature_view('g43_fv2');
+
 -- Plain users cannot write the record.
 CREATE ROLE regress_g43_user;
 SET ROLE regress_g43_user;
 INSERT INTO asof.training_set_splits VALUES ('pg_class', 'pg_class', '2000-01-01');
-SELECT asof._training_set_follow_split('pg_class', 'pg_class', '2000-01-01');
+SELECT asof._training_set_follow_split('pg_class', 'pg_class', '2000-01-01', true);
 RESET ROLE;
 DROP ROLE regress_g43_user;
 
@@ -91,6 +113,7 @@ DROP ROLE regress_g43_user;
 SET client_min_messages = warning;
 SELECT asof.drop_feature_view('g43_fv');
 SELECT asof.unprotect('g43.ev');
+SELECT asof.unprotect('g43.ev2');
 DELETE FROM asof.training_sets WHERE name::text LIKE 'g43.%';
 DELETE FROM asof.training_set_splits;
 DELETE FROM asof.holdout_log;
