@@ -798,7 +798,9 @@ read_source(AsofEngine *e, Datum *filter_keys, bool read_only)
 	error_context_stack = &errcb;
 	if (e->guard_exempt_sealed)
 		asof_guard_exempt_next_plan(e->view->source);
+	asof_guard_source_read_begin();
 	asof_engine_run_query(sql, params, read_only, true, &r.pub);
+	asof_guard_source_read_end(e->view->source, e->view->event_time);
 	error_context_stack = errcb.previous;
 }
 

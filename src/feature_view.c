@@ -53,6 +53,7 @@
 #include "compat.h"
 #include "feature_spec.h"
 #include "feature_view.h"
+#include "guard.h"
 
 #define HELPER_SCHEMA "asof_feature_views"
 
@@ -651,6 +652,7 @@ asof_create_feature_view(PG_FUNCTION_ARGS)
 				 errhint("Drop it first with asof.drop_feature_view('%s').", in.name)));
 
 	fv = build_view(&in);
+	asof_guard_check_source(fv->source, fv->event_time);	/* G5, guard_sources.c */
 	store_view(&in, fv, PG_GETARG_DATUM(2));
 	PG_RETURN_VOID();
 }

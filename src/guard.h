@@ -58,6 +58,16 @@ extern void asof_audit_autonomous(Oid relid, const char *table_name,
  * (asof_guard_exempt_next_plan just before its source query).  source_sql
  * is the engine's source query (user functions in it forbid the exemption).
  *
+ * A source the engine cannot evaluate exactly under a split (an aggregate,
+ * LIMIT, a time that is not the protected table's clock, a foreign table:
+ * guard_sources.c) is refused there, with a hint; asof_guard_check_source
+ * refuses it alone (create_feature_view).
+ *
+ * asof_guard_source_read_begin / _end: around the engine's source query;
+ * _end refuses the read when the guard hid rows of protected tables in
+ * more places than the source's own query tree has (a function reached
+ * them).
+ *
  * asof_guard_refuse_features_at: errors (42501) when the source has such a
  * cutoff; features_at calls it for a row it held out.
  *
@@ -72,6 +82,20 @@ extern bool asof_guard_source_rules(Oid source, const char *event_time,
 									const char *source_sql, int64 *cutoff,
 									bool *exempt_sealed, int64 *sealed_from);
 extern void asof_guard_exempt_next_plan(Oid relid);
+extern void asof_guard_check_source(Oid source, const char *event_time);
+
+/*
+ * reference_sql.c: the spine as the plain-SQL reference of a view over
+ * source reads it.  Refuses (0A000) a source that reads a protected table
+ * whose split is not unsealed here (the reference does not apply the
+ * split's rules), or a foreign table while some table has a split; for a
+ * source that reads a protected table, returns a subquery over the spine
+ * that checks again when the query runs (asof.assert_exact_source); else
+ * spine_sql.
+ */
+extern char *asof_guard_reference_spine(Oid source, const char *spine_sql);
+extern void asof_guard_source_read_begin(void);
+extern void asof_guard_source_read_end(Oid source, const char *event_time);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);
 extern void asof_guard_training_set_built(Oid spine, Oid output);
 

@@ -34,6 +34,7 @@
 
 #include "guard_registry.h"
 #include "guard.h"
+#include "guard_sources.h"
 
 static ExecutorCheckPerms_hook_type prev_check_perms_hook = NULL;
 static ExecutorStart_hook_type prev_executor_start_hook = NULL;
@@ -234,7 +235,11 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 			continue;
 		}
 		if (g->has_split)
+		{
+			if (!asof_guard_rel_unsealed(g))
+				asof_source_note_read(g->regrelid, rte);	/* G5 */
 			continue;			/* guard_rows.c hides the held-out rows */
+		}
 
 		if (asof_require_split && (rte->requiredPerms & ACL_SELECT))
 		{

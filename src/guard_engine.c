@@ -31,9 +31,14 @@
 
 #include "access/table.h"
 #include "access/transam.h"
+#include "catalog/pg_class.h"
+#include "utils/syscache.h"
+#include "miscadmin.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "parser/parser.h"
@@ -47,6 +52,7 @@
 #include "compat.h"
 #include "feature_spec.h"
 #include "guard.h"
+#include "guard_sources.h"
 
 /* The cutoff as int64 microseconds (a date is its midnight). */
 static int64
@@ -56,51 +62,6 @@ cutoff_us(const AsofGuardedRel *g)
 		return (int64) DatumGetDateADT(g->cutoff) * USECS_PER_DAY;
 	return DatumGetInt64(g->cutoff);
 }
-
-/*
- * The relations a source reads: itself and, through views, their base
- * relations (the rewrite rules' dependencies).
- */
-static List *
-source_relations(Oid source)
-{
-	List	   *out = NIL;
-	Oid			type = OIDOID;
-	Datum		value = ObjectIdGetDatum(source);
-	uint64		i;
-	MemoryContext caller = CurrentMemoryContext;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(
-							  "WITH RECURSIVE rels(relid) AS ("
-							  "  SELECT $1"
-							  "  UNION"
-							  "  SELECT d.refobjid FROM rels"
-							  "  JOIN pg_catalog.pg_rewrite r ON r.ev_class = rels.relid"
-							  "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-							  "   AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "   AND d.refobjid <> rels.relid)"
-							  "SELECT relid FROM rels",
-							  1, &type, &value, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list the relations of a feature view source");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(caller);
-
-			out = lappend_oid(out, DatumGetObjectId(d));	/* outlives SPI_finish */
-			MemoryContextSwitchTo(spi);
-		}
-	}
-	SPI_finish();
-	return out;
-}
-
 
 /* Is "expr" just the column "colname" (as written or quoted)? */
 static bool
@@ -176,30 +137,24 @@ bool
 asof_guard_source_rules(Oid source, const char *event_time, const char *source_sql,
 						int64 *cutoff, bool *exempt_sealed, int64 *sealed_from)
 {
-	List	   *rels;
-	ListCell   *lc;
-	bool		found = false;
-	const AsofGuardedRel *only = NULL;
+	AsofSourceShape shape;
 	Oid			build_spine;
 	int64		build_sealed_from;
 
 	*exempt_sealed = false;
 	if (!asof_guard_active() || !asof_registry_any_protected())
 		return false;
-	rels = source_relations(source);
-	foreach(lc, rels)
-	{
-		const AsofGuardedRel *g = asof_registry_lookup(lfirst_oid(lc));
-		int64		c;
 
-		if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
-			continue;
-		c = cutoff_us(g);
-		if (!found || c < *cutoff)
-			*cutoff = c;
-		only = found ? NULL : g;
-		found = true;
-	}
+	/*
+	 * The source's hidden tables, locked before their cutoffs are read, and
+	 * its shape: one the engine cannot evaluate exactly is refused
+	 * (guard_sources.c).
+	 */
+	asof_source_shape(source, event_time, &shape);
+	asof_source_refuse_inexact(source, &shape);
+	if (!shape.has_cutoff)
+		return false;
+	*cutoff = shape.cutoff;
 
 	/*
 	 * Rows that end up sealed may be computed from held-out rows, when that
@@ -209,47 +164,128 @@ asof_guard_source_rules(Oid source, const char *event_time, const char *source_s
 	 * a row whose k(t) is at or before it), and the query calls built-in
 	 * functions only (no user code sees held-out values).
 	 */
-	if (found && asof_guard_get_build(&build_spine, &build_sealed_from) &&
-		only != NULL && list_length(rels) == 1 &&
-		only->regrelid == source &&
-		is_column(event_time, get_attname(source, only->time_attno, false)) &&
+	if (asof_guard_get_build(&build_spine, &build_sealed_from) &&
+		shape.nreads == 1 && linitial_oid(shape.hidden) == source &&
+		shape.time_exact &&
+		is_column(event_time, get_attname(source, asof_registry_lookup(source)->time_attno, false)) &&
 		!source_calls_user_functions(source_sql))
 	{
 		*exempt_sealed = true;
 		*sealed_from = build_sealed_from;
 	}
-	return found;
+	return true;
+}
+
+void
+asof_guard_check_source(Oid source, const char *event_time)
+{
+	AsofSourceShape shape;
+
+	if (!asof_guard_active() || !asof_registry_any_protected())
+		return;
+	asof_source_shape(source, event_time, &shape);
+	asof_source_refuse_inexact(source, &shape);
+}
+
+/*
+ * The reference (asof.feature_view_sql) does not apply the split's rules:
+ * over a source that reads a protected table with a split it would compute
+ * values over the training rows only.  Refused, with a hint.
+ */
+static void
+refuse_reference(Oid source, const AsofSourceShape *shape)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("the plain-SQL reference of a feature view over source \"%s\" cannot be evaluated under the train/test split of protected table \"%s\"",
+					get_rel_name(source), get_rel_name(shape->cutoff_rel)),
+			 errdetail("The reference does not apply the split's rules: it would compute values over the training rows only, a partial set of rows for spine rows whose effective time is near or after the split."),
+			 errhint("Build the training set with asof.build_training_set (features after the split are NULL and counted), or open the test set with asof.unseal('%s', reason => ...) in this transaction.",
+					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(shape->cutoff_rel))))));
+}
+
+char *
+asof_guard_reference_spine(Oid source, const char *spine_sql)
+{
+	AsofSourceShape shape;
+
+	if (!asof_registry_any_protected())
+		return (char *) spine_sql;
+	asof_source_shape(source, "NULL", &shape);
+	if (shape.has_cutoff)
+		refuse_reference(source, &shape);
+	asof_source_refuse_inexact(source, &shape);
+	if (!shape.reads_protected)
+		return (char *) spine_sql;
+
+	/*
+	 * The query checks again when it runs: the split may come later.  On
+	 * the spine, whose columns the query returns anyway (a subquery over
+	 * the source would mark all its columns read, labels included).
+	 */
+	return psprintf("(SELECT * FROM %s WHERE asof.assert_exact_source(%s::pg_catalog.regclass))",
+					spine_sql,
+					quote_literal_cstr(quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)),
+																  get_rel_name(source))));
+}
+
+PG_FUNCTION_INFO_V1(asof_assert_exact_source);
+
+/* asof.assert_exact_source(source regclass) -> boolean (true, or an error) */
+Datum
+asof_assert_exact_source(PG_FUNCTION_ARGS)
+{
+	Oid			source = PG_GETARG_OID(0);
+	AsofSourceShape shape;
+
+	if (!asof_guard_active() || !asof_registry_any_protected())
+		PG_RETURN_BOOL(true);
+	if (get_rel_name(source) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", source)));
+	asof_source_shape(source, "NULL", &shape);
+	if (shape.has_cutoff)
+		refuse_reference(source, &shape);
+	asof_source_refuse_inexact(source, &shape);
+	PG_RETURN_BOOL(true);
+}
+
+void
+asof_guard_source_read_begin(void)
+{
+	asof_source_read_begin();
+}
+
+void
+asof_guard_source_read_end(Oid source, const char *event_time)
+{
+	AsofSourceShape shape;
+
+	if (!asof_guard_active() || !asof_registry_any_protected())
+		memset(&shape, 0, sizeof(shape));	/* nothing hidden: nothing counted */
+	else
+		asof_source_shape(source, event_time, &shape);
+	asof_source_read_end(source, &shape);
 }
 
 void
 asof_guard_refuse_features_at(Oid source, const char *view_name)
 {
-	int64		cutoff;
-	Oid			relid = InvalidOid;
+	AsofSourceShape shape;
 
-	bool		exempt;
-	int64		sealed_from;
-	List	   *rels;
-	ListCell   *lc;
-
-	if (!asof_guard_source_rules(source, "", "", &cutoff, &exempt, &sealed_from))
+	if (!asof_guard_active() || !asof_registry_any_protected())
 		return;
-	/* Name the protected table with the earliest cutoff. */
-	rels = source_relations(source);
-	foreach(lc, rels)
-	{
-		const AsofGuardedRel *g = asof_registry_lookup(lfirst_oid(lc));
-
-		if (g != NULL && g->has_split && !asof_guard_rel_unsealed(g) && cutoff_us(g) == cutoff)
-			relid = g->regrelid;
-	}
+	asof_source_shape(source, "NULL", &shape);
+	if (!shape.has_cutoff)
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("features of feature view \"%s\" at this time would read held-out rows of protected table \"%s\"",
-					view_name, get_rel_name(relid)),
+					view_name, get_rel_name(shape.cutoff_rel)),
 			 errdetail("The effective time of the features is after the table's train/test split."),
 			 errhint("Ask for an earlier time, or open the test set with asof.unseal('%s', reason => ...) in this transaction.",
-					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))))));
+					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(shape.cutoff_rel))))));
 }
 
 /*
@@ -260,7 +296,8 @@ asof_guard_refuse_features_at(Oid source, const char *view_name)
  * search_path and TimeZone pinned.  Returns the number of rows changed.
  */
 static int64
-null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time)
+null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time,
+					 const char *test_from, bool whole)
 {
 	Relation	rel;
 	AsofSourceExpr lt;
@@ -272,7 +309,7 @@ null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time
 	int			i;
 	bool		any = false;
 	Oid			type = TEXTOID;
-	Datum		value = CStringGetTextDatum(g->test_from);
+	Datum		value = CStringGetTextDatum(test_from);
 	int64		n;
 
 	rel = table_open(output, AccessShareLock);
@@ -301,6 +338,26 @@ null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("TimeZone", "UTC", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/*
+	 * whole: the split moved, and rows the old cutoff hides may now be
+	 * training rows: the guard's own UPDATE reads the table whole, when the
+	 * label time runs built-in code only.
+	 */
+	if (whole)
+	{
+		char	   *check = psprintf("SELECT %s FROM %s", lt.sql,
+									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(output)),
+																get_rel_name(output)));
+
+		if (source_calls_user_functions(check))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot move the split of \"%s\" later while training set \"%s\" is linked to it",
+							get_rel_name(g->regrelid), get_rel_name(output)),
+					 errdetail("Its label time calls functions that are not built in, so the guard cannot set the labels of its rows between the two splits to NULL without running user code over held-out rows."),
+					 errhint("Drop the training set and build it again after the split is moved.")));
+		asof_guard_exempt_next_plan(output);
+	}
 	if (SPI_execute_with_args(sql.data, 1, &type, &value, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not set immature labels to NULL: %s", sql.data);
 	n = (int64) SPI_processed;
@@ -332,6 +389,97 @@ stop_statistics(Oid output)
 		if (SPI_execute(psprintf("ALTER TABLE %s ALTER COLUMN %s SET STATISTICS 0", name,
 								 quote_identifier((char *) lfirst(lc))), false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "could not switch off statistics of training set %s", name);
+}
+
+/*
+ * asof.training_set_splits: the spine's split a training set was built
+ * under (asof.training_sets_to_rebuild compares it with the current one).
+ * Written as the table's owner (the extension's), like asof.training_sets.
+ */
+static void
+record_build_split(Oid output, Oid spine, const char *test_from)
+{
+	Oid			table = get_relname_relid("training_set_splits", get_namespace_oid("asof", false));
+	HeapTuple	tp;
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	Oid			types[3] = {REGCLASSOID, REGCLASSOID, TEXTOID};
+	Datum		values[3];
+
+	if (!OidIsValid(table))
+		return;					/* the extension's 0.1.0 schema: nothing to record */
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", table);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	values[0] = ObjectIdGetDatum(output);
+	values[1] = ObjectIdGetDatum(spine);
+	values[2] = CStringGetTextDatum(test_from);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args("INSERT INTO asof.training_set_splits (training_set, spine, test_from) "
+								  "VALUES ($1, $2, $3) ON CONFLICT (training_set) DO UPDATE "
+								  "SET spine = EXCLUDED.spine, test_from = EXCLUDED.test_from, needs_rebuild = false",
+								  3, types, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record the split of training set %u", output);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+}
+
+PG_FUNCTION_INFO_V1(asof_training_set_follow_split);
+
+/*
+ * asof._training_set_follow_split(training_set regclass, spine regclass,
+ * test_from text, later boolean) -> bigint: the spine's split moved to
+ * test_from; labels of the training set's rows before it whose label time is
+ * at or after it are set to NULL.  Moved later, rows the old cutoff still
+ * hides are concerned too: the UPDATE reads the table whole (built-in label
+ * time only; else an error).  Returns the number of rows changed.  Called by the registry trigger
+ * (sql/33_guard_sources.sql) as the registry's owner.
+ */
+Datum
+asof_training_set_follow_split(PG_FUNCTION_ARGS)
+{
+	Oid			output = PG_GETARG_OID(0);
+	Oid			spine = PG_GETARG_OID(1);
+	char	   *test_from = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	bool		later = PG_GETARG_BOOL(3);
+	const AsofGuardedRel *g;
+	char	   *label_time = NULL;
+	Oid			type = REGCLASSOID;
+	Datum		value = ObjectIdGetDatum(spine);
+	bool		isnull;
+	int64		n;
+
+	if (get_rel_name(output) == NULL || get_rel_name(spine) == NULL)
+		PG_RETURN_INT64(0);
+	g = asof_registry_lookup(spine);
+	if (g == NULL || g->regrelid != spine)
+		PG_RETURN_INT64(0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT label_time FROM asof.protected_registry WHERE tbl OPERATOR(pg_catalog.=) $1",
+							  1, &type, &value, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the registration of spine %s", get_rel_name(spine));
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		label_time = TextDatumGetCString(value);
+	n = null_immature_labels(output, asof_registry_lookup(spine), label_time, test_from, later);
+	SPI_finish();
+	PG_RETURN_INT64(n);
 }
 
 void
@@ -377,13 +525,14 @@ asof_guard_training_set_built(Oid spine, Oid output)
 		label_time = TextDatumGetCString(values[5]);
 	values[0] = ObjectIdGetDatum(output);
 
-	immature = null_immature_labels(output, asof_registry_lookup(spine), label_time);
+	immature = null_immature_labels(output, asof_registry_lookup(spine), label_time, test_from, false);
 	stop_statistics(output);
 	if (SPI_execute_with_args("SELECT asof.protect($1, $2, $3, $4, $5, $6)",
 							  6, types, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not register training set %s as protected", out_name);
 	SPI_finish();
 	asof_guard_link(output, spine);
+	record_build_split(output, spine, test_from);
 
 	if (immature > 0)
 		ereport(NOTICE,

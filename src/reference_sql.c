@@ -52,6 +52,8 @@
 
 #include "feature_spec.h"
 #include "feature_view.h"
+#include "guard.h"
+#include "guard_sources.h"
 
 /* An absolute interval literal: hours:minutes:seconds, no day part. */
 static char *
@@ -389,6 +391,7 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 
 	spine_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(srel)),
 											RelationGetRelationName(srel));
+	spine_name = asof_guard_reference_spine(fv->source, spine_name);	/* G5 */
 
 	/*
 	 * Every spine row of the same entity and the same k(t) sees the same
@@ -519,7 +522,9 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 						 quote_identifier(fv->key_names[i]), key_collate(fv, i, spine_colls));
 	appendStringInfo(&q, "asof_v.asof_kk = asof_k.k");
 
-	if (fv->immutable_exprs && atx.immutable)
+	if (fv->immutable_exprs && atx.immutable &&
+		!asof_relation_depends_on_session(fv->source) &&
+		!asof_relation_depends_on_session(spine))
 	{
 		relation_close(srel, NoLock);
 		PG_RETURN_TEXT_P(cstring_to_text(q.data));
