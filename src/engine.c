@@ -889,8 +889,8 @@ read_source(AsofEngine *e, bool read_only)
 	ereport(DEBUG1,
 			(errmsg_internal("feature view \"%s\": %d entities, event times [%s, %s), %s: " INT64_FORMAT " source rows read, " INT64_FORMAT " kept",
 							 e->view->name, range.nentities,
-							 plan->has_lo ? timestamptz_to_str(plan->lo) : "-infinity",
-							 timestamptz_to_str(plan->hi),
+							 plan->has_lo ? pstrdup(timestamptz_to_str(plan->lo)) : "-infinity",
+							 pstrdup(timestamptz_to_str(plan->hi)),
 							 plan->by_entity ? "by entity" : "all entities",
 							 e->nread, e->nsource)));
 }

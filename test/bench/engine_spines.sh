@@ -43,9 +43,9 @@ done
 if [ -n "${PGHOST:-}" ]; then
 	PSQL=(command psql -X -q -v ON_ERROR_STOP=1)
 	"${PSQL[@]}" -d postgres -c 'DROP DATABASE IF EXISTS asof_bench' -c 'CREATE DATABASE asof_bench' >/dev/null || exit 1
-	trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS asof_bench" >/dev/null' EXIT
-	db=asof_bench
 	tmp=$(mktemp -d)
+	trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS asof_bench" >/dev/null; rm -rf "$tmp"' EXIT
+	db=asof_bench
 else
 	asof_init
 	asof_install_deps || exit 1
@@ -90,9 +90,10 @@ SELECT asof.create_feature_view(v.name, 'flights', ARRAY[v.key]::name[], 'dep_ti
   FROM (VALUES ('by_origin', 'origin'), ('by_dest', 'destination')) v(name, key);
 SQL
 
-# run_one SQL: in a fresh backend; prints "seconds peak_kB rows_read"
+# run_one SQL: in a fresh backend; writes "seconds peak_kB" to $tmp/run and
+# the rows the engine read (sum over views) to $tmp/rows_read
 run_one() {
-	psql -At 2>"$tmp/debug.out" <<SQL | tail -n 1 | tr '|' ' '
+	psql -At 2>"$tmp/debug.out" <<SQL | tail -n 1 | tr '|' ' ' >"$tmp/run"
 SET asof.progress_interval = 0;
 SELECT clock_timestamp() AS t0 \gset
 SET client_min_messages = debug1;
@@ -103,21 +104,20 @@ SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric(12,3)
 SQL
 	sed -n 's/.*: \([0-9]*\) source rows read.*/\1/p' "$tmp/debug.out" |
 		awk '{ s += $1 } END { print s + 0 }' >"$tmp/rows_read"
+	grep 'source rows read' "$tmp/debug.out" | sed 's/^DEBUG: */  /' >&2
 }
-engine() { # NAME SPINE
-	local s kb
-	psql -c "DROP TABLE IF EXISTS ts_$1" >/dev/null
-	read -r s kb < <(run_one "SELECT asof.build_training_set('ts_$1', '$2', 'dep_time', '{by_origin, by_dest}');")
-	echo "$s $kb $(cat "$tmp/rows_read")"
+engine() { # NAME SPINE: prints "seconds peak_kB rows_read"
+	psql -c "DROP TABLE IF EXISTS ts_$1" >/dev/null 2>&1
+	run_one "SELECT asof.build_training_set('ts_$1', '$2', 'dep_time', '{by_origin, by_dest}');"
+	echo "$(cat "$tmp/run") $(cat "$tmp/rows_read")"
 }
-reference() { # NAME SPINE
-	local s kb
-	psql -c "DROP TABLE IF EXISTS ref_$1_o, ref_$1_d" >/dev/null
-	read -r s kb < <(run_one "
+reference() { # NAME SPINE: prints "seconds peak_kB"
+	psql -c "DROP TABLE IF EXISTS ref_$1_o, ref_$1_d" >/dev/null 2>&1
+	run_one "
 SELECT format('CREATE TABLE ref_$1_o AS %s', asof.feature_view_sql('by_origin', '$2', 'dep_time')) \gexec
 SELECT format('CREATE TABLE ref_$1_d AS %s', asof.feature_view_sql('by_dest', '$2', 'dep_time')) \gexec
-")
-	echo "$s $kb"
+"
+	cat "$tmp/run"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 mb() { awk -v k="$1" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%d", k / 1024; else print k }'; }
@@ -125,14 +125,32 @@ mb() { awk -v k="$1" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%d", k / 1024; else pr
 rows=()
 row() { rows+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |' "$@")"); }
 
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# the day spine runs ENGINE_BENCH_ROUNDS times (default 3), engine and
+# reference alternating: its times are medians (one round slowed down by
+# another job does not decide the ratio); week and sparse run once
 for c in day week sparse; do
 	n=$(psql -At -c "SELECT count(*) FROM spine_$c")
-	echo "engine, $c spine ($n rows)..." >&2
-	read -r es ekb eread < <(engine "$c" "spine_$c")
-	echo "feature_view_sql, $c spine..." >&2
-	read -r rs rkb < <(reference "$c" "spine_$c")
+	rounds=1
+	[ "$c" = day ] && rounds=${ENGINE_BENCH_ROUNDS:-3}
+	e_all=() r_all=()
+	for ((i = 1; i <= rounds; i++)); do
+		echo "engine, $c spine ($n rows), round $i of $rounds..." >&2
+		engine "$c" "spine_$c" >"$tmp/e"
+		read -r es ekb eread <"$tmp/e"
+		e_all+=("$es")
+		echo "feature_view_sql, $c spine, round $i of $rounds..." >&2
+		reference "$c" "spine_$c" >"$tmp/r"
+		read -r rs rkb <"$tmp/r"
+		r_all+=("$rs")
+	done
+	es=$(median "${e_all[@]}")
+	rs=$(median "${r_all[@]}")
+	[ "$rounds" -gt 1 ] && echo "  $c rounds: engine ${e_all[*]} s; feature_view_sql ${r_all[*]} s" >&2
 	case $c in sparse) target='>= 3x' ;; *) target='>= 10x' ;; esac
-	row "$c ($n spine rows)" "$es" "$(mb "$ekb")" "$eread" "feature_view_sql" "$rs" "$(mb "$rkb")" \
+	label="$c ($n spine rows)"
+	[ "$rounds" -gt 1 ] && label="$label, median of $rounds"
+	row "$label" "$es" "$(mb "$ekb")" "$eread" "feature_view_sql" "$rs" "$(mb "$rkb")" \
 		"$(ratio "$rs" "$es")x faster" "$target"
 done
 
@@ -161,11 +179,15 @@ SQL
 )
 
 echo "engine, full job (3,000,000 spine rows)..." >&2
-read -r fs fkb fread < <(engine full flights)
+engine full flights >"$tmp/e"
+read -r fs fkb fread <"$tmp/e"
 if [ -n "$duck" ]; then
 	echo "DuckDB, full job (2 threads)..." >&2
-	dj=$(cd "$here/.duckdb" && node "$here/duckdb_job.mjs" "$data" 2) || dj=
-	ds=$(printf '%s' "$dj" | sed -n 's/.*"job_s":\([0-9.]*\).*/\1/p')
+	# node resolves the package from the script's folder: run a copy there
+	cp "$here/duckdb_job.mjs" "$here/.duckdb/duckdb_job.mjs"
+	dj=$(cd "$here/.duckdb" && node duckdb_job.mjs "$data" 2) || dj=
+	echo "  DuckDB: $dj" >&2
+	ds=$(printf '%s' "$dj" | sed -n 's/.*"job_s":\([0-9.]*\).*/\1/p' | awk '{ printf "%.3f", $1 }')
 	[ -n "$ds" ] || ds=n/a
 else
 	ds=n/a
@@ -188,7 +210,8 @@ SELECT asof.create_feature_view(v.name || '30', 'flights30', ARRAY[v.key]::name[
   FROM (VALUES ('by_origin', 'origin'), ('by_dest', 'destination')) v(name, key);
 SQL
 	echo "engine, 30M job..." >&2
-	read -r s30 kb30 < <(run_one "SELECT asof.build_training_set('ts_30m', 'flights30', 'dep_time', '{by_origin30, by_dest30}');")
+	run_one "SELECT asof.build_training_set('ts_30m', 'flights30', 'dep_time', '{by_origin30, by_dest30}');"
+	read -r s30 kb30 <"$tmp/run"
 	row "30M (30,000,000 spine rows)" "$s30" "$(mb "$kb30")" "$(cat "$tmp/rows_read")" "the 3M job" "$fs" "" \
 		"$(ratio "$s30" "$fs")x the 3M time" "<= 10x"
 else
