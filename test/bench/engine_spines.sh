@@ -121,7 +121,7 @@ SELECT format('CREATE TABLE ref_$1_d AS %s', asof.feature_view_sql('by_dest', '$
 "
 	cat "$tmp/run"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 mb() { awk -v k="$1" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%d", k / 1024; else print k }'; }
 
 rows=()
