@@ -46,6 +46,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "utils/tuplesort.h"
 #include "utils/typcache.h"
 
@@ -53,6 +54,7 @@
 #include "engine.h"
 #include "guard.h"
 #include "schedule.h"
+#include "source_read.h"
 #include "window.h"
 
 #define PROGRESS_EVERY 65536
@@ -141,6 +143,21 @@ struct AsofEngine
 	TupleHashTable keyhash;
 	int32		nentities;
 	int64		nlookups;
+
+	/*
+	 * What the spine asks of the source (source_read.h): per entity id, its
+	 * key values (ent_keys, nkeys per entity) and first effective time
+	 * (PG_INT64_MAX while no spine row of it needs the source); over all
+	 * rows, the range of k and the smallest t.
+	 */
+	Datum	   *ent_keys;
+	int64	   *ent_kfirst;
+	int32		ent_cap;
+	bool		have_range;
+	int64		kmin;
+	int64		kmax;
+	int64		tmin;
+	int64		nread;			/* rows the source query returned */
 
 	/* base times of the packed sort keys (pack_key) */
 	bool		spine_base_set;
@@ -481,6 +498,59 @@ asof_engine_heldout_rows(AsofEngine *e)
  * Spine
  * ----------------------------------------------------------------------
  */
+/* A new entity id: keep its keys for the bounded read (in e->cxt). */
+static void
+remember_entity(AsofEngine *e, Datum *keys)
+{
+	int			n = e->view->nkeys;
+	int32		id = e->nentities;
+
+	if (id >= e->ent_cap)
+	{
+		int32		cap = Max(64, e->ent_cap * 2);
+
+		while (cap <= id)
+			cap *= 2;
+		if (e->ent_keys)
+		{
+			e->ent_keys = repalloc_huge(e->ent_keys, sizeof(Datum) * n * cap);
+			e->ent_kfirst = repalloc_huge(e->ent_kfirst, sizeof(int64) * cap);
+		}
+		else
+		{
+			e->ent_keys = MemoryContextAllocHuge(e->cxt, sizeof(Datum) * n * cap);
+			e->ent_kfirst = MemoryContextAllocHuge(e->cxt, sizeof(int64) * cap);
+		}
+		e->ent_cap = cap;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		int16		typlen;
+		bool		typbyval;
+
+		get_typlenbyval(e->view->key_types[i], &typlen, &typbyval);
+		e->ent_keys[id * n + i] = datumCopy(keys[i], typbyval, typlen);
+	}
+	e->ent_kfirst[id] = PG_INT64_MAX;
+}
+
+/* A spine row that needs the source: widen the range the read covers. */
+static void
+note_spine_range(AsofEngine *e, int32 id, int64 k, int64 t)
+{
+	e->ent_kfirst[id] = Min(e->ent_kfirst[id], k);
+	if (!e->have_range)
+	{
+		e->kmin = e->kmax = k;
+		e->tmin = t;
+		e->have_range = true;
+		return;
+	}
+	e->kmin = Min(e->kmin, k);
+	e->kmax = Max(e->kmax, k);
+	e->tmin = Min(e->tmin, t);
+}
+
 static int32
 lookup_entity(AsofEngine *e, Datum *keys, bool *keynulls, bool insert)
 {
@@ -502,7 +572,10 @@ lookup_entity(AsofEngine *e, Datum *keys, bool *keynulls, bool insert)
 	if (entry == NULL)
 		return 0;
 	if (isnew)
+	{
 		asof_tuplehash_set_id(entry, ++e->nentities);
+		remember_entity(e, keys);
+	}
 	return asof_tuplehash_get_id(entry);
 }
 
@@ -540,6 +613,7 @@ asof_engine_add_spine(AsofEngine *e, int64 ordinal, Datum *keys, bool *keynulls,
 	ExecStoreVirtualTuple(slot);
 	tuplesort_puttupleslot(e->spinesort, slot);
 	e->nspine_sorted++;
+	note_spine_range(e, id, k, t);
 	MemoryContextSwitchTo(old);
 }
 
@@ -635,16 +709,19 @@ source_receive(TupleTableSlot *in, DestReceiver *self)
 	MemoryContext old;
 
 	slot_getallattrs(in);
+	e->nread++;
 	if (in->tts_isnull[nk] || in->tts_isnull[nk + 1])
 		return true;			/* NULL te or ta: never visible */
+	te = DatumGetInt64(in->tts_values[nk]);
+	ta = DatumGetInt64(in->tts_values[nk + 1]);
+	if (Max(te, ta) >= e->kmax)
+		return true;			/* visible to no spine row */
 	old = MemoryContextSwitchTo(e->cxt);
 	id = lookup_entity(e, in->tts_values, in->tts_isnull, false);
 	MemoryContextSwitchTo(old);
 	if (id == 0)
 		return true;			/* NULL key, or no spine row asks for it */
 
-	te = DatumGetInt64(in->tts_values[nk]);
-	ta = DatumGetInt64(in->tts_values[nk + 1]);
 	ExecClearTuple(out);
 	out->tts_values[0] = Int64GetDatum(pack_key(&e->src_base_set, &e->src_base, id, Max(te, ta)));
 	out->tts_values[1] = Int32GetDatum(id);
@@ -765,26 +842,34 @@ source_error_context(void *arg)
 			   ((AsofFeatureView *) arg)->name);
 }
 
+/*
+ * The bounded read (source_read.h): only the rows of the spine's entities
+ * with event times the spine's answers need.
+ */
 static void
-read_source(AsofEngine *e, Datum *filter_keys, bool read_only)
+read_source(AsofEngine *e, bool read_only)
 {
 	ErrorContextCallback errcb;
 	SourceReceiver r;
-	ParamListInfo params = NULL;
-	char	   *sql;
+	AsofSourceRange range;
+	AsofSourceRead *plan;
+	int			nk = e->view->nkeys;
 
-	sql = asof_engine_source_sql(e->view, e->ninputs, e->inputs, filter_keys != NULL);
-	if (filter_keys)
+	/* the entities some spine row needs, their keys and first k */
+	memset(&range, 0, sizeof(range));
+	range.keys = palloc(sizeof(Datum) * nk * e->nentities);
+	range.kfirst = palloc(sizeof(int64) * e->nentities);
+	for (int32 id = 1; id <= e->nentities; id++)
 	{
-		params = makeParamList(e->view->nkeys);
-		for (int i = 0; i < e->view->nkeys; i++)
-		{
-			params->params[i].value = filter_keys[i];
-			params->params[i].isnull = false;
-			params->params[i].pflags = PARAM_FLAG_CONST;
-			params->params[i].ptype = e->view->key_types[i];
-		}
+		if (e->ent_kfirst[id] == PG_INT64_MAX)
+			continue;
+		memcpy(range.keys + range.nentities * nk, e->ent_keys + id * nk, sizeof(Datum) * nk);
+		range.kfirst[range.nentities++] = e->ent_kfirst[id];
 	}
+	range.kmin = e->kmin;
+	range.kmax = e->kmax;
+	range.tmin = e->tmin;
+
 	memset(&r, 0, sizeof(r));
 	r.pub.receiveSlot = source_receive;
 	r.pub.rStartup = source_startup;
@@ -796,12 +881,26 @@ read_source(AsofEngine *e, Datum *filter_keys, bool read_only)
 	errcb.arg = e->view;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
+	plan = asof_source_read_plan(e->view, e->ninputs, e->inputs, &range, read_only);
 	if (e->guard_exempt_sealed)
 		asof_guard_exempt_next_plan(e->view->source);
 	asof_guard_source_read_begin();
-	asof_engine_run_query(sql, params, read_only, true, &r.pub);
+	asof_engine_run_query(plan->sql, plan->params, read_only, true, &r.pub);
 	asof_guard_source_read_end(e->view->source, e->view->event_time);
 	error_context_stack = errcb.previous;
+	ereport(DEBUG1,
+			(errmsg_internal("feature view \"%s\": %d entities, event times [%s, %s), %s: " INT64_FORMAT " source rows read, " INT64_FORMAT " kept",
+							 e->view->name, range.nentities,
+							 plan->has_lo ? pstrdup(timestamptz_to_str(plan->lo)) : "-infinity",
+							 pstrdup(timestamptz_to_str(plan->hi)),
+							 plan->by_entity ? "by entity" : "all entities",
+							 e->nread, e->nsource)));
+}
+
+int64
+asof_engine_rows_read(AsofEngine *e)
+{
+	return e->nread;
 }
 
 /* ----------------------------------------------------------------------
@@ -1156,9 +1255,9 @@ asof_engine_run(AsofEngine *e, Datum *filter_keys)
 {
 	MemoryContext old;
 
-	/* nothing asks for any entity: no need to read the source at all */
-	if (e->nentities > 0)
-		read_source(e, filter_keys, filter_keys != NULL);
+	/* no spine row needs the source: no need to read it at all */
+	if (e->have_range)
+		read_source(e, filter_keys != NULL);
 
 	old = MemoryContextSwitchTo(e->cxt);
 	if (e->progress)

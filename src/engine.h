@@ -45,8 +45,11 @@ extern void asof_engine_add_spine(AsofEngine *e, int64 ordinal,
 
 /*
  * Read the source once (with TimeZone UTC and the caller's privileges) and
- * merge.  filter_keys: when not NULL, only source rows of that one entity
- * are read (features_at); its values are of the view's key types.
+ * merge.  The read is bounded to what the spine rows added need
+ * (source_read.h): their entities, event times from the oldest row an
+ * answer needs to the largest k(t).  filter_keys: not NULL marks a
+ * read-only lookup (features_at: the spine is that one entity); the
+ * bounds come from the spine rows either way.
  */
 extern void asof_engine_run(AsofEngine *e, Datum *filter_keys);
 
@@ -62,6 +65,9 @@ extern void asof_engine_end(AsofEngine *e);
  * G5: asof_guard_source_rules in guard.h).
  */
 extern int64 asof_engine_heldout_rows(AsofEngine *e);
+
+/* Rows the source query returned (after asof_engine_run). */
+extern int64 asof_engine_rows_read(AsofEngine *e);
 
 /*
  * Run one query through SPI with TimeZone set to UTC for its duration

@@ -349,23 +349,48 @@ view_definition_json(StringInfo b, const AsofFeatureView *v)
  * build_training_set
  * ----------------------------------------------------------------------
  */
+/*
+ * The state of one build, filled phase by phase (asof_build_training_set
+ * lists them): arguments, views, spine columns, output table, engines,
+ * spine store, counts.
+ */
 typedef struct Build
 {
+	/* arguments (build_init) */
+	ArrayType  *views_arr;
+	char	   *at;
+	Oid			spine;
+	char	   *spine_name;		/* schema-qualified */
+	RangeVar   *rv;				/* the training set's name */
+	Oid			nsp;			/* and its schema */
+	char	   *target;			/* schema-qualified */
+	TimestampTz started;
+
+	/* views and spine columns (build_init) */
 	int			nviews;
 	AsofFeatureView **views;
-	AsofEngine **engines;
+	int			maxfeat;
 	AttrNumber **keycols;		/* per view: spine column of each key (0-based) */
 	int			nspinecols;
 	TupleDesc	spinedesc;		/* live columns of the spine */
+	List	   *colnames;		/* output column names so far */
+
+	/* the output table (build_create_table) */
+	Oid			relid;
+	char	   *definitions;	/* jsonb text recorded with the build */
+
+	/* engines and the spine store (build_read_spine) */
+	AsofEngine **engines;
 	Oid			at_type;
 	Tuplestorestate *store;
 	TupleTableSlot *storeslot;
-	int64		nrows;
+	int64		nrows;			/* spine rows read */
 	Datum	   *keybuf;
 	bool	   *keynullbuf;
-	Progress   *progress;
-	const char *spine_name;		/* for error context */
-	const char *at;
+	Progress	progress;
+
+	/* rows written (build_write) */
+	int64		written;
 } Build;
 
 /* errors while reading the spine name it, not the internal query */
@@ -431,7 +456,7 @@ spine_receive(TupleTableSlot *in, DestReceiver *self)
 	}
 	b->nrows++;
 	if (b->nrows % 65536 == 0)
-		progress_report(b->progress, "reading the spine", b->nrows, -1);
+		progress_report(&b->progress, "reading the spine", b->nrows, -1);
 	return true;
 }
 
@@ -531,80 +556,55 @@ record_build(const char *table, const char *spine, const char *at,
 	PG_END_TRY();
 }
 
-Datum
-asof_build_training_set(PG_FUNCTION_ARGS)
+/*
+ * Phase 1: the arguments, the training set's name (new), the views, the
+ * spine's live columns and every view's entity columns among them.
+ */
+static void
+build_init(Build *b, FunctionCallInfo fcinfo)
 {
 	text	   *name_t;
-	Oid			spine;
-	char	   *at;
-	ArrayType  *views_arr;
+	Oid			existing;
 	Datum	   *view_datums;
 	bool	   *view_nulls;
-	int			nviews;
-	List	   *names;
-	RangeVar   *rv;
-	Oid			nsp;
-	Oid			existing;
-	char	   *target;
-	char	   *spine_name;
 	Relation	srel;
 	TupleDesc	sdesc;
-	Build		b;
-	Progress	progress;
-	StringInfoData sql;
-	StringInfoData defs;
-	List	   *colnames = NIL;
-	TimestampTz started = GetCurrentTimestamp();
-	SpineReceiver recv;
-	ErrorContextCallback errcb;
-	Relation	out;
-	TupleTableSlot **slots;
-	BulkInsertState bistate;
-	CommandId	cid;
-	int			nbatch = 0;
-	int64		written = 0;
-	int			nout;
-	Oid			relid;
-	Datum	   *fvals;
-	bool	   *fnulls;
-	int			maxfeat = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("name, spine, at and feature_views of asof.build_training_set must not be null")));
+	memset(b, 0, sizeof(*b));
+	b->started = GetCurrentTimestamp();
 	name_t = PG_GETARG_TEXT_PP(0);
-	spine = PG_GETARG_OID(1);
-	at = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	views_arr = PG_GETARG_ARRAYTYPE_P(3);
+	b->spine = PG_GETARG_OID(1);
+	b->at = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	b->views_arr = PG_GETARG_ARRAYTYPE_P(3);
 
 	/* the target table: named like CREATE TABLE would, and new */
-	names = textToQualifiedNameList(name_t);
-	rv = makeRangeVarFromNameList(names);
-	nsp = RangeVarGetAndCheckCreationNamespace(rv, NoLock, &existing);
-	existing = asof_claim_training_set_name(nsp, rv->relname);
+	b->rv = makeRangeVarFromNameList(textToQualifiedNameList(name_t));
+	b->nsp = RangeVarGetAndCheckCreationNamespace(b->rv, NoLock, &existing);
+	existing = asof_claim_training_set_name(b->nsp, b->rv->relname);
 	if (OidIsValid(existing))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
-				 errmsg("relation \"%s\" already exists", rv->relname),
+				 errmsg("relation \"%s\" already exists", b->rv->relname),
 				 errhint("Choose another name for the training set, or drop the existing table first.")));
-	target = quote_qualified_identifier(get_namespace_name(nsp), rv->relname);
-	spine_name = qualified_relname(spine);
-	check_at_expression(at);
+	b->target = quote_qualified_identifier(get_namespace_name(b->nsp), b->rv->relname);
+	b->spine_name = qualified_relname(b->spine);
+	check_at_expression(b->at);
 
 	/* the views */
-	deconstruct_array(views_arr, TEXTOID, -1, false, TYPALIGN_INT,
-					  &view_datums, &view_nulls, &nviews);
-	if (nviews == 0)
+	deconstruct_array(b->views_arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  &view_datums, &view_nulls, &b->nviews);
+	if (b->nviews == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("feature_views must name at least one feature view")));
-	memset(&b, 0, sizeof(b));
-	b.nviews = nviews;
-	b.views = palloc(sizeof(AsofFeatureView *) * nviews);
-	b.engines = palloc0(sizeof(AsofEngine *) * nviews);
-	b.keycols = palloc(sizeof(AttrNumber *) * nviews);
-	for (int i = 0; i < nviews; i++)
+	b->views = palloc(sizeof(AsofFeatureView *) * b->nviews);
+	b->engines = palloc0(sizeof(AsofEngine *) * b->nviews);
+	b->keycols = palloc(sizeof(AttrNumber *) * b->nviews);
+	for (int i = 0; i < b->nviews; i++)
 	{
 		char	   *vname;
 
@@ -614,77 +614,91 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 					 errmsg("feature_views must not contain nulls")));
 		vname = TextDatumGetCString(view_datums[i]);
 		for (int j = 0; j < i; j++)
-			if (strcmp(b.views[j]->name, vname) == 0)
+			if (strcmp(b->views[j]->name, vname) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("feature view \"%s\" is listed twice", vname)));
-		b.views[i] = asof_load_feature_view(vname);
-		maxfeat = Max(maxfeat, b.views[i]->nfeatures);
+		b->views[i] = asof_load_feature_view(vname);
+		b->maxfeat = Max(b->maxfeat, b->views[i]->nfeatures);
 	}
 
-	/* the spine: live columns, entity columns of every view */
-	srel = relation_open(spine, AccessShareLock);
+	/* the spine: live columns */
+	srel = relation_open(b->spine, AccessShareLock);
 	sdesc = RelationGetDescr(srel);
-	b.spinedesc = CreateTemplateTupleDesc(sdesc->natts);
+	b->spinedesc = CreateTemplateTupleDesc(sdesc->natts);
 	for (int i = 0; i < sdesc->natts; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(sdesc, i);
 
 		if (a->attisdropped)
 			continue;
-		b.nspinecols++;
-		TupleDescInitEntry(b.spinedesc, b.nspinecols, NameStr(a->attname),
+		b->nspinecols++;
+		TupleDescInitEntry(b->spinedesc, b->nspinecols, NameStr(a->attname),
 						   a->atttypid, a->atttypmod, 0);
-		TupleDescInitEntryCollation(b.spinedesc, b.nspinecols, a->attcollation);
-		colnames = lappend(colnames, pstrdup(NameStr(a->attname)));
+		TupleDescInitEntryCollation(b->spinedesc, b->nspinecols, a->attcollation);
+		b->colnames = lappend(b->colnames, pstrdup(NameStr(a->attname)));
 	}
-	b.spinedesc->natts = b.nspinecols;
-	for (int i = 0; i < nviews; i++)
-	{
-		AsofFeatureView *v = b.views[i];
+	b->spinedesc->natts = b->nspinecols;
+	relation_close(srel, NoLock);	/* the lock is kept until the end */
 
-		b.keycols[i] = palloc(sizeof(AttrNumber) * v->nkeys);
+	/* every view's entity columns among them */
+	for (int i = 0; i < b->nviews; i++)
+	{
+		AsofFeatureView *v = b->views[i];
+
+		b->keycols[i] = palloc(sizeof(AttrNumber) * v->nkeys);
 		for (int j = 0; j < v->nkeys; j++)
 		{
 			int			c;
 
-			for (c = 0; c < b.nspinecols; c++)
-				if (strcmp(NameStr(TupleDescAttr(b.spinedesc, c)->attname), v->key_names[j]) == 0)
+			for (c = 0; c < b->nspinecols; c++)
+				if (strcmp(NameStr(TupleDescAttr(b->spinedesc, c)->attname), v->key_names[j]) == 0)
 					break;
-			if (c == b.nspinecols)
+			if (c == b->nspinecols)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("spine \"%s\" has no entity column \"%s\" of feature view \"%s\"",
-								spine_name, v->key_names[j], v->name),
+								b->spine_name, v->key_names[j], v->name),
 						 errdetail_plural("Feature view \"%s\" is keyed by %d column; the spine must supply it under the same name.",
 										  "Feature view \"%s\" is keyed by %d columns; the spine must supply every one of them under the same name.",
 										  v->nkeys, v->name, v->nkeys)));
-			if (TupleDescAttr(b.spinedesc, c)->atttypid != v->key_types[j])
+			if (TupleDescAttr(b->spinedesc, c)->atttypid != v->key_types[j])
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
 						 errmsg("entity column \"%s\" has type %s in spine \"%s\" but %s in feature view \"%s\"",
 								v->key_names[j],
-								format_type_be(TupleDescAttr(b.spinedesc, c)->atttypid),
-								spine_name, format_type_be(v->key_types[j]), v->name),
+								format_type_be(TupleDescAttr(b->spinedesc, c)->atttypid),
+								b->spine_name, format_type_be(v->key_types[j]), v->name),
 						 errhint("Cast the spine's column in a view over the spine.")));
-			b.keycols[i][j] = c;
+			b->keycols[i][j] = c;
 		}
 	}
+}
 
-	/* the output columns: spine columns, then <view>__<feature> */
+/*
+ * Phase 2: the output table (spine columns, then <view>__<feature>),
+ * created now so that permission problems surface before the work, and the
+ * views' definitions as of the build.
+ */
+static void
+build_create_table(Build *b)
+{
+	StringInfoData sql;
+	StringInfoData defs;
+
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TABLE %s (", target);
-	for (int i = 0; i < b.nspinecols; i++)
+	appendStringInfo(&sql, "CREATE TABLE %s (", b->target);
+	for (int i = 0; i < b->nspinecols; i++)
 	{
-		Form_pg_attribute a = TupleDescAttr(b.spinedesc, i);
+		Form_pg_attribute a = TupleDescAttr(b->spinedesc, i);
 
 		if (i)
 			appendStringInfoString(&sql, ", ");
 		append_column(&sql, NameStr(a->attname), a->atttypid, a->atttypmod, a->attcollation);
 	}
-	for (int i = 0; i < nviews; i++)
+	for (int i = 0; i < b->nviews; i++)
 	{
-		AsofFeatureView *v = b.views[i];
+		AsofFeatureView *v = b->views[i];
 
 		for (int f = 0; f < v->nfeatures; f++)
 		{
@@ -697,7 +711,7 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 						 errmsg("column name \"%s\" of feature \"%s\" of feature view \"%s\" is longer than %d bytes",
 								col, v->features[f].name, v->name, NAMEDATALEN - 1),
 						 errhint("Give the feature a shorter name with \"as\".")));
-			foreach(lc, colnames)
+			foreach(lc, b->colnames)
 				if (strcmp((char *) lfirst(lc), col) == 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_DUPLICATE_COLUMN),
@@ -705,8 +719,8 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 							 errdetail("Feature \"%s\" of feature view \"%s\" has the name of a spine column or of another feature.",
 									   v->features[f].name, v->name),
 							 errhint("Rename the feature with \"as\" or the spine column.")));
-			colnames = lappend(colnames, col);
-			if (b.nspinecols > 0 || i > 0 || f > 0)
+			b->colnames = lappend(b->colnames, col);
+			if (b->nspinecols > 0 || i > 0 || f > 0)
 				appendStringInfoString(&sql, ", ");
 			append_column(&sql, col, v->features[f].result_type, -1,
 						  v->features[f].result_type == v->features[f].input_type ?
@@ -715,106 +729,125 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoChar(&sql, ')');
 
-	/* the definitions as of the build */
 	initStringInfo(&defs);
 	appendStringInfoChar(&defs, '[');
-	for (int i = 0; i < nviews; i++)
+	for (int i = 0; i < b->nviews; i++)
 	{
 		if (i)
 			appendStringInfoChar(&defs, ',');
-		view_definition_json(&defs, b.views[i]);
+		view_definition_json(&defs, b->views[i]);
 	}
 	appendStringInfoChar(&defs, ']');
+	b->definitions = defs.data;
 
-	/* create the table now: permission problems surface before the work */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not create table %s", target);
+		elog(ERROR, "could not create table %s", b->target);
 	SPI_finish();
 	CommandCounterIncrement();
-	relid = RangeVarGetRelid(makeRangeVar(get_namespace_name(nsp), rv->relname, -1),
-							 NoLock, false);
+	b->relid = RangeVarGetRelid(makeRangeVar(get_namespace_name(b->nsp), b->rv->relname, -1),
+								NoLock, false);
+}
 
-	/* read the spine once */
-	progress.table = target;
-	progress.view = NULL;
-	progress.last = started;
-	b.progress = &progress;
-	asof_guard_build_begin(spine, at);	/* leakage guard, G5 */
-	for (int i = 0; i < nviews; i++)
+/*
+ * Phase 3: one engine per view, and the spine read once: every row into
+ * the store (for the output) and, per view, its entity and k(t) into the
+ * view's engine.
+ */
+static void
+build_read_spine(Build *b)
+{
+	SpineReceiver recv;
+	ErrorContextCallback errcb;
+	StringInfoData q;
+
+	b->progress.table = b->target;
+	b->progress.view = NULL;
+	b->progress.last = b->started;
+	asof_guard_build_begin(b->spine, b->at);	/* leakage guard, G5 */
+	for (int i = 0; i < b->nviews; i++)
 	{
-		b.engines[i] = asof_engine_create(b.views[i]);
-		asof_engine_set_progress(b.engines[i], progress_report, &progress);
+		b->engines[i] = asof_engine_create(b->views[i]);
+		asof_engine_set_progress(b->engines[i], progress_report, &b->progress);
 	}
-	b.keybuf = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
-	b.keynullbuf = palloc(sizeof(bool) * INDEX_MAX_KEYS);
-	b.store = tuplestore_begin_heap(false, false, maintenance_work_mem);
-	b.storeslot = MakeSingleTupleTableSlot(b.spinedesc, &TTSOpsVirtual);
+	b->keybuf = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
+	b->keynullbuf = palloc(sizeof(bool) * INDEX_MAX_KEYS);
+	b->store = tuplestore_begin_heap(false, false, maintenance_work_mem);
+	b->storeslot = MakeSingleTupleTableSlot(b->spinedesc, &TTSOpsVirtual);
+
 	memset(&recv, 0, sizeof(recv));
 	recv.pub.receiveSlot = spine_receive;
 	recv.pub.rStartup = spine_startup;
 	recv.pub.rShutdown = spine_noop;
 	recv.pub.rDestroy = spine_noop;
 	recv.pub.mydest = DestNone;
-	recv.b = &b;
+	recv.b = b;
+	initStringInfo(&q);
+	appendStringInfoString(&q, "SELECT ");
+	for (int i = 0; i < b->nspinecols; i++)
+		appendStringInfo(&q, "%s.%s, ", b->spine_name,
+						 quote_identifier(NameStr(TupleDescAttr(b->spinedesc, i)->attname)));
+	/* no alias: `at` may qualify columns with the spine's name */
+	appendStringInfo(&q, "(%s) FROM %s", b->at, b->spine_name);
+	errcb.callback = spine_error_context;
+	errcb.arg = b;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	asof_guard_before_spine_read(b->spine);
+	asof_engine_run_query(q.data, NULL, false, false, &recv.pub);
+	error_context_stack = errcb.previous;
+	ExecDropSingleTupleTableSlot(b->storeslot);
+	b->storeslot = NULL;
+}
+
+/* Phase 4: each view's engine reads its source (bounded) and merges. */
+static void
+build_run_engines(Build *b)
+{
+	for (int i = 0; i < b->nviews; i++)
 	{
-		StringInfoData q;
-
-		initStringInfo(&q);
-		appendStringInfoString(&q, "SELECT ");
-		for (int i = 0; i < b.nspinecols; i++)
-			appendStringInfo(&q, "%s.%s, ", spine_name,
-							 quote_identifier(NameStr(TupleDescAttr(b.spinedesc, i)->attname)));
-		/* no alias: `at` may qualify columns with the spine's name */
-		appendStringInfo(&q, "(%s) FROM %s", at, spine_name);
-		errcb.callback = spine_error_context;
-		errcb.arg = &b;
-		b.spine_name = spine_name;
-		b.at = at;
-		errcb.previous = error_context_stack;
-		error_context_stack = &errcb;
-		asof_guard_before_spine_read(spine);
-		asof_engine_run_query(q.data, NULL, false, false, &recv.pub);
-		error_context_stack = errcb.previous;
+		b->progress.view = b->views[i]->name;
+		asof_engine_run(b->engines[i], NULL);
 	}
-	relation_close(srel, AccessShareLock);
+	b->progress.view = NULL;
+}
 
-	/* each view: read its source, merge */
-	for (int i = 0; i < nviews; i++)
-	{
-		progress.view = b.views[i]->name;
-		asof_engine_run(b.engines[i], NULL);
-	}
-	progress.view = NULL;
+/*
+ * Phase 5: write each spine row with every view's next result, in spine
+ * order, with table_multi_insert in batches.
+ */
+static void
+build_write(Build *b)
+{
+	Relation	out = table_open(b->relid, RowExclusiveLock);
+	int			nout = RelationGetDescr(out)->natts;
+	TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * INSERT_BATCH);
+	TupleTableSlot *storeslot = MakeSingleTupleTableSlot(b->spinedesc, &TTSOpsMinimalTuple);
+	BulkInsertState bistate = GetBulkInsertState();
+	CommandId	cid = GetCurrentCommandId(true);
+	Datum	   *fvals = palloc(sizeof(Datum) * Max(b->maxfeat, 1));
+	bool	   *fnulls = palloc(sizeof(bool) * Max(b->maxfeat, 1));
+	int			nbatch = 0;
 
-	/* write: spine row + each view's results, in spine order */
-	out = table_open(relid, RowExclusiveLock);
-	nout = RelationGetDescr(out)->natts;
-	slots = palloc(sizeof(TupleTableSlot *) * INSERT_BATCH);
 	for (int i = 0; i < INSERT_BATCH; i++)
 		slots[i] = MakeSingleTupleTableSlot(RelationGetDescr(out), table_slot_callbacks(out));
-	bistate = GetBulkInsertState();
-	cid = GetCurrentCommandId(true);
-	fvals = palloc(sizeof(Datum) * Max(maxfeat, 1));
-	fnulls = palloc(sizeof(bool) * Max(maxfeat, 1));
-	b.storeslot = MakeSingleTupleTableSlot(b.spinedesc, &TTSOpsMinimalTuple);
-	while (tuplestore_gettupleslot(b.store, true, false, b.storeslot))
+	while (tuplestore_gettupleslot(b->store, true, false, storeslot))
 	{
 		TupleTableSlot *s = slots[nbatch];
-		int			c = b.nspinecols;
+		int			c = b->nspinecols;
 
-		slot_getallattrs(b.storeslot);
+		slot_getallattrs(storeslot);
 		ExecClearTuple(s);
-		memcpy(s->tts_values, b.storeslot->tts_values, sizeof(Datum) * b.nspinecols);
-		memcpy(s->tts_isnull, b.storeslot->tts_isnull, sizeof(bool) * b.nspinecols);
-		for (int i = 0; i < nviews; i++)
+		memcpy(s->tts_values, storeslot->tts_values, sizeof(Datum) * b->nspinecols);
+		memcpy(s->tts_isnull, storeslot->tts_isnull, sizeof(bool) * b->nspinecols);
+		for (int i = 0; i < b->nviews; i++)
 		{
 			int64		ordinal;
-			int			nf = b.views[i]->nfeatures;
+			int			nf = b->views[i]->nfeatures;
 
-			if (!asof_engine_next(b.engines[i], &ordinal, fvals, fnulls) || ordinal != written)
-				elog(ERROR, "engine results out of step with the spine at row " INT64_FORMAT, written);
+			if (!asof_engine_next(b->engines[i], &ordinal, fvals, fnulls) || ordinal != b->written)
+				elog(ERROR, "engine results out of step with the spine at row " INT64_FORMAT, b->written);
 			memcpy(s->tts_values + c, fvals, sizeof(Datum) * nf);
 			memcpy(s->tts_isnull + c, fnulls, sizeof(bool) * nf);
 			c += nf;
@@ -823,14 +856,14 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 			elog(ERROR, "training set row has %d columns, table has %d", c, nout);
 		ExecStoreVirtualTuple(s);
 		ExecMaterializeSlot(s);
-		written++;
+		b->written++;
 		if (++nbatch == INSERT_BATCH)
 		{
 			table_multi_insert(out, slots, nbatch, cid, TABLE_INSERT_SKIP_FSM, bistate);
 			for (int i = 0; i < nbatch; i++)
 				ExecClearTuple(slots[i]);
 			nbatch = 0;
-			progress_report(&progress, "writing", written, b.nrows);
+			progress_report(&b->progress, "writing", b->written, b->nrows);
 		}
 	}
 	if (nbatch > 0)
@@ -839,21 +872,50 @@ asof_build_training_set(PG_FUNCTION_ARGS)
 	table_finish_bulk_insert(out, TABLE_INSERT_SKIP_FSM);
 	for (int i = 0; i < INSERT_BATCH; i++)
 		ExecDropSingleTupleTableSlot(slots[i]);
+	ExecDropSingleTupleTableSlot(storeslot);
 	table_close(out, NoLock);
-	tuplestore_end(b.store);
-	for (int i = 0; i < nviews; i++)
-	{
-		asof_guard_report_heldout_features(target, b.views[i]->name,
-										   asof_engine_heldout_rows(b.engines[i]));
-		asof_engine_end(b.engines[i]);
-	}
-	if (written != b.nrows)
-		elog(ERROR, "wrote " INT64_FORMAT " rows for " INT64_FORMAT " spine rows", written, b.nrows);
+	if (b->written != b->nrows)
+		elog(ERROR, "wrote " INT64_FORMAT " rows for " INT64_FORMAT " spine rows", b->written, b->nrows);
+}
 
-	record_build(target, spine_name, at, views_arr, defs.data, written, started);
+/*
+ * Phase 6: the guard's reports, the version record, the guard's rules for
+ * a training set built on a protected spine.
+ */
+static void
+build_record(Build *b)
+{
+	for (int i = 0; i < b->nviews; i++)
+		asof_guard_report_heldout_features(b->target, b->views[i]->name,
+										   asof_engine_heldout_rows(b->engines[i]));
+	record_build(b->target, b->spine_name, b->at, b->views_arr, b->definitions,
+				 b->written, b->started);
 	asof_guard_build_end();
-	asof_guard_training_set_built(spine, relid);
-	PG_RETURN_INT64(written);
+	asof_guard_training_set_built(b->spine, b->relid);
+}
+
+/* Phase 7: the engines and the spine store. */
+static void
+build_free(Build *b)
+{
+	tuplestore_end(b->store);
+	for (int i = 0; i < b->nviews; i++)
+		asof_engine_end(b->engines[i]);
+}
+
+Datum
+asof_build_training_set(PG_FUNCTION_ARGS)
+{
+	Build		b;
+
+	build_init(&b, fcinfo);
+	build_create_table(&b);
+	build_read_spine(&b);
+	build_run_engines(&b);
+	build_write(&b);
+	build_record(&b);
+	build_free(&b);
+	PG_RETURN_INT64(b.written);
 }
 
 /* ----------------------------------------------------------------------

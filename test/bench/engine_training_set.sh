@@ -47,7 +47,7 @@ done
 [ -n "$data" ] || { echo "flights-3m.csv.gz not found in ../shared/data" >&2; exit 1; }
 
 if [ -n "${PGHOST:-}" ]; then
-	PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+	PSQL=(command psql -X -q -v ON_ERROR_STOP=1)
 	"${PSQL[@]}" -d postgres -c 'DROP DATABASE IF EXISTS asof_bench' -c 'CREATE DATABASE asof_bench' >/dev/null || exit 1
 	trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS asof_bench" >/dev/null' EXIT
 	db=asof_bench

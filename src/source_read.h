@@ -1,0 +1,88 @@
+/*-------------------------------------------------------------------------
+ *
+ * source_read.h
+ *	  Bounded reads of a feature view's source: the one query that reads
+ *	  only the source rows a set of answers needs (issue 13).  Used by the
+ *	  engine for build_training_set and features_at; meant for any other
+ *	  caller of the engine (materialize) as well.
+ *
+ *	  Interface.  The caller describes what it will ask for, as an
+ *	  AsofSourceRange: the entities E (key values, in the view's key order
+ *	  and types) with, per entity, its first effective time kfirst, and over
+ *	  all of them the smallest and largest effective time kmin, kmax and the
+ *	  smallest prediction time tmin (the TTL bound).  asof_source_read_plan
+ *	  returns the SQL text and its parameters: one row per source row of an
+ *	  entity of E (keys, event time, available time, each input, in the
+ *	  column order of asof_engine_source_sql) with event time in [lo, hi):
+ *
+ *	  - hi = kmax: a row with te >= kmax is visible to no answer;
+ *	  - lo = the smallest of
+ *		  kmin - Wmax (Wmax the longest window) when the view has window
+ *		  features: an older row is in no window of any answer;
+ *		  tmin - ttl when it has last/last_nonnull features and a TTL: an
+ *		  older row is expired for every answer (if it were the last
+ *		  visible row, the answer is NULL, and without it the answer is
+ *		  still NULL);
+ *		  L when it has last features without a TTL: L = the smallest over
+ *		  E of the event time of the last visible row (of each last
+ *		  feature's kind: any row, or a non-null input) before the entity's
+ *		  kfirst; a row older than that never wins against it.  L comes
+ *		  from one lookup query (index-assisted, per entity), run only when
+ *		  an index on (entity columns, event time) exists; otherwise lo is
+ *		  -infinity for those views.  An entity with no visible row at
+ *		  kfirst contributes the event time of its oldest row before
+ *		  kfirst (rows still in flight become visible later), or kfirst.
+ *	  Bounds that overflow the timestamp range are left open.  The
+ *	  restriction to E is written into the query when it cannot call user
+ *	  code (built-in equality of the key types): `key = $n` for one entity,
+ *	  `key = ANY ($n)` for a single key column; otherwise the caller must
+ *	  drop rows of other entities itself (the engine's hash lookup does).
+ *
+ *	  The bounds only drop rows no answer needs: what the leakage guard
+ *	  hides (its row filter applies to this query as to the unbounded one)
+ *	  and which spine rows it holds out are unchanged.  The lookup for L is
+ *	  an ordinary query, never exempted by the guard: a hidden row can only
+ *	  lower L (more rows read), never raise it.
+ *
+ *	  Owns: the bounds, the bounded SQL, the index check and its NOTICE.
+ *	  Must not: run the bounded query (the caller does, so that the guard's
+ *	  one-shot exemption applies to it), sort or merge.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_ASOF_SOURCE_READ_H
+#define PG_ASOF_SOURCE_READ_H
+
+#include "postgres.h"
+
+#include "nodes/params.h"
+
+#include "feature_view.h"
+
+typedef struct AsofSourceRange
+{
+	int			nentities;		/* entities asked for, at least 1 */
+	Datum	   *keys;			/* nentities x nkeys values, entity-major */
+	int64	   *kfirst;			/* per entity: its first effective time */
+	int64		kmin;			/* smallest effective time of any entity */
+	int64		kmax;			/* largest effective time */
+	int64		tmin;			/* smallest prediction time */
+} AsofSourceRange;
+
+typedef struct AsofSourceRead
+{
+	char	   *sql;			/* the query; run it with params */
+	ParamListInfo params;
+	bool		has_lo;			/* false: no lower bound on event time */
+	int64		lo;				/* event time >= lo */
+	int64		hi;				/* event time < hi */
+	bool		by_entity;		/* the query keeps rows of E only */
+	bool		has_index;		/* an index on (entity, event time) exists */
+} AsofSourceRead;
+
+extern AsofSourceRead *asof_source_read_plan(const AsofFeatureView *view,
+											 int ninputs, char **inputs,
+											 const AsofSourceRange *range,
+											 bool read_only);
+
+#endif							/* PG_ASOF_SOURCE_READ_H */
