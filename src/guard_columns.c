@@ -195,9 +195,13 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 		return false;
 
 	/* Parallel workers run plans their leader already checked. */
-	if (!asof_guard_active() || IsParallelWorker() || rangeTable == NIL)
+	if (!asof_guard_active() || IsParallelWorker())
 		return true;
-	if (!asof_registry_any_protected())
+	/* A plan that reads no relation needs no registry (see guard_rows.c). */
+	foreach(lc, rangeTable)
+		if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_RELATION)
+			break;
+	if (lc == NULL || !asof_registry_any_protected())
 		return true;
 
 	foreach(lc, rangeTable)

@@ -82,7 +82,7 @@ SELECT asof.drop_feature_view('ri_gv');
 SELECT asof.unprotect('ri_g');
 DROP TABLE ri_g;
 -- the guard tests (3x) expect an empty audit log: remove this test's rows
-DELETE FROM asof.holdout_log WHERE table_name = 'ri_g';
+DELETE FROM asof.holdout_log WHERE table_name IN ('ri_g', 'public.ri_g');
 DROP TABLE ri_ts1, ri_ts2, ri_ts_expr, ri_ts_small, ri_spine, ri_spine_small;
 SELECT asof.drop_feature_view(v) FROM unnest('{ri_v, ri_small_v, ri_expr}'::text[]) v;
 DROP TABLE ri, ri_small;
