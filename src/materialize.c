@@ -1,0 +1,844 @@
+/*-------------------------------------------------------------------------
+ *
+ * materialize.c
+ *	  asof.materialize: the snapshot of one tick of a scheduled feature view,
+ *	  written into the view's online table (docs/online.md).
+ *
+ *	  A snapshot for tick tau is exactly what asof.build_training_set gives a
+ *	  spine row whose effective time k(t) is tau: the engine (engine.c) runs
+ *	  over a spine of (entity, t = tau + delay), one row per entity that has
+ *	  a visible row with event time in [tau - Wmax, tau), or, for last /
+ *	  last_nonnull features, a last visible row that can still be served
+ *	  (any age without a TTL).  TTL depends on the request time, so the
+ *	  engine runs without it and the event time of each last value is
+ *	  stored beside it (an extra last / last_nonnull feature over the event
+ *	  time, chosen by the engine's own tie rule); serving applies the TTL.
+ *
+ *	  Owns: the checks of a tick (schedule, future, published), creating the
+ *	  online table, its serving queries and its registry row
+ *	  (asof.online_tables), writing a snapshot and its record in
+ *	  asof.materializations, retention.
+ *	  Must not: aggregate anything itself (engine.c does), restructure the
+ *	  engine's entry points (training_set.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/params.h"
+#include "tcop/dest.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "engine.h"
+#include "feature_view.h"
+#include "guard.h"
+#include "online.h"
+#include "schedule.h"
+
+PG_FUNCTION_INFO_V1(asof_materialize);
+
+/* advisory lock class of materialize (the bytes "asof") */
+#define MATERIALIZE_LOCK_CLASS 1634955110
+
+/* ticks an online table keeps unless asof.online_tables says otherwise */
+#define DEFAULT_RETAIN_TICKS 48
+
+/* ----------------------------------------------------------------------
+ * Small helpers
+ * ----------------------------------------------------------------------
+ */
+
+/* A time of a view as text for messages: UTC, with "+00" for timestamptz. */
+static char *
+time_text(const AsofFeatureView *v, int64 us)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(timestamp_out, Int64GetDatum(us)));
+
+	return v->time_type == TIMESTAMPTZOID ? psprintf("%s+00", s) : s;
+}
+
+static Oid
+owner_of_namespace(const char *nspname)
+{
+	Oid			nsp = get_namespace_oid(nspname, false);
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for namespace %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/* The owner of a feature view: the owner of its helper view. */
+static Oid
+feature_view_owner(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("asof_feature_views", false));
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+static void
+spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+		int expect)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+
+	if (rc != expect)
+		elog(ERROR, "SPI_execute_with_args(\"%s\") returned %d", sql, rc);
+}
+
+static bool
+is_last(const AsofFeature *f)
+{
+	return f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL;
+}
+
+/* "OPERATOR(schema.=)" of a type's default equality. */
+static char *
+eq_operator(Oid type)
+{
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+	HeapTuple	tup;
+	Form_pg_operator op;
+	char	   *s;
+
+	if (!OidIsValid(tc->eq_opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("type %s has no equality operator", format_type_be(type))));
+	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", tc->eq_opr);
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	s = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
+				 NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return s;
+}
+
+static char *
+collate_clause(Oid type, Oid collation)
+{
+	HeapTuple	tp;
+	char	   *s;
+	Form_pg_collation c;
+
+	if (!OidIsValid(collation) || collation == get_typcollation(type))
+		return "";
+	tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
+	if (!HeapTupleIsValid(tp))
+		return "";
+	c = (Form_pg_collation) GETSTRUCT(tp);
+	s = psprintf(" COLLATE %s",
+				 quote_qualified_identifier(get_namespace_name(c->collnamespace),
+											NameStr(c->collname)));
+	ReleaseSysCache(tp);
+	return s;
+}
+
+/* ----------------------------------------------------------------------
+ * The engine's view of a snapshot: no TTL, plus the event time of every
+ * last value (feature nfeatures + j for the j-th last feature)
+ * ----------------------------------------------------------------------
+ */
+static AsofFeatureView *
+snapshot_view(const AsofFeatureView *v, int *nlast)
+{
+	AsofFeatureView *ev = palloc(sizeof(AsofFeatureView));
+	int			n = 0;
+
+	*ev = *v;
+	ev->has_ttl = false;
+	for (int i = 0; i < v->nfeatures; i++)
+		n += is_last(&v->features[i]);
+	ev->features = palloc0(sizeof(AsofFeature) * (v->nfeatures + n));
+	memcpy(ev->features, v->features, sizeof(AsofFeature) * v->nfeatures);
+	n = 0;
+	for (int i = 0; i < v->nfeatures; i++)
+	{
+		const AsofFeature *f = &v->features[i];
+		AsofFeature *x;
+
+		if (!is_last(f))
+			continue;
+		x = &ev->features[v->nfeatures + n++];
+		x->name = psprintf("asof_event_time_%d", i + 1);
+		x->agg = f->agg;
+		/* the engine picks the same row: greatest event time first */
+		x->expr = f->agg == ASOF_AGG_LAST ? pstrdup(v->event_time) :
+			psprintf("CASE WHEN (%s) IS NOT NULL THEN (%s) END", f->expr, v->event_time);
+		x->window_us = 0;
+		x->input_type = v->time_type;
+		x->input_typmod = -1;
+		x->input_collation = InvalidOid;
+		x->result_type = v->time_type;
+	}
+	ev->nfeatures = v->nfeatures + n;
+	*nlast = n;
+	return ev;
+}
+
+/* ----------------------------------------------------------------------
+ * The online table and its serving queries
+ * ----------------------------------------------------------------------
+ */
+
+/* The column expression a served feature i has in a serving query. */
+static void
+append_served_feature(StringInfo s, const AsofFeatureView *v, int i, int lastpos,
+					  const char *at_param)
+{
+	const AsofFeature *f = &v->features[i];
+	const char *col = quote_identifier(psprintf("%s__%s", v->name, f->name));
+
+	if (f->agg == ASOF_AGG_COUNT || f->agg == ASOF_AGG_COUNT_STAR)
+		appendStringInfo(s, "COALESCE(o.%s, 0::pg_catalog.int8)", col);
+	else if (is_last(f) && v->has_ttl)
+	{
+		/* NULL when the chosen row's te < at - ttl */
+		appendStringInfo(s, "CASE WHEN o.asof_event_time_%d OPERATOR(pg_catalog.>=) ", i + 1);
+		if (v->time_type == TIMESTAMPTZOID)
+			appendStringInfo(s, "pg_catalog.timezone('UTC'::text, %s OPERATOR(pg_catalog.-) '" INT64_FORMAT " microseconds'::pg_catalog.interval)",
+							 at_param, v->ttl_us);
+		else
+			appendStringInfo(s, "(%s OPERATOR(pg_catalog.-) '" INT64_FORMAT " microseconds'::pg_catalog.interval)",
+							 at_param, v->ttl_us);
+		appendStringInfo(s, " THEN o.%s END", col);
+	}
+	else
+		appendStringInfo(s, "o.%s", col);
+	(void) lastpos;
+}
+
+/*
+ * FROM clause shared by both serving queries: the newest retained tick at
+ * or before $2 (k(at), UTC wall clock) joined with the entity rows.  One
+ * statement, so one snapshot: the tick and its rows always agree.
+ */
+static void
+append_served_from(StringInfo s, const AsofFeatureView *v, const char *table,
+				   bool batch)
+{
+	appendStringInfo(s, " FROM (SELECT pg_catalog.max(m.tick) AS tick FROM asof.materializations m"
+					 " WHERE m.feature_view OPERATOR(pg_catalog.=) %s"
+					 " AND m.tick OPERATOR(pg_catalog.<=) $2) t",
+					 quote_literal_cstr(v->name));
+	if (batch)
+		appendStringInfoString(s, " CROSS JOIN pg_catalog.generate_subscripts($1, 1) i");
+	appendStringInfo(s, " LEFT JOIN %s o ON o.tick OPERATOR(pg_catalog.=) ", table);
+	if (v->time_type == TIMESTAMPTZOID)
+		appendStringInfoString(s, "pg_catalog.timezone('UTC'::text, t.tick)");
+	else
+		appendStringInfoString(s, "t.tick");
+	for (int k = 0; k < v->nkeys; k++)
+	{
+		if (batch)
+			appendStringInfo(s, " AND o.%s %s CAST($1[i][%d] AS %s)",
+							 quote_identifier(v->key_names[k]), eq_operator(v->key_types[k]),
+							 k + 1, format_type_be_qualified(v->key_types[k]));
+		else
+			appendStringInfo(s, " AND o.%s %s CAST($1[%d] AS %s)",
+							 quote_identifier(v->key_names[k]), eq_operator(v->key_types[k]),
+							 k + 1, format_type_be_qualified(v->key_types[k]));
+	}
+}
+
+/*
+ * serve_sql($1 text[] entity, $2 timestamp k, $3 timestamp at): one row
+ * (tick timestamp, features jsonb), tick NULL when no snapshot is retained.
+ * batch_sql($1 text[][] entities, $2, $3): the served type's columns, one
+ * row per entity in input order.
+ */
+static void
+serving_sql(const AsofFeatureView *v, const char *table, char **serve, char **batch)
+{
+	StringInfoData s;
+	StringInfoData b;
+	int			nlast = 0;
+
+	initStringInfo(&s);
+	appendStringInfoString(&s, "SELECT t.tick, ");
+	for (int i = 0; i < v->nfeatures; i++)
+	{
+		if (i % 50 == 0)
+			appendStringInfoString(&s, i == 0 ? "pg_catalog.jsonb_build_object(" :
+								   ") OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(");
+		else
+			appendStringInfoString(&s, ", ");
+		appendStringInfo(&s, "%s::pg_catalog.text, ", quote_literal_cstr(v->features[i].name));
+		append_served_feature(&s, v, i, nlast, "$3");
+		nlast += is_last(&v->features[i]);
+	}
+	if (v->nfeatures == 0)
+		appendStringInfoString(&s, "pg_catalog.jsonb_build_object(");
+	appendStringInfoChar(&s, ')');
+	append_served_from(&s, v, table, false);
+	*serve = s.data;
+
+	initStringInfo(&b);
+	appendStringInfoString(&b, "SELECT ");
+	for (int k = 0; k < v->nkeys; k++)
+		appendStringInfo(&b, "CAST($1[i][%d] AS %s), ", k + 1,
+						 format_type_be_qualified(v->key_types[k]));
+	if (v->time_type == TIMESTAMPTZOID)
+		appendStringInfoString(&b, "pg_catalog.timezone('UTC'::text, t.tick)");
+	else
+		appendStringInfoString(&b, "t.tick");
+	nlast = 0;
+	for (int i = 0; i < v->nfeatures; i++)
+	{
+		appendStringInfoString(&b, ", ");
+		append_served_feature(&b, v, i, nlast, "$3");
+		nlast += is_last(&v->features[i]);
+	}
+	append_served_from(&b, v, table, true);
+	appendStringInfoString(&b, " ORDER BY i");
+	*batch = b.data;
+}
+
+/*
+ * Create the online table, its served type and its registry row, as the
+ * extension's owner (connected to SPI).  Returns the qualified table name.
+ */
+static char *
+create_online_table(const AsofFeatureView *v)
+{
+	StringInfoData t;
+	StringInfoData ty;
+	char	   *table = quote_qualified_identifier(ONLINE_SCHEMA, v->name);
+	char	   *tname = psprintf("%s__served", v->name);
+	char	   *served;
+	const char *timetype = format_type_be_qualified(v->time_type);
+	char	   *serve;
+	char	   *batch;
+	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5];
+
+	if (strlen(tname) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("feature view name \"%s\" is too long for an online table", v->name),
+				 errdetail("The online table's row type is named \"<view>__served\", which must fit in %d bytes.",
+						   NAMEDATALEN - 1),
+				 errhint("Create the feature view again under a shorter name.")));
+	served = quote_qualified_identifier(ONLINE_SCHEMA, tname);
+	for (int k = 0; k < v->nkeys; k++)
+		if (strcmp(v->key_names[k], "tick") == 0 ||
+			strncmp(v->key_names[k], "asof_event_time_", 16) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("entity column \"%s\" of feature view \"%s\" has a name the online table uses",
+							v->key_names[k], v->name),
+					 errdetail("The online table has a column \"tick\" and columns \"asof_event_time_<n>\"."),
+					 errhint("Create the feature view over a view of the source that renames the column.")));
+
+	initStringInfo(&t);
+	initStringInfo(&ty);
+	appendStringInfo(&t, "CREATE TABLE %s (", table);
+	appendStringInfo(&ty, "CREATE TYPE %s AS (", served);
+	for (int k = 0; k < v->nkeys; k++)
+	{
+		const char *col = psprintf("%s %s%s, ", quote_identifier(v->key_names[k]),
+								   format_type_be_qualified(v->key_types[k]),
+								   collate_clause(v->key_types[k], v->key_collations[k]));
+
+		appendStringInfoString(&t, col);
+		appendStringInfoString(&ty, col);
+	}
+	appendStringInfo(&t, "tick %s NOT NULL", timetype);
+	appendStringInfo(&ty, "tick %s", timetype);
+	for (int i = 0; i < v->nfeatures; i++)
+	{
+		const AsofFeature *f = &v->features[i];
+		const char *col = psprintf(", %s %s%s",
+								   quote_identifier(psprintf("%s__%s", v->name, f->name)),
+								   format_type_be_qualified(f->result_type),
+								   f->result_type == f->input_type ?
+								   collate_clause(f->result_type, f->input_collation) : "");
+
+		appendStringInfoString(&t, col);
+		appendStringInfoString(&ty, col);
+	}
+	for (int i = 0; i < v->nfeatures; i++)
+		if (is_last(&v->features[i]))
+			appendStringInfo(&t, ", asof_event_time_%d %s", i + 1, timetype);
+	appendStringInfoString(&t, ", PRIMARY KEY (");
+	for (int k = 0; k < v->nkeys; k++)
+		appendStringInfo(&t, "%s, ", quote_identifier(v->key_names[k]));
+	appendStringInfoString(&t, "tick))");
+	appendStringInfoChar(&ty, ')');
+
+	spi_run(t.data, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	spi_run(ty.data, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	spi_run(psprintf("COMMENT ON TABLE %s IS %s", table,
+					 quote_literal_cstr(psprintf("pg_asof online table of feature view \"%s\": derived data, one row per (entity, tick) of the retained snapshots, written only by asof.materialize.  Read it through asof.online_features.  Dropped with the feature view.", v->name))),
+			0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	serving_sql(v, table, &serve, &batch);
+	values[0] = CStringGetTextDatum(v->name);
+	values[1] = CStringGetTextDatum(table);
+	values[2] = CStringGetTextDatum(served);
+	values[3] = CStringGetTextDatum(serve);
+	values[4] = CStringGetTextDatum(batch);
+	spi_run(psprintf("INSERT INTO asof.online_tables (feature_view, online_table, served_type, "
+					 "retain_ticks, serve_sql, batch_sql, created) "
+					 "VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.regtype, %d, $4, $5, pg_catalog.now())",
+					 DEFAULT_RETAIN_TICKS),
+			5, types, values, NULL, SPI_OK_INSERT);
+	return table;
+}
+
+/* ----------------------------------------------------------------------
+ * Computing a snapshot
+ * ----------------------------------------------------------------------
+ */
+typedef struct SnapBuild
+{
+	const AsofFeatureView *v;
+	AsofEngine *e;
+	int64		t;				/* tick + delay: the spine's prediction time */
+	int64		n;				/* entities */
+	int64		cap;
+	Datum	  **keys;			/* per entity, copied */
+	MemoryContext cxt;
+} SnapBuild;
+
+typedef struct EntityReceiver
+{
+	DestReceiver pub;
+	SnapBuild   *s;
+} EntityReceiver;
+
+static bool
+entity_receive(TupleTableSlot *in, DestReceiver *self)
+{
+	SnapBuild   *s = ((EntityReceiver *) self)->s;
+	MemoryContext old = MemoryContextSwitchTo(s->cxt);
+	int			nk = s->v->nkeys;
+	Datum	   *keys = palloc(sizeof(Datum) * nk);
+	bool	   *nulls = palloc0(sizeof(bool) * nk);
+
+	slot_getallattrs(in);
+	for (int k = 0; k < nk; k++)
+	{
+		int16		len;
+		bool		byval;
+
+		get_typlenbyval(s->v->key_types[k], &len, &byval);
+		keys[k] = datumCopy(in->tts_values[k], byval, len);
+	}
+	if (s->n == s->cap)
+	{
+		s->cap = s->cap * 2 + 64;
+		s->keys = s->keys ? repalloc_huge(s->keys, sizeof(Datum *) * s->cap) :
+			palloc(sizeof(Datum *) * s->cap);
+	}
+	s->keys[s->n] = keys;
+	MemoryContextSwitchTo(old);
+	asof_engine_add_spine(s->e, s->n, keys, nulls, s->t, true);
+	s->n++;
+	return true;
+}
+
+static void
+entity_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+}
+
+static void
+entity_noop(DestReceiver *self)
+{
+}
+
+/*
+ * The entities of the snapshot: distinct keys of visible rows (te < tick,
+ * ta < tick) with te >= the oldest event time the snapshot can serve, or of
+ * any age when a last value never expires.
+ */
+static void
+read_entities(SnapBuild *s, int64 tick)
+{
+	const AsofFeatureView *v = s->v;
+	StringInfoData sql;
+	int64		wmax = 0;
+	bool		has_last = false;
+	bool		bounded;
+	int128		lower = 0;
+	ParamListInfo params;
+	EntityReceiver r;
+	Oid			nsp = get_rel_namespace(v->source);
+	char	   *relname = get_rel_name(v->source);
+
+	for (int i = 0; i < v->nfeatures; i++)
+	{
+		if (is_last(&v->features[i]))
+			has_last = true;
+		else
+			wmax = Max(wmax, v->features[i].window_us);
+	}
+	bounded = !has_last || v->has_ttl;
+	if (bounded)
+	{
+		lower = (int128) tick - wmax;
+		if (has_last)
+		{
+			/* served at t >= tick + delay: te < t - ttl is never served */
+			int128		l2 = (int128) tick + v->delay_us - v->ttl_us;
+
+			lower = wmax > 0 ? Min(lower, l2) : l2;
+		}
+		if (lower < (int128) MIN_TIMESTAMP)
+			bounded = false;
+	}
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT DISTINCT ");
+	for (int k = 0; k < v->nkeys; k++)
+		appendStringInfo(&sql, "%s%s", k ? ", " : "", quote_identifier(v->key_names[k]));
+	appendStringInfo(&sql, " FROM %s WHERE ",
+					 quote_qualified_identifier(get_namespace_name(nsp), relname));
+	for (int k = 0; k < v->nkeys; k++)
+		appendStringInfo(&sql, "%s IS NOT NULL AND ", quote_identifier(v->key_names[k]));
+	appendStringInfo(&sql, "(%s) OPERATOR(pg_catalog.<) $1 AND (%s) OPERATOR(pg_catalog.<) $1",
+					 v->event_time, v->available_time ? v->available_time : v->event_time);
+	if (bounded)
+		appendStringInfo(&sql, " AND (%s) OPERATOR(pg_catalog.>=) $2", v->event_time);
+
+	params = makeParamList(2);
+	for (int i = 0; i < 2; i++)
+	{
+		params->params[i].value = Int64GetDatum(i == 0 ? tick : (int64) lower);
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = v->time_type;
+	}
+	params->numParams = bounded ? 2 : 1;
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = entity_receive;
+	r.pub.rStartup = entity_startup;
+	r.pub.rShutdown = entity_noop;
+	r.pub.rDestroy = entity_noop;
+	r.pub.mydest = DestNone;
+	r.s = s;
+	asof_engine_run_query(sql.data, params, true, true, &r.pub);
+}
+
+/* ----------------------------------------------------------------------
+ * asof.materialize(feature_view text, tick timestamp[tz], replace boolean)
+ * ----------------------------------------------------------------------
+ */
+
+/* The tick to materialize: checked against the schedule and the clock. */
+static int64
+checked_tick(FunctionCallInfo fcinfo, const AsofFeatureView *v)
+{
+	Oid			argtype = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 1));
+	AsofSchedule floor_sched = {true, v->cadence_us, v->anchor_us, 0};
+	int64		now = asof_clock_now();
+	int64		tick;
+	int64		floor;
+
+	if (!v->has_cadence)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("feature view \"%s\" is continuous and has no ticks to materialize", v->name),
+				 errdetail("Only a feature view with a cadence is materialized into snapshots."),
+				 errhint("Serve a continuous view with asof.features_at(%s, entity, at).",
+						 quote_literal_cstr(v->name))));
+	if (PG_ARGISNULL(1))
+	{
+		/* the latest tick whose time has passed */
+		if (!asof_effective_time(&floor_sched, now, &tick))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("the current tick of feature view \"%s\" is out of range", v->name)));
+		return tick;
+	}
+	if (argtype != v->time_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("tick has type %s but feature view \"%s\" has type %s",
+						format_type_be(argtype), v->name, format_type_be(v->time_type)),
+				 errhint("Cast the tick to %s.", format_type_be(v->time_type))));
+	tick = PG_GETARG_INT64(1);
+	if (TIMESTAMP_NOT_FINITE(tick) || !asof_effective_time(&floor_sched, tick, &floor))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tick must be a finite time")));
+	if (floor != tick)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not a tick of feature view \"%s\"", time_text(v, tick), v->name),
+				 errdetail("Its ticks are anchor + n * cadence."),
+				 errhint("The nearest ticks are %s and %s.", time_text(v, floor),
+						 time_text(v, floor + v->cadence_us))));
+	if (tick > now)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tick %s of feature view \"%s\" is in the future", time_text(v, tick), v->name),
+				 errdetail("Now is %s.", time_text(v, now)),
+				 errhint("Materialize a tick at or before now; asof.clock sets \"now\" for tests and replays.")));
+	return tick;
+}
+
+/* Refuse a tick after the split of a protected table the source reads. */
+static void
+check_guard(const AsofFeatureView *v, int64 tick)
+{
+	int64		cutoff;
+	bool		exempt;
+	int64		sealed_from;
+	char	  **inputs = palloc(sizeof(char *) * Max(v->nfeatures, 1));
+	int			n = 0;
+
+	for (int i = 0; i < v->nfeatures; i++)
+		if (v->features[i].expr)
+			inputs[n++] = v->features[i].expr;
+	if (!asof_guard_source_rules(v->source, v->event_time,
+								 asof_engine_source_sql(v, n, inputs, false),
+								 &cutoff, &exempt, &sealed_from))
+		return;
+	if (tick > cutoff)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("tick %s of feature view \"%s\" is held out", time_text(v, tick), v->name),
+				 errdetail("The view reads a protected table whose test period starts before the tick; its snapshot would hold held-out rows."),
+				 errhint("Materialize as a production role with asof.guard = off (ALTER ROLE ... SET asof.guard = off).")));
+}
+
+Datum
+asof_materialize(PG_FUNCTION_ARGS)
+{
+	char	   *vname;
+	AsofFeatureView *v;
+	AsofFeatureView *ev;
+	int			nlast;
+	int64		tick;
+	bool		replace;
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	int			nestlevel;
+	char	   *table = NULL;
+	bool		published;
+	int			retain = DEFAULT_RETAIN_TICKS;
+	SnapBuild	s;
+	SPIPlanPtr	insert;
+	int			ncols;
+	Oid		   *coltypes;
+	Datum	   *colvals;
+	char	   *colnulls;
+	Datum	   *fvals;
+	bool	   *fnulls;
+	int64		ordinal;
+	int64		written = 0;
+	int64		pub;
+	MemoryContext outer = CurrentMemoryContext;
+
+	/* 1. arguments and checks that change nothing */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feature_view of asof.materialize must not be null")));
+	vname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	replace = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	v = asof_load_feature_view(vname);
+	tick = checked_tick(fcinfo, v);
+	owner = feature_view_owner(vname);
+	if (!superuser() && !(OidIsValid(owner) && has_privs_of_role(GetUserId(), owner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of feature view \"%s\" to materialize it", vname),
+				 OidIsValid(owner) ?
+				 errdetail("Feature view \"%s\" is owned by role \"%s\".", vname,
+						   GetUserNameFromId(owner, false)) : 0,
+				 errhint("Materialize as the view's owner, or schedule it with asof.schedule_materialization.")));
+	check_guard(v, tick);
+	if (!asof_time_minus(tick, -v->delay_us, &pub))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("publication time of tick %s of feature view \"%s\" is out of range",
+						time_text(v, tick), vname)));
+
+	/* 2. serialize with other materializations of the view; published? */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner_of_namespace("asof"),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	SPI_connect();
+	{
+		Oid			types[2] = {TEXTOID, TIMESTAMPOID};
+		Datum		values[2] = {CStringGetTextDatum(vname), Int64GetDatum(tick)};
+
+		spi_run(psprintf("SELECT pg_catalog.pg_advisory_xact_lock(%d, pg_catalog.hashtext($1))",
+						 MATERIALIZE_LOCK_CLASS),
+				1, types, values, NULL, SPI_OK_SELECT);
+		spi_run("SELECT o.online_table::pg_catalog.text, o.retain_ticks FROM asof.online_tables o "
+				"WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
+				1, types, values, NULL, SPI_OK_SELECT);
+		if (SPI_processed > 0)
+		{
+			bool		isnull;
+
+			table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			retain = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+		spi_run("SELECT 1 FROM asof.materializations m WHERE m.feature_view OPERATOR(pg_catalog.=) $1 "
+				"AND m.tick OPERATOR(pg_catalog.=) $2",
+				2, types, values, NULL, SPI_OK_SELECT);
+		published = SPI_processed > 0;
+	}
+	if (published && !replace)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("tick %s of feature view \"%s\" is already published", time_text(v, tick), vname),
+				 errhint("Pass replace => true to compute it again.")));
+	if (table == NULL)
+		table = create_online_table(v);
+	table = MemoryContextStrdup(outer, table);
+	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec);
+
+	/* 3. compute: entities, then the engine, with the caller's privileges */
+	ev = snapshot_view(v, &nlast);
+	memset(&s, 0, sizeof(s));
+	s.t = pub;
+	s.v = v;
+	s.cxt = CurrentMemoryContext;
+	s.e = asof_engine_create(ev);
+	read_entities(&s, tick);
+	asof_engine_run(s.e, NULL);
+
+	/* 4. write the snapshot and its record, as the extension's owner */
+	SetUserIdAndSecContext(owner_of_namespace("asof"),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	SPI_connect();
+	ncols = v->nkeys + 1 + ev->nfeatures;
+	coltypes = palloc(sizeof(Oid) * ncols);
+	colvals = palloc(sizeof(Datum) * ncols);
+	colnulls = palloc(sizeof(char) * ncols);
+	{
+		StringInfoData ins;
+		int			c = 0;
+
+		initStringInfo(&ins);
+		appendStringInfo(&ins, "INSERT INTO %s VALUES (", table);
+		for (int k = 0; k < v->nkeys; k++)
+			coltypes[c++] = v->key_types[k];
+		coltypes[c++] = v->time_type;
+		for (int i = 0; i < ev->nfeatures; i++)
+			coltypes[c++] = ev->features[i].result_type;
+		for (int i = 0; i < ncols; i++)
+			appendStringInfo(&ins, "%s$%d", i ? ", " : "", i + 1);
+		appendStringInfoChar(&ins, ')');
+		if (published)
+		{
+			Oid			types[1] = {v->time_type};
+			Datum		values[1] = {Int64GetDatum(tick)};
+
+			spi_run(psprintf("DELETE FROM %s WHERE tick OPERATOR(pg_catalog.=) $1", table),
+					1, types, values, NULL, SPI_OK_DELETE);
+			ereport(LOG,
+					(errmsg("replacing published tick %s of feature view \"%s\"",
+							time_text(v, tick), vname)));
+		}
+		insert = SPI_prepare(ins.data, ncols, coltypes);
+		if (insert == NULL)
+			elog(ERROR, "SPI_prepare(\"%s\") failed", ins.data);
+	}
+	fvals = palloc(sizeof(Datum) * Max(ev->nfeatures, 1));
+	fnulls = palloc(sizeof(bool) * Max(ev->nfeatures, 1));
+	while (asof_engine_next(s.e, &ordinal, fvals, fnulls))
+	{
+		int			c = 0;
+
+		for (int k = 0; k < v->nkeys; k++)
+		{
+			colvals[c] = s.keys[ordinal][k];
+			colnulls[c++] = ' ';
+		}
+		colvals[c] = Int64GetDatum(tick);
+		colnulls[c++] = ' ';
+		for (int i = 0; i < ev->nfeatures; i++)
+		{
+			colvals[c] = fvals[i];
+			colnulls[c++] = fnulls[i] ? 'n' : ' ';
+		}
+		if (SPI_execute_plan(insert, colvals, colnulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not write the snapshot into %s", table);
+		written++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	asof_engine_end(s.e);
+	{
+		Oid			types[4] = {TEXTOID, TIMESTAMPOID, INT8OID, INT4OID};
+		Datum		values[4] = {CStringGetTextDatum(vname), Int64GetDatum(tick),
+		Int64GetDatum(written), Int32GetDatum(retain)};
+
+		spi_run(psprintf("INSERT INTO asof.materializations AS m (feature_view, tick, published, entities, "
+						 "materialized_at, materialized_by, replaced) "
+						 "VALUES ($1, $2, $2 OPERATOR(pg_catalog.+) '" INT64_FORMAT " microseconds'::pg_catalog.interval, "
+						 "$3, pg_catalog.clock_timestamp(), %s, 0) "
+						 "ON CONFLICT (feature_view, tick) DO UPDATE SET entities = EXCLUDED.entities, "
+						 "materialized_at = EXCLUDED.materialized_at, materialized_by = EXCLUDED.materialized_by, "
+						 "replaced = m.replaced OPERATOR(pg_catalog.+) 1",
+						 v->delay_us, quote_literal_cstr(GetUserNameFromId(save_userid, false))),
+				3, types, values, NULL, SPI_OK_INSERT);
+		/* retention: keep the newest retain_ticks ticks */
+		spi_run("DELETE FROM asof.materializations m WHERE m.feature_view OPERATOR(pg_catalog.=) $1 "
+				"AND m.tick OPERATOR(pg_catalog.<) (SELECT x.tick FROM asof.materializations x "
+				"WHERE x.feature_view OPERATOR(pg_catalog.=) $1 ORDER BY x.tick DESC "
+				"OFFSET ($4 OPERATOR(pg_catalog.-) 1) LIMIT 1)",
+				4, types, values, NULL, SPI_OK_DELETE);
+		if (SPI_processed > 0)
+			spi_run(psprintf("DELETE FROM %s o WHERE NOT EXISTS (SELECT 1 FROM asof.materializations m "
+							 "WHERE m.feature_view OPERATOR(pg_catalog.=) $1 AND %s)", table,
+							 v->time_type == TIMESTAMPTZOID ?
+							 "pg_catalog.timezone('UTC'::text, m.tick) OPERATOR(pg_catalog.=) o.tick" :
+							 "m.tick OPERATOR(pg_catalog.=) o.tick"),
+					1, types, values, NULL, SPI_OK_DELETE);
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	PG_RETURN_INT64(written);
+}

@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * online.h
+ *	  The production side (docs/online.md): "now" (clock.c) and
+ *	  materialized snapshots in online tables (materialize.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_ASOF_ONLINE_H
+#define PG_ASOF_ONLINE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+/* clock.c: asof.clock, or the transaction's start time when it is empty. */
+extern TimestampTz asof_clock_now(void);
+
+/* Schema of the online tables. */
+#define ONLINE_SCHEMA "asof_online"
+
+#endif							/* PG_ASOF_ONLINE_H */
