@@ -42,9 +42,9 @@ DECLARE
   msg text;
 BEGIN
   FOR s IN SELECT ms.feature_view AS name, ms.run_as, f.cadence, f.anchor, f.time_type,
-                  pg_catalog.coalesce(o.retain_ticks, 48) AS retain,
+                  COALESCE(o.retain_ticks, 48) AS retain,
                   EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting rs, pg_catalog.unnest(rs.setconfig) cf
-                           WHERE rs.setrole OPERATOR(pg_catalog.=) ms.run_as
+                           WHERE rs.setrole IN (ms.run_as, 0)
                              AND rs.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d
                                                          WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()))
                              AND pg_catalog.lower(cf) IN ('asof.guard=off', 'asof.guard=false', 'asof.guard=0', 'asof.guard=no'))
@@ -60,13 +60,13 @@ BEGIN
          OPERATOR(pg_catalog.-) pg_catalog."extract"('epoch', pg_catalog.timezone('UTC', s.anchor));
     c := pg_catalog."extract"('epoch', s.cadence);
     latest := now_w OPERATOR(pg_catalog.-)
-              pg_catalog.make_interval(secs => (x OPERATOR(pg_catalog.-) c OPERATOR(pg_catalog.*) pg_catalog.floor(x OPERATOR(pg_catalog./) c))::pg_catalog.float8);
+              pg_catalog.make_interval(secs => (x OPERATOR(pg_catalog.-) (c OPERATOR(pg_catalog.*) pg_catalog.floor(x OPERATOR(pg_catalog./) c)))::pg_catalog.float8);
     SELECT pg_catalog.max(m.tick) INTO newest FROM asof.materializations m
      WHERE m.feature_view OPERATOR(pg_catalog.=) s.name;
     -- catch up the ticks after the newest one, at most as many as are kept
     t := CASE WHEN newest IS NULL THEN latest
-              ELSE pg_catalog.greatest(newest OPERATOR(pg_catalog.+) s.cadence,
-                                       latest OPERATOR(pg_catalog.-) (s.retain OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) s.cadence)
+              ELSE GREATEST(newest OPERATOR(pg_catalog.+) s.cadence,
+                                       latest OPERATOR(pg_catalog.-) ((s.retain OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) s.cadence))
          END;
     WHILE t OPERATOR(pg_catalog.<=) latest LOOP
       BEGIN

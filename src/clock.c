@@ -11,7 +11,8 @@
  *	  with TimeZone UTC (a value without an offset is UTC), so "now" never
  *	  depends on the session's TimeZone.
  *
- *	  Owns: the setting, asof_clock_now(), asof._now().
+ *	  Owns: the setting, asof_clock_now(), asof._now(), and the ISO text of
+ *	  a time in messages (asof_time_text).
  *	  Must not: know about feature views or schedules.
  *
  *-------------------------------------------------------------------------
@@ -21,6 +22,8 @@
 #include "access/xact.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -74,4 +77,21 @@ Datum
 asof_now(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TIMESTAMPTZ(asof_clock_now());
+}
+
+/*
+ * A time (int64 microseconds) as ISO 8601 text for messages, whatever the
+ * DateStyle: "2001-01-01 10:00:00", with "+00" for a timestamptz (UTC).
+ */
+char *
+asof_time_text(int64 us, bool tz)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char		buf[MAXDATELEN + 1];
+
+	if (TIMESTAMP_NOT_FINITE(us) || timestamp2tm(us, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return pstrdup(us == DT_NOBEGIN ? "-infinity" : "infinity");
+	EncodeDateTime(&tm, fsec, false, 0, NULL, USE_ISO_DATES, buf);
+	return tz ? psprintf("%s+00", buf) : pstrdup(buf);
 }

@@ -72,9 +72,7 @@ PG_FUNCTION_INFO_V1(asof_materialize);
 static char *
 time_text(const AsofFeatureView *v, int64 us)
 {
-	char	   *s = DatumGetCString(DirectFunctionCall1(timestamp_out, Int64GetDatum(us)));
-
-	return v->time_type == TIMESTAMPTZOID ? psprintf("%s+00", s) : s;
+	return asof_time_text(us, v->time_type == TIMESTAMPTZOID);
 }
 
 static Oid

@@ -195,14 +195,44 @@ check_nkeys(const char *name, ServeEntry *e, int n)
 static void
 no_snapshot(const char *name, ServeEntry *e, int64 k)
 {
-	char	   *s = DatumGetCString(DirectFunctionCall1(timestamp_out, Int64GetDatum(k)));
-
 	ereport(ERROR,
 			(errcode(ERRCODE_NO_DATA_FOUND),
-			 errmsg("no snapshot of feature view \"%s\" at or before tick %s%s is retained",
-					name, s, e->time_type == TIMESTAMPTZOID ? "+00" : ""),
+			 errmsg("no snapshot of feature view \"%s\" at or before tick %s is retained",
+					name, asof_time_text(k, e->time_type == TIMESTAMPTZOID)),
 			 errdetail("A request is served from the newest retained snapshot whose tick is at or before k(at); asof.materializations lists them."),
 			 errhint("Materialize the tick with asof.materialize(%s, ...).", quote_literal_cstr(name))));
+}
+
+/*
+ * Run a serving plan; an error names the view instead of the generated
+ * query, and a refused read says how to get the grant.
+ */
+static void
+run_serving_plan(SPIPlanPtr plan, Datum *args, char *nulls, long count, const char *name)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		if (SPI_execute_plan(plan, args, nulls, true, count) != SPI_OK_SELECT)
+			elog(ERROR, "serving query of feature view \"%s\" failed", name);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->context = psprintf("serving feature view \"%s\"", name);
+		edata->internalquery = NULL;
+		edata->internalpos = 0;
+		if (edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && edata->hint == NULL)
+			edata->hint = psprintf("The view's owner grants reads with asof.grant_online_read(%s, role).",
+								   quote_literal_cstr(name));
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 }
 
 /* features of one entity; at_argno: the argument holding "at", -1: now */
@@ -243,8 +273,9 @@ serve_one(FunctionCallInfo fcinfo, int at_argno)
 	args[2] = Int64GetDatum(at);
 	if (!have)
 		nulls[1] = nulls[2] = 'n';
-	if (SPI_execute_plan(e->serve, args, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "serving query of feature view \"%s\" failed", name);
+	run_serving_plan(e->serve, args, nulls, 1, name);
+	if (SPI_processed != 1)
+		elog(ERROR, "serving query of feature view \"%s\" returned no row", name);
 	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull && have)
 		no_snapshot(name, e, k);
@@ -334,8 +365,7 @@ asof_online_features_batch(PG_FUNCTION_ARGS)
 	args[2] = Int64GetDatum(at);
 	if (!have)
 		nulls[1] = nulls[2] = 'n';
-	if (SPI_execute_plan(e->batch, args, nulls, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "batch serving query of feature view \"%s\" failed", name);
+	run_serving_plan(e->batch, args, nulls, 0, name);
 	if (SPI_processed > 0 && have)
 	{
 		bool		isnull;

@@ -16,6 +16,9 @@
 /* clock.c: asof.clock, or the transaction's start time when it is empty. */
 extern TimestampTz asof_clock_now(void);
 
+/* clock.c: ISO text of a time for messages, "+00" appended when tz. */
+extern char *asof_time_text(int64 us, bool tz);
+
 /* Schema of the online tables. */
 #define ONLINE_SCHEMA "asof_online"
 

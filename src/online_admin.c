@@ -155,7 +155,10 @@ protected_input(Oid source)
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
-/* Whether role has asof.guard = off among its settings for this database. */
+/*
+ * Whether role has asof.guard = off among its settings, for every database
+ * or for this one, or this database has it for every role.
+ */
 static bool
 role_guard_off(Oid role)
 {
@@ -163,7 +166,7 @@ role_guard_off(Oid role)
 	Datum		values[1] = {ObjectIdGetDatum(role)};
 
 	run("SELECT 1 FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) c "
-		"WHERE s.setrole OPERATOR(pg_catalog.=) $1 "
+		"WHERE s.setrole IN ($1, 0) "
 		"AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database d "
 		"WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())) "
 		"AND pg_catalog.lower(c) IN ('asof.guard=off', 'asof.guard=false', 'asof.guard=0', 'asof.guard=no')",

@@ -10,7 +10,9 @@
 #                         initdb + start a cluster in $ASOF_TMP/NAME, as the
 #                         postgres OS user, on a private socket; exports
 #                         PGHOST, PGPORT, PGUSER for it.  preload defaults to
-#                         pg_asof; pass '' for a server without it.
+#                         pg_asof; pass '' for a server without it.  With
+#                         pg_cron in preload, cron.database_name is
+#                         $ASOF_CRON_DB (default asof_cron), created here.
 #   asof_cleanup          stops every cluster started and removes $ASOF_TMP
 #                         (installed as an EXIT trap by asof_init)
 #
@@ -111,10 +113,16 @@ max_prepared_transactions = 10
 lc_messages = 'C'
 jit = off
 CONF
+	case ",$preload," in
+	*,pg_cron,*) echo "cron.database_name = '${ASOF_CRON_DB:-asof_cron}'" >>"$dir/postgresql.conf" ;;
+	esac
 	ASOF_CLUSTERS+=("$dir")
 	asof_as_postgres "$ASOF_BINDIR/pg_ctl" -D "$dir" -l "$ASOF_TMP/$name.log" -w start >/dev/null || {
 		cat "$ASOF_TMP/$name.log" >&2
 		return 1
 	}
 	export PGHOST=$sock PGPORT=5432 PGUSER=postgres
+	case ",$preload," in
+	*,pg_cron,*) "$ASOF_BINDIR/createdb" "${ASOF_CRON_DB:-asof_cron}" || return 1 ;;
+	esac
 }
