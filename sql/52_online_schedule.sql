@@ -33,6 +33,7 @@ DECLARE
   s record;
   now_w timestamp := pg_catalog.timezone('UTC', asof._now());
   saved_role text := pg_catalog.current_setting('role');
+  saved_guard text := pg_catalog.current_setting('asof.guard');
   latest timestamp;
   newest timestamp;
   t timestamp;
@@ -70,16 +71,18 @@ BEGIN
          END;
     WHILE t OPERATOR(pg_catalog.<=) latest LOOP
       BEGIN
-        PERFORM pg_catalog.set_config('role', s.run_as::pg_catalog.text, true);
+        -- run_as's own settings: the guard first, while still the caller
         IF s.guard_off AND pg_catalog.current_setting('asof.guard')::boolean THEN
           PERFORM pg_catalog.set_config('asof.guard', 'off', true);
         END IF;
+        PERFORM pg_catalog.set_config('role', s.run_as::pg_catalog.text, true);
         IF s.time_type OPERATOR(pg_catalog.=) 'timestamp with time zone'::pg_catalog.regtype THEN
           n := asof.materialize(s.name, pg_catalog.timezone('UTC', t));
         ELSE
           n := asof.materialize(s.name, t);
         END IF;
         PERFORM pg_catalog.set_config('role', saved_role, true);
+        PERFORM pg_catalog.set_config('asof.guard', saved_guard, true);
         feature_view := s.name; tick := t; entities := n; error := NULL;
         RETURN NEXT;
       EXCEPTION WHEN OTHERS THEN

@@ -417,6 +417,58 @@ create_online_table(const AsofFeatureView *v)
 	return table;
 }
 
+/*
+ * The leakage guard: when the source reads a protected table (itself or
+ * through views), the online table is protected too, with "tick" as its
+ * time column, and linked to that table as a training set is linked to its
+ * spine: it takes the table's split and follows it, so ticks at or after
+ * the split are hidden from every role the guard applies to.  Done at each
+ * materialize, so a source protected later is followed too.  As the
+ * extension's owner, connected to SPI.
+ */
+static void
+protect_online_table(const AsofFeatureView *v, const char *table)
+{
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		values[2];
+	StringInfoData keys;
+	StringInfoData feats;
+
+	values[0] = ObjectIdGetDatum(v->source);
+	values[1] = CStringGetTextDatum(table);
+	spi_run("WITH RECURSIVE rels(oid) AS (SELECT $1 UNION "
+			"SELECT d.refobjid FROM rels JOIN pg_catalog.pg_rewrite rw ON rw.ev_class OPERATOR(pg_catalog.=) rels.oid "
+			"JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+			"AND d.objid OPERATOR(pg_catalog.=) rw.oid "
+			"AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+			"AND d.refobjid OPERATOR(pg_catalog.<>) rels.oid) "
+			"SELECT p.tbl::pg_catalog.text FROM asof.protected_registry p "
+			"WHERE p.tbl::pg_catalog.oid IN (SELECT oid FROM rels) AND p.linked_to IS NULL "
+			"AND NOT EXISTS (SELECT 1 FROM asof.protected_registry o "
+			"WHERE o.tbl OPERATOR(pg_catalog.=) $2::pg_catalog.regclass) "
+			"ORDER BY p.test_from IS NULL, p.test_from, 1 LIMIT 1",
+			2, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return;
+	values[0] = CStringGetTextDatum(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	initStringInfo(&keys);
+	appendStringInfoString(&keys, "ARRAY[");
+	for (int k = 0; k < v->nkeys; k++)
+		appendStringInfo(&keys, "%s%s", k ? ", " : "", quote_literal_cstr(v->key_names[k]));
+	appendStringInfoString(&keys, "]::pg_catalog.name[]");
+	initStringInfo(&feats);
+	appendStringInfoString(&feats, "ARRAY[");
+	for (int i = 0; i < v->nfeatures; i++)
+		appendStringInfo(&feats, "%s%s", i ? ", " : "",
+						 quote_literal_cstr(psprintf("%s__%s", v->name, v->features[i].name)));
+	appendStringInfoString(&feats, "]::pg_catalog.name[]");
+	/* the features may be derived from labels: future columns */
+	spi_run(psprintf("SELECT asof.protect($2::pg_catalog.regclass, 'tick', '{}'::pg_catalog.name[], "
+					 "%s, %s), "
+					 "asof._link($2::pg_catalog.regclass, $1::pg_catalog.regclass)", feats.data, keys.data),
+			2, (Oid[]) {TEXTOID, TEXTOID}, values, NULL, SPI_OK_SELECT);
+}
+
 /* ----------------------------------------------------------------------
  * Computing a snapshot
  * ----------------------------------------------------------------------
@@ -727,6 +779,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 				 errhint("Pass replace => true to compute it again.")));
 	if (table == NULL)
 		table = create_online_table(v);
+	protect_online_table(v, table);
 	table = MemoryContextStrdup(outer, table);
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);

@@ -38,6 +38,7 @@
 #include "utils/typcache.h"
 
 #include "feature_view.h"
+#include "guard.h"
 #include "online.h"
 #include "schedule.h"
 
@@ -53,6 +54,7 @@ typedef struct ServeEntry
 	Oid			served_type;
 	Oid			time_type;
 	int			nkeys;
+	Oid			source;			/* the view's source (leakage guard) */
 	AsofSchedule sched;
 	SPIPlanPtr	serve;
 	SPIPlanPtr	batch;
@@ -103,6 +105,7 @@ load_entry(ServeEntry *e, const char *name)
 	batch = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	e->time_type = v->time_type;
 	e->nkeys = v->nkeys;
+	e->source = v->source;
 	e->sched.has_cadence = true;
 	e->sched.cadence_us = v->cadence_us;
 	e->sched.anchor_us = v->anchor_us;
@@ -235,6 +238,25 @@ run_serving_plan(SPIPlanPtr plan, Datum *args, char *nulls, long count, const ch
 	PG_END_TRY();
 }
 
+/*
+ * The leakage guard: a request whose effective time is at or after the
+ * split of a protected table the source reads is refused (the snapshot of
+ * such a tick is held out; its rows are hidden in the online table, which
+ * is protected and linked to that table), unless the caller is exempt
+ * (asof.guard = off) or the table is unsealed in this transaction.
+ */
+static void
+check_guard(ServeEntry *e, const char *name, int64 k)
+{
+	int64		cutoff;
+	bool		exempt;
+	int64		sealed_from;
+
+	if (asof_guard_source_rules(e->source, "", "", &cutoff, &exempt, &sealed_from) &&
+		k >= cutoff)
+		asof_guard_refuse_features_at(e->source, name);
+}
+
 /* features of one entity; at_argno: the argument holding "at", -1: now */
 static Datum
 serve_one(FunctionCallInfo fcinfo, int at_argno)
@@ -268,6 +290,8 @@ serve_one(FunctionCallInfo fcinfo, int at_argno)
 	}
 	check_nkeys(name, e, ARR_NDIM(arr) == 0 ? 0 :
 				ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : -1);
+	if (have)
+		check_guard(e, name, k);
 	args[0] = PointerGetDatum(arr);
 	args[1] = Int64GetDatum(k);
 	args[2] = Int64GetDatum(at);
@@ -345,6 +369,8 @@ asof_online_features_batch(PG_FUNCTION_ARGS)
 						format_type_be(served), name),
 				 errhint("Pass NULL::%s.", format_type_be_qualified(e->served_type))));
 	have = request_tick(fcinfo, 2, e, name, &at, &k);
+	if (have)
+		check_guard(e, name, k);
 	if (ARR_NDIM(arr) == 2)
 		check_nkeys(name, e, ARR_DIMS(arr)[1]);
 	else if (ARR_NDIM(arr) == 1)
