@@ -1,11 +1,11 @@
 -- pg_asof install script, part 51: materialization and serving (state is in
 -- part 50).  Code part: re-run by every upgrade script.  docs/online.md.
 
-CREATE OR REPLACE FUNCTION asof._now() RETURNS timestamptz
+CREATE OR REPLACE FUNCTION asof.now() RETURNS timestamptz
     AS 'MODULE_PATHNAME', 'asof_now'
     LANGUAGE C STABLE;
-COMMENT ON FUNCTION asof._now() IS
-'"Now" for the production side (timestamptz): the superuser-only setting asof.clock when set (tests and replays only), else now().';
+COMMENT ON FUNCTION asof.now() IS
+'"Now" for the production side (timestamptz): the superuser-only setting asof.clock when set (tests and replays only; a timestamptz literal, UTC when it has no offset), else now().  What asof.materialize, asof.run_due_materializations and asof.online_features(feature_view, entity) take as the current time.';
 
 CREATE OR REPLACE FUNCTION asof.materialize(feature_view text, tick timestamptz DEFAULT NULL,
                                             replace boolean DEFAULT false)

@@ -31,7 +31,7 @@ CREATE OR REPLACE FUNCTION asof.run_due_materializations()
 #variable_conflict use_column
 DECLARE
   s record;
-  now_w timestamp := pg_catalog.timezone('UTC', asof._now());
+  now_w timestamp := pg_catalog.timezone('UTC', asof.now());
   saved_role text := pg_catalog.current_setting('role');
   saved_guard text := pg_catalog.current_setting('asof.guard');
   latest timestamp;

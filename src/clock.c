@@ -11,7 +11,7 @@
  *	  with TimeZone UTC (a value without an offset is UTC), so "now" never
  *	  depends on the session's TimeZone.
  *
- *	  Owns: the setting, asof_clock_now(), asof._now(), and the ISO text of
+ *	  Owns: the setting, asof_clock_now(), asof.now(), and the ISO text of
  *	  a time in messages (asof_time_text).
  *	  Must not: know about feature views or schedules.
  *
@@ -72,7 +72,7 @@ asof_clock_now(void)
 	return result;
 }
 
-/* asof._now() -> timestamptz */
+/* asof.now() -> timestamptz */
 Datum
 asof_now(PG_FUNCTION_ARGS)
 {

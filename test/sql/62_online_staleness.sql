@@ -39,7 +39,7 @@ SELECT * FROM asof.run_due_materializations();   -- the 10:00 tick is due at 10:
 -- the job stops; at 12:30 the newest snapshot is still 10:00's
 SET asof.clock = '2001-01-01 12:30+00';
 SELECT k, tick, os_v__count_1h, os_v__max_v_1d
-  FROM asof.online_features_batch('os_v', '{e0,e1,e2}', asof._now() AT TIME ZONE 'UTC', NULL::asof_online.os_v__served);
+  FROM asof.online_features_batch('os_v', '{e0,e1,e2}', asof.now() AT TIME ZONE 'UTC', NULL::asof_online.os_v__served);
 SELECT asof.online_features('os_v', '{e0}') AS served_at_1230,
        asof.features_at('os_v', '{e0}', '2001-01-01 12:30'::timestamp) AS up_to_date;
 -- it catches up 11:00 and 12:00, in order

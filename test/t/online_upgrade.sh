@@ -8,7 +8,7 @@ psql=("$ASOF_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1)
 objects="SELECT pg_describe_object(classid, objid, objsubid) FROM pg_depend
           WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
             AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_asof')
-            AND (pg_describe_object(classid, objid, objsubid) ~ '(online|materializ|asof\._now)')
+            AND (pg_describe_object(classid, objid, objsubid) ~ '(online|materializ|asof\.now\(\))')
           UNION ALL
          SELECT 'config ' || c::regclass::text FROM pg_extension e, unnest(e.extconfig) c
           WHERE e.extname = 'pg_asof' AND c::regclass::text ~ '(online|materializ)'
