@@ -12,7 +12,9 @@
 #                         PGHOST, PGPORT, PGUSER for it.  preload defaults to
 #                         pg_asof; pass '' for a server without it.  With
 #                         pg_cron in preload, cron.database_name is
-#                         $ASOF_CRON_DB (default asof_cron), created here.
+#                         $ASOF_CRON_DB (default asof_cron), created here,
+#                         and jobs run in background workers (the cluster
+#                         has no TCP socket for pg_cron to connect to).
 #   asof_cleanup          stops every cluster started and removes $ASOF_TMP
 #                         (installed as an EXIT trap by asof_init)
 #
@@ -114,7 +116,8 @@ lc_messages = 'C'
 jit = off
 CONF
 	case ",$preload," in
-	*,pg_cron,*) echo "cron.database_name = '${ASOF_CRON_DB:-asof_cron}'" >>"$dir/postgresql.conf" ;;
+	*,pg_cron,*) printf "cron.database_name = '%s'\ncron.use_background_workers = on\n" \
+		"${ASOF_CRON_DB:-asof_cron}" >>"$dir/postgresql.conf" ;;
 	esac
 	ASOF_CLUSTERS+=("$dir")
 	asof_as_postgres "$ASOF_BINDIR/pg_ctl" -D "$dir" -l "$ASOF_TMP/$name.log" -w start >/dev/null || {

@@ -59,6 +59,7 @@ CREATE TABLE flights (dep_time timestamp NOT NULL, origin text NOT NULL, destina
 \copy flights FROM PROGRAM 'gzip -dc $flights' WITH (FORMAT csv, HEADER true)
 CREATE INDEX ON flights (origin, dep_time);
 CREATE INDEX ON flights (destination, dep_time);
+CREATE INDEX ON flights (dep_time);   -- materialize finds a tick's entities in the window
 VACUUM ANALYZE flights;
 SELECT asof.create_feature_view('bench_origin', 'flights', '{origin}', 'dep_time', ARRAY[
     'avg(delay) over 1 hour', 'avg(delay) over 6 hours', 'avg(delay) over 1 day', 'avg(delay) over 7 days',
