@@ -215,7 +215,7 @@ snapshot_view(const AsofFeatureView *v, int *nlast)
 
 /* The column expression a served feature i has in a serving query. */
 static void
-append_served_feature(StringInfo s, const AsofFeatureView *v, int i, int lastpos,
+append_served_feature(StringInfo s, const AsofFeatureView *v, int i,
 					  const char *at_param)
 {
 	const AsofFeature *f = &v->features[i];
@@ -237,7 +237,6 @@ append_served_feature(StringInfo s, const AsofFeatureView *v, int i, int lastpos
 	}
 	else
 		appendStringInfo(s, "o.%s", col);
-	(void) lastpos;
 }
 
 /*
@@ -284,7 +283,6 @@ serving_sql(const AsofFeatureView *v, const char *table, char **serve, char **ba
 {
 	StringInfoData s;
 	StringInfoData b;
-	int			nlast = 0;
 
 	initStringInfo(&s);
 	appendStringInfoString(&s, "SELECT t.tick, ");
@@ -296,8 +294,7 @@ serving_sql(const AsofFeatureView *v, const char *table, char **serve, char **ba
 		else
 			appendStringInfoString(&s, ", ");
 		appendStringInfo(&s, "%s::pg_catalog.text, ", quote_literal_cstr(v->features[i].name));
-		append_served_feature(&s, v, i, nlast, "$3");
-		nlast += is_last(&v->features[i]);
+		append_served_feature(&s, v, i, "$3");
 	}
 	if (v->nfeatures == 0)
 		appendStringInfoString(&s, "pg_catalog.jsonb_build_object(");
@@ -314,12 +311,10 @@ serving_sql(const AsofFeatureView *v, const char *table, char **serve, char **ba
 		appendStringInfoString(&b, "pg_catalog.timezone('UTC'::text, t.tick)");
 	else
 		appendStringInfoString(&b, "t.tick");
-	nlast = 0;
 	for (int i = 0; i < v->nfeatures; i++)
 	{
 		appendStringInfoString(&b, ", ");
-		append_served_feature(&b, v, i, nlast, "$3");
-		nlast += is_last(&v->features[i]);
+		append_served_feature(&b, v, i, "$3");
 	}
 	append_served_from(&b, v, table, true);
 	appendStringInfoString(&b, " ORDER BY i");
