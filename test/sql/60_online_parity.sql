@@ -93,16 +93,16 @@ SELECT kind, count(*) FROM op_spine GROUP BY kind ORDER BY kind;
 
 SELECT asof.build_training_set('op_ts', 'op_spine', 't', '{op_origin,op_dest,op_last}');
 
--- Compare two feature objects: the number of features that differ; floats
--- (JSON numbers with a fraction or exponent in double precision columns)
--- within 1e-9 of their magnitude when float_ok, all else exactly.
+-- Compare two feature objects: the number of features that differ (0 at
+-- once when the objects are equal); the features named in float_keys
+-- within 1e-9 of their magnitude, all others exactly.
 CREATE FUNCTION op_ndiff(a jsonb, b jsonb, float_keys text[]) RETURNS int
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT count(*)::int
+  SELECT CASE WHEN a = b THEN 0 ELSE (SELECT count(*)::int
     FROM jsonb_each(a) x FULL JOIN jsonb_each(b) y ON x.key = y.key
    WHERE CASE WHEN x.key = ANY (float_keys) AND jsonb_typeof(x.value) = 'number' AND jsonb_typeof(y.value) = 'number'
               THEN abs(x.value::text::float8 - y.value::text::float8) > 1e-9 * greatest(1, abs(x.value::text::float8))
-              ELSE x.value IS DISTINCT FROM y.value END
+              ELSE x.value IS DISTINCT FROM y.value END) END
 $$;
 -- the training-set row's features of one view, as the served object
 CREATE FUNCTION op_ts_features(r jsonb, v text) RETURNS jsonb
