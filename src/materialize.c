@@ -75,38 +75,6 @@ time_text(const AsofFeatureView *v, int64 us)
 	return asof_time_text(us, v->time_type == TIMESTAMPTZOID);
 }
 
-static Oid
-owner_of_namespace(const char *nspname)
-{
-	Oid			nsp = get_namespace_oid(nspname, false);
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for namespace %u", nsp);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/* The owner of a feature view: the owner of its helper view. */
-static Oid
-feature_view_owner(const char *name)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid("asof_feature_views", false));
-	HeapTuple	tup;
-	Oid			owner;
-
-	if (!OidIsValid(relid))
-		return InvalidOid;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
 static void
 spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 		int expect)
@@ -424,28 +392,20 @@ create_online_table(const AsofFeatureView *v)
 static void
 protect_online_table(const AsofFeatureView *v, const char *table)
 {
-	Oid			types[2] = {OIDOID, TEXTOID};
 	Datum		values[2];
 	StringInfoData keys;
 	StringInfoData feats;
 
-	values[0] = ObjectIdGetDatum(v->source);
-	values[1] = CStringGetTextDatum(table);
-	spi_run("WITH RECURSIVE rels(oid) AS (SELECT $1 UNION "
-			"SELECT d.refobjid FROM rels JOIN pg_catalog.pg_rewrite rw ON rw.ev_class OPERATOR(pg_catalog.=) rels.oid "
-			"JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-			"AND d.objid OPERATOR(pg_catalog.=) rw.oid "
-			"AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
-			"AND d.refobjid OPERATOR(pg_catalog.<>) rels.oid) "
-			"SELECT p.tbl::pg_catalog.text FROM asof.protected_registry p "
-			"WHERE p.tbl::pg_catalog.oid IN (SELECT oid FROM rels) AND p.linked_to IS NULL "
-			"AND NOT EXISTS (SELECT 1 FROM asof.protected_registry o "
-			"WHERE o.tbl OPERATOR(pg_catalog.=) $2::pg_catalog.regclass) "
-			"ORDER BY p.test_from IS NULL, p.test_from, 1 LIMIT 1",
-			2, types, values, NULL, SPI_OK_SELECT);
-	if (SPI_processed == 0)
+	char	   *prot = asof_online_protected_input(v->source, false);
+
+	if (prot == NULL)
 		return;
-	values[0] = CStringGetTextDatum(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	values[1] = CStringGetTextDatum(table);
+	spi_run("SELECT 1 FROM asof.protected_registry o WHERE o.tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			1, (Oid[]) {TEXTOID}, &values[1], NULL, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		return;					/* protected already */
+	values[0] = CStringGetTextDatum(prot);
 	initStringInfo(&keys);
 	appendStringInfoString(&keys, "ARRAY[");
 	for (int k = 0; k < v->nkeys; k++)
@@ -720,7 +680,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 	replace = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 	v = asof_load_feature_view(vname);
 	tick = checked_tick(fcinfo, v);
-	owner = feature_view_owner(vname);
+	owner = asof_feature_view_owner(vname);
 	if (!superuser() && !(OidIsValid(owner) && has_privs_of_role(GetUserId(), owner)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -738,7 +698,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 
 	/* 2. serialize with other materializations of the view; published? */
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner_of_namespace("asof"),
+	SetUserIdAndSecContext(asof_extension_owner(),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	nestlevel = NewGUCNestLevel();
@@ -791,7 +751,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 	asof_engine_run(s.e, NULL);
 
 	/* 4. write the snapshot and its record, as the extension's owner */
-	SetUserIdAndSecContext(owner_of_namespace("asof"),
+	SetUserIdAndSecContext(asof_extension_owner(),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	nestlevel = NewGUCNestLevel();

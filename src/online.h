@@ -19,6 +19,12 @@ extern TimestampTz asof_clock_now(void);
 /* clock.c: ISO text of a time for messages, "+00" appended when tz. */
 extern char *asof_time_text(int64 us, bool tz);
 
+/*
+ * online_admin.c: the protected table a feature view's source reads
+ * (itself or through views), or NULL; SPI must be connected.
+ */
+extern char *asof_online_protected_input(Oid source, bool split_only);
+
 /* Schema of the online tables. */
 #define ONLINE_SCHEMA "asof_online"
 

@@ -44,37 +44,16 @@ PG_FUNCTION_INFO_V1(asof_revoke_online_read);
 
 #define CRON_JOB_NAME "pg_asof: run due materializations"
 
-static Oid
-namespace_owner(const char *nspname)
-{
-	Oid			nsp = get_namespace_oid(nspname, false);
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for namespace %u", nsp);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/* The owner of feature view name (of its helper view). */
+/* The owner of feature view name; errors when there is none. */
 static Oid
 view_owner(const char *name)
 {
-	Oid			relid = get_relname_relid(name, get_namespace_oid("asof_feature_views", false));
-	HeapTuple	tup;
-	Oid			owner;
+	Oid			owner = asof_feature_view_owner(name);
 
-	if (!OidIsValid(relid))
+	if (!OidIsValid(owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("feature view \"%s\" does not exist", name)));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
 	return owner;
 }
 
@@ -104,7 +83,7 @@ static void
 as_owner_begin(AsOwner *s)
 {
 	GetUserIdAndSecContext(&s->userid, &s->sec);
-	SetUserIdAndSecContext(namespace_owner("asof"),
+	SetUserIdAndSecContext(asof_extension_owner(),
 						   s->sec | SECURITY_LOCAL_USERID_CHANGE);
 	s->nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
@@ -131,24 +110,26 @@ run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
 }
 
 /*
- * The first protected table with a split that the source reads (itself or
- * through views), as text, or NULL.  SPI is connected.
+ * The protected table (not a training set or online table) a source reads,
+ * itself or through views, as text, or NULL: with split_only, only tables
+ * with a split; those first, the earliest split first.  SPI is connected.
  */
-static char *
-protected_input(Oid source)
+char *
+asof_online_protected_input(Oid source, bool split_only)
 {
 	Oid			types[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(source)};
 
-	run("WITH RECURSIVE rels(oid) AS (SELECT $1 UNION "
-		"SELECT d.refobjid FROM rels JOIN pg_catalog.pg_rewrite rw ON rw.ev_class OPERATOR(pg_catalog.=) rels.oid "
-		"JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
-		"AND d.objid OPERATOR(pg_catalog.=) rw.oid "
-		"AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
-		"AND d.refobjid OPERATOR(pg_catalog.<>) rels.oid) "
-		"SELECT p.tbl::pg_catalog.text FROM asof.protected_registry p "
-		"WHERE p.tbl::pg_catalog.oid IN (SELECT oid FROM rels) AND p.test_from IS NOT NULL "
-		"ORDER BY 1 LIMIT 1",
+	run(psprintf("WITH RECURSIVE rels(oid) AS (SELECT $1 UNION "
+				 "SELECT d.refobjid FROM rels JOIN pg_catalog.pg_rewrite rw ON rw.ev_class OPERATOR(pg_catalog.=) rels.oid "
+				 "JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
+				 "AND d.objid OPERATOR(pg_catalog.=) rw.oid "
+				 "AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
+				 "AND d.refobjid OPERATOR(pg_catalog.<>) rels.oid) "
+				 "SELECT p.tbl::pg_catalog.text FROM asof.protected_registry p "
+				 "WHERE p.tbl::pg_catalog.oid IN (SELECT oid FROM rels) AND p.linked_to IS NULL%s "
+				 "ORDER BY p.test_from IS NULL, p.test_from, 1 LIMIT 1",
+				 split_only ? " AND p.test_from IS NOT NULL" : ""),
 		1, types, values, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return NULL;
@@ -221,7 +202,7 @@ asof_schedule_materialization(PG_FUNCTION_ARGS)
 	values[1] = ObjectIdGetDatum(run_as);
 	values[2] = BoolGetDatum(!PG_ARGISNULL(2) && PG_GETARG_BOOL(2));
 	as_owner_begin(&s);
-	prot = protected_input(v->source);
+	prot = asof_online_protected_input(v->source, true);
 	if (prot && !role_guard_off(run_as))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
