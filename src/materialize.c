@@ -652,9 +652,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 	int64		tick;
 	bool		replace;
 	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
-	int			nestlevel;
+	AsofAsOwner as_owner;
 	char	   *table = NULL;
 	bool		published;
 	int			retain = DEFAULT_RETAIN_TICKS;
@@ -697,14 +695,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 						time_text(v, tick), vname)));
 
 	/* 2. serialize with other materializations of the view; published? */
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(asof_extension_owner(),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	SPI_connect();
+	asof_as_owner_begin(&as_owner, true);
 	{
 		Oid			types[2] = {TEXTOID, TIMESTAMPOID};
 		Datum		values[2] = {CStringGetTextDatum(vname), Int64GetDatum(tick)};
@@ -736,9 +727,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 		table = create_online_table(v);
 	protect_online_table(v, table);
 	table = MemoryContextStrdup(outer, table);
-	SPI_finish();
-	AtEOXact_GUC(true, nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	asof_as_owner_end(&as_owner);
 
 	/* 3. compute: entities, then the engine, with the caller's privileges */
 	ev = snapshot_view(v, &nlast);
@@ -751,13 +740,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 	asof_engine_run(s.e, NULL);
 
 	/* 4. write the snapshot and its record, as the extension's owner */
-	SetUserIdAndSecContext(asof_extension_owner(),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	SPI_connect();
+	asof_as_owner_begin(&as_owner, true);
 	ncols = v->nkeys + 1 + ev->nfeatures;
 	coltypes = palloc(sizeof(Oid) * ncols);
 	colvals = palloc(sizeof(Datum) * ncols);
@@ -827,7 +810,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 						 "ON CONFLICT (feature_view, tick) DO UPDATE SET entities = EXCLUDED.entities, "
 						 "materialized_at = EXCLUDED.materialized_at, materialized_by = EXCLUDED.materialized_by, "
 						 "replaced = m.replaced OPERATOR(pg_catalog.+) 1",
-						 v->delay_us, quote_literal_cstr(GetUserNameFromId(save_userid, false))),
+						 v->delay_us, quote_literal_cstr(GetUserNameFromId(as_owner.userid, false))),
 				3, types, values, NULL, SPI_OK_INSERT);
 		/* retention: keep the newest retain_ticks ticks */
 		spi_run("DELETE FROM asof.materializations m WHERE m.feature_view OPERATOR(pg_catalog.=) $1 "
@@ -843,8 +826,6 @@ asof_materialize(PG_FUNCTION_ARGS)
 							 "m.tick OPERATOR(pg_catalog.=) o.tick"),
 					1, types, values, NULL, SPI_OK_DELETE);
 	}
-	SPI_finish();
-	AtEOXact_GUC(true, nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	asof_as_owner_end(&as_owner);
 	PG_RETURN_INT64(written);
 }

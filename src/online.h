@@ -19,6 +19,16 @@ extern TimestampTz asof_clock_now(void);
 /* clock.c: ISO text of a time for messages, "+00" appended when tz. */
 extern char *asof_time_text(int64 us, bool tz);
 
+/* online_admin.c: statements as the extension's owner, SPI connected. */
+typedef struct AsofAsOwner
+{
+	Oid			userid;
+	int			sec;
+	int			nestlevel;
+} AsofAsOwner;
+extern void asof_as_owner_begin(AsofAsOwner *s, bool restricted);
+extern void asof_as_owner_end(AsofAsOwner *s);
+
 /*
  * online_admin.c: the protected table a feature view's source reads
  * (itself or through views), or NULL; SPI must be connected.

@@ -11,7 +11,9 @@
  *	  the owning role, or a superuser), then writes as the extension's owner
  *	  with search_path = pg_catalog, pg_temp.
  *
- *	  Owns: those checks and writes.
+ *	  Owns: those checks and writes, and running statements as the
+ *	  extension's owner (asof_as_owner_begin / _end, also used by
+ *	  materialize.c).
  *	  Must not: decide what is due (asof.run_due_materializations, SQL) or
  *	  compute snapshots (materialize.c).
  *
@@ -71,20 +73,18 @@ check_view_owner(const char *name, const char *action)
 						   GetUserNameFromId(owner, false))));
 }
 
-/* Run statements as the extension's owner; returns the saved state. */
-typedef struct AsOwner
-{
-	Oid			userid;
-	int			sec;
-	int			nestlevel;
-} AsOwner;
-
-static void
-as_owner_begin(AsOwner *s)
+/*
+ * Run statements as the extension's owner, with search_path = pg_catalog,
+ * pg_temp, connected to SPI (restricted: as a security-restricted
+ * operation); asof_as_owner_end restores the caller.
+ */
+void
+asof_as_owner_begin(AsofAsOwner *s, bool restricted)
 {
 	GetUserIdAndSecContext(&s->userid, &s->sec);
 	SetUserIdAndSecContext(asof_extension_owner(),
-						   s->sec | SECURITY_LOCAL_USERID_CHANGE);
+						   s->sec | SECURITY_LOCAL_USERID_CHANGE |
+						   (restricted ? SECURITY_RESTRICTED_OPERATION : 0));
 	s->nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
@@ -92,8 +92,8 @@ as_owner_begin(AsOwner *s)
 		elog(ERROR, "SPI_connect failed");
 }
 
-static void
-as_owner_end(AsOwner *s)
+void
+asof_as_owner_end(AsofAsOwner *s)
 {
 	SPI_finish();
 	AtEOXact_GUC(true, s->nestlevel);
@@ -165,7 +165,7 @@ asof_schedule_materialization(PG_FUNCTION_ARGS)
 	char	   *name;
 	AsofFeatureView *v;
 	Oid			run_as;
-	AsOwner		s;
+	AsofAsOwner s;
 	bool		have_cron;
 	char	   *prot;
 	Oid			types[3] = {TEXTOID, REGROLEOID, BOOLOID};
@@ -201,7 +201,7 @@ asof_schedule_materialization(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(name);
 	values[1] = ObjectIdGetDatum(run_as);
 	values[2] = BoolGetDatum(!PG_ARGISNULL(2) && PG_GETARG_BOOL(2));
-	as_owner_begin(&s);
+	asof_as_owner_begin(&s, false);
 	prot = asof_online_protected_input(v->source, true);
 	if (prot && !role_guard_off(run_as))
 		ereport(ERROR,
@@ -230,7 +230,7 @@ asof_schedule_materialization(PG_FUNCTION_ARGS)
 				"'SELECT asof.run_due_materializations()')",
 				0, NULL, NULL, SPI_OK_SELECT);
 	}
-	as_owner_end(&s);
+	asof_as_owner_end(&s);
 	if (!have_cron)
 		ereport(WARNING,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -246,7 +246,7 @@ Datum
 asof_unschedule_materialization(PG_FUNCTION_ARGS)
 {
 	char	   *name;
-	AsOwner		s;
+	AsofAsOwner s;
 	bool		result;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
@@ -258,11 +258,11 @@ asof_unschedule_materialization(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	check_view_owner(name, "unschedule it");
 	values[0] = CStringGetTextDatum(name);
-	as_owner_begin(&s);
+	asof_as_owner_begin(&s, false);
 	run("DELETE FROM asof.materialization_schedule WHERE feature_view OPERATOR(pg_catalog.=) $1",
 		1, types, values, SPI_OK_DELETE);
 	result = SPI_processed > 0;
-	as_owner_end(&s);
+	asof_as_owner_end(&s);
 	PG_RETURN_BOOL(result);
 }
 
@@ -272,7 +272,7 @@ grant_online(FunctionCallInfo fcinfo, bool grant)
 {
 	char	   *name;
 	Oid			role;
-	AsOwner		s;
+	AsofAsOwner s;
 	char	   *table;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
@@ -285,7 +285,7 @@ grant_online(FunctionCallInfo fcinfo, bool grant)
 	role = PG_GETARG_OID(1);
 	check_view_owner(name, grant ? "grant reads of its online table" : "revoke reads of its online table");
 	values[0] = CStringGetTextDatum(name);
-	as_owner_begin(&s);
+	asof_as_owner_begin(&s, false);
 	run("SELECT online_table::pg_catalog.text FROM asof.online_tables WHERE feature_view OPERATOR(pg_catalog.=) $1",
 		1, types, values, SPI_OK_SELECT);
 	if (SPI_processed == 0)
@@ -299,7 +299,7 @@ grant_online(FunctionCallInfo fcinfo, bool grant)
 				 grant ? "TO" : "FROM",
 				 quote_identifier(GetUserNameFromId(role, false))),
 		0, NULL, NULL, SPI_OK_UTILITY);
-	as_owner_end(&s);
+	asof_as_owner_end(&s);
 }
 
 /* asof.grant_online_read(feature_view text, role regrole) -> void */
