@@ -16,8 +16,9 @@
  *
  *	  Owns: the checks of a tick (schedule, future, published), creating the
  *	  online table, its serving queries and its registry row
- *	  (asof.online_tables), writing a snapshot and its record in
- *	  asof.materializations, retention.
+ *	  (asof.online_tables), bounding what the engine reads to the event
+ *	  times a snapshot can use (a temporary view of the source), writing a
+ *	  snapshot and its record in asof.materializations, retention.
  *	  Must not: aggregate anything itself (engine.c does), restructure the
  *	  engine's entry points (training_set.c).
  *
@@ -37,6 +38,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/params.h"
 #include "tcop/dest.h"
 #include "utils/acl.h"
@@ -487,6 +489,90 @@ entity_noop(DestReceiver *self)
 }
 
 /*
+ * The oldest event time a snapshot of tick needs: rows older than it are in
+ * no window ([tick - W, tick)) and, as last values, never served (served at
+ * t >= tick + delay, a value with te < t - ttl is NULL).  False when there
+ * is no bound: a last value without TTL may be of any age.
+ */
+static bool
+snapshot_lower_bound(const AsofFeatureView *v, int64 tick, int64 *lower)
+{
+	int64		wmax = 0;
+	bool		has_last = false;
+	int128		l;
+
+	for (int i = 0; i < v->nfeatures; i++)
+	{
+		if (is_last(&v->features[i]))
+			has_last = true;
+		else
+			wmax = Max(wmax, v->features[i].window_us);
+	}
+	if (has_last && !v->has_ttl)
+		return false;
+	l = (int128) tick - wmax;
+	if (has_last)
+	{
+		int128		l2 = (int128) tick + v->delay_us - v->ttl_us;
+
+		l = wmax > 0 ? Min(l, l2) : l2;
+	}
+	if (l < (int128) MIN_TIMESTAMP)
+		return false;
+	*lower = (int64) l;
+	return true;
+}
+
+/*
+ * What the engine reads for a snapshot: the source itself, or, when the
+ * snapshot has a lower bound, a temporary view of its rows with event time
+ * in [lower, tick) -- the only rows a snapshot of tick can use, so the
+ * engine's one read of the source is bounded too (through an index on the
+ * event time when there is one).  Created with the caller's privileges;
+ * dropped by drop_bounded_source.
+ */
+#define BOUNDED_SOURCE "asof_snapshot_source"
+
+static Oid
+bounded_source(const AsofFeatureView *v, int64 tick)
+{
+	int64		lower;
+	int			nestlevel;
+	bool		tz = v->time_type == TIMESTAMPTZOID;
+	const char *type = tz ? "pg_catalog.timestamptz" : "pg_catalog.\"timestamp\"";
+	Oid			relid;
+
+	if (!snapshot_lower_bound(v, tick, &lower))
+		return v->source;
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	SPI_connect();
+	spi_run(psprintf("CREATE TEMPORARY VIEW %s AS SELECT * FROM %s WHERE (%s) OPERATOR(pg_catalog.>=) %s::%s "
+					 "AND (%s) OPERATOR(pg_catalog.<) %s::%s",
+					 BOUNDED_SOURCE,
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(v->source)),
+												get_rel_name(v->source)),
+					 v->event_time, quote_literal_cstr(asof_time_text(lower, tz)), type,
+					 v->event_time, quote_literal_cstr(asof_time_text(tick, tz)), type),
+			0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
+	relid = RangeVarGetRelid(makeRangeVar("pg_temp", BOUNDED_SOURCE, -1), NoLock, false);
+	return relid;
+}
+
+static void
+drop_bounded_source(const AsofFeatureView *v, Oid relid)
+{
+	if (relid == v->source)
+		return;
+	SPI_connect();
+	spi_run("DROP VIEW pg_temp." BOUNDED_SOURCE, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	SPI_finish();
+}
+
+/*
  * The entities of the snapshot: distinct keys of visible rows (te < tick,
  * ta < tick) with te >= the oldest event time the snapshot can serve, or of
  * any age when a last value never expires.
@@ -496,36 +582,12 @@ read_entities(SnapBuild *s, int64 tick)
 {
 	const AsofFeatureView *v = s->v;
 	StringInfoData sql;
-	int64		wmax = 0;
-	bool		has_last = false;
-	bool		bounded;
-	int128		lower = 0;
+	int64		lower = 0;
+	bool		bounded = snapshot_lower_bound(v, tick, &lower);
 	ParamListInfo params;
 	EntityReceiver r;
 	Oid			nsp = get_rel_namespace(v->source);
 	char	   *relname = get_rel_name(v->source);
-
-	for (int i = 0; i < v->nfeatures; i++)
-	{
-		if (is_last(&v->features[i]))
-			has_last = true;
-		else
-			wmax = Max(wmax, v->features[i].window_us);
-	}
-	bounded = !has_last || v->has_ttl;
-	if (bounded)
-	{
-		lower = (int128) tick - wmax;
-		if (has_last)
-		{
-			/* served at t >= tick + delay: te < t - ttl is never served */
-			int128		l2 = (int128) tick + v->delay_us - v->ttl_us;
-
-			lower = wmax > 0 ? Min(lower, l2) : l2;
-		}
-		if (lower < (int128) MIN_TIMESTAMP)
-			bounded = false;
-	}
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT DISTINCT ");
@@ -543,7 +605,7 @@ read_entities(SnapBuild *s, int64 tick)
 	params = makeParamList(2);
 	for (int i = 0; i < 2; i++)
 	{
-		params->params[i].value = Int64GetDatum(i == 0 ? tick : (int64) lower);
+		params->params[i].value = Int64GetDatum(i == 0 ? tick : lower);
 		params->params[i].isnull = false;
 		params->params[i].pflags = PARAM_FLAG_CONST;
 		params->params[i].ptype = v->time_type;
@@ -653,6 +715,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 	bool		replace;
 	Oid			owner;
 	AsofAsOwner as_owner;
+	Oid			read_from;
 	char	   *table = NULL;
 	bool		published;
 	int			retain = DEFAULT_RETAIN_TICKS;
@@ -735,9 +798,12 @@ asof_materialize(PG_FUNCTION_ARGS)
 	s.t = pub;
 	s.v = v;
 	s.cxt = CurrentMemoryContext;
+	read_from = bounded_source(v, tick);
+	ev->source = read_from;
 	s.e = asof_engine_create(ev);
 	read_entities(&s, tick);
 	asof_engine_run(s.e, NULL);
+	drop_bounded_source(v, read_from);
 
 	/* 4. write the snapshot and its record, as the extension's owner */
 	asof_as_owner_begin(&as_owner, true);
