@@ -14,11 +14,11 @@
  *	  stored beside it (an extra last / last_nonnull feature over the event
  *	  time, chosen by the engine's own tie rule); serving applies the TTL.
  *
- *	  Owns: the checks of a tick (schedule, future, published), creating the
- *	  online table, its serving queries and its registry row
- *	  (asof.online_tables), bounding what the engine reads to the event
+ *	  Owns: the checks of a tick (schedule, future, published), bounding
+ *	  what the engine reads to the event
  *	  times a snapshot can use (a temporary view of the source), writing a
- *	  snapshot and its record in asof.materializations, retention.
+ *	  snapshot and its record in asof.materializations, retention.  The
+ *	  online table itself is online_table.c's.
  *	  Must not: aggregate anything itself (engine.c does), restructure the
  *	  engine's entry points (training_set.c).
  *
@@ -77,65 +77,6 @@ time_text(const AsofFeatureView *v, int64 us)
 	return asof_time_text(us, v->time_type == TIMESTAMPTZOID);
 }
 
-static void
-spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
-		int expect)
-{
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-
-	if (rc != expect)
-		elog(ERROR, "SPI_execute_with_args(\"%s\") returned %d", sql, rc);
-}
-
-static bool
-is_last(const AsofFeature *f)
-{
-	return f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL;
-}
-
-/* "OPERATOR(schema.=)" of a type's default equality. */
-static char *
-eq_operator(Oid type)
-{
-	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR);
-	HeapTuple	tup;
-	Form_pg_operator op;
-	char	   *s;
-
-	if (!OidIsValid(tc->eq_opr))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("type %s has no equality operator", format_type_be(type))));
-	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", tc->eq_opr);
-	op = (Form_pg_operator) GETSTRUCT(tup);
-	s = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
-				 NameStr(op->oprname));
-	ReleaseSysCache(tup);
-	return s;
-}
-
-static char *
-collate_clause(Oid type, Oid collation)
-{
-	HeapTuple	tp;
-	char	   *s;
-	Form_pg_collation c;
-
-	if (!OidIsValid(collation) || collation == get_typcollation(type))
-		return "";
-	tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
-	if (!HeapTupleIsValid(tp))
-		return "";
-	c = (Form_pg_collation) GETSTRUCT(tp);
-	s = psprintf(" COLLATE %s",
-				 quote_qualified_identifier(get_namespace_name(c->collnamespace),
-											NameStr(c->collname)));
-	ReleaseSysCache(tp);
-	return s;
-}
-
 /* ----------------------------------------------------------------------
  * The engine's view of a snapshot: no TTL, plus the event time of every
  * last value (feature nfeatures + j for the j-th last feature)
@@ -150,7 +91,7 @@ snapshot_view(const AsofFeatureView *v, int *nlast)
 	*ev = *v;
 	ev->has_ttl = false;
 	for (int i = 0; i < v->nfeatures; i++)
-		n += is_last(&v->features[i]);
+		n += asof_feature_is_last(&v->features[i]);
 	ev->features = palloc0(sizeof(AsofFeature) * (v->nfeatures + n));
 	memcpy(ev->features, v->features, sizeof(AsofFeature) * v->nfeatures);
 	n = 0;
@@ -159,7 +100,7 @@ snapshot_view(const AsofFeatureView *v, int *nlast)
 		const AsofFeature *f = &v->features[i];
 		AsofFeature *x;
 
-		if (!is_last(f))
+		if (!asof_feature_is_last(f))
 			continue;
 		x = &ev->features[v->nfeatures + n++];
 		x->name = psprintf("asof_event_time_%d", i + 1);
@@ -176,254 +117,6 @@ snapshot_view(const AsofFeatureView *v, int *nlast)
 	ev->nfeatures = v->nfeatures + n;
 	*nlast = n;
 	return ev;
-}
-
-/* ----------------------------------------------------------------------
- * The online table and its serving queries
- * ----------------------------------------------------------------------
- */
-
-/* The column expression a served feature i has in a serving query. */
-static void
-append_served_feature(StringInfo s, const AsofFeatureView *v, int i,
-					  const char *at_param)
-{
-	const AsofFeature *f = &v->features[i];
-	const char *col = quote_identifier(psprintf("%s__%s", v->name, f->name));
-
-	if (f->agg == ASOF_AGG_COUNT || f->agg == ASOF_AGG_COUNT_STAR)
-		appendStringInfo(s, "COALESCE(o.%s, 0::pg_catalog.int8)", col);
-	else if (is_last(f) && v->has_ttl)
-	{
-		/* NULL when the chosen row's te < at - ttl */
-		appendStringInfo(s, "CASE WHEN o.asof_event_time_%d OPERATOR(pg_catalog.>=) ", i + 1);
-		if (v->time_type == TIMESTAMPTZOID)
-			appendStringInfo(s, "pg_catalog.timezone('UTC'::text, %s OPERATOR(pg_catalog.-) '" INT64_FORMAT " microseconds'::pg_catalog.interval)",
-							 at_param, v->ttl_us);
-		else
-			appendStringInfo(s, "(%s OPERATOR(pg_catalog.-) '" INT64_FORMAT " microseconds'::pg_catalog.interval)",
-							 at_param, v->ttl_us);
-		appendStringInfo(s, " THEN o.%s END", col);
-	}
-	else
-		appendStringInfo(s, "o.%s", col);
-}
-
-/*
- * FROM clause shared by both serving queries: the newest retained tick at
- * or before $2 (k(at), UTC wall clock) joined with the entity rows.  One
- * statement, so one snapshot: the tick and its rows always agree.
- */
-static void
-append_served_from(StringInfo s, const AsofFeatureView *v, const char *table,
-				   bool batch)
-{
-	appendStringInfo(s, " FROM (SELECT pg_catalog.max(m.tick) AS tick FROM asof.materializations m"
-					 " WHERE m.feature_view OPERATOR(pg_catalog.=) %s"
-					 " AND m.tick OPERATOR(pg_catalog.<=) $2) t",
-					 quote_literal_cstr(v->name));
-	if (batch)
-		appendStringInfoString(s, " CROSS JOIN pg_catalog.generate_subscripts($1, 1) i");
-	appendStringInfo(s, " LEFT JOIN %s o ON o.tick OPERATOR(pg_catalog.=) ", table);
-	if (v->time_type == TIMESTAMPTZOID)
-		appendStringInfoString(s, "pg_catalog.timezone('UTC'::text, t.tick)");
-	else
-		appendStringInfoString(s, "t.tick");
-	for (int k = 0; k < v->nkeys; k++)
-	{
-		if (batch)
-			appendStringInfo(s, " AND o.%s %s CAST($1[i][%d] AS %s)",
-							 quote_identifier(v->key_names[k]), eq_operator(v->key_types[k]),
-							 k + 1, format_type_be_qualified(v->key_types[k]));
-		else
-			appendStringInfo(s, " AND o.%s %s CAST($1[%d] AS %s)",
-							 quote_identifier(v->key_names[k]), eq_operator(v->key_types[k]),
-							 k + 1, format_type_be_qualified(v->key_types[k]));
-	}
-}
-
-/*
- * serve_sql($1 text[] entity, $2 timestamp k, $3 timestamp at): one row
- * (tick timestamp, features jsonb), tick NULL when no snapshot is retained.
- * batch_sql($1 text[][] entities, $2, $3): the served type's columns, one
- * row per entity in input order.
- */
-static void
-serving_sql(const AsofFeatureView *v, const char *table, char **serve, char **batch)
-{
-	StringInfoData s;
-	StringInfoData b;
-
-	initStringInfo(&s);
-	appendStringInfoString(&s, "SELECT t.tick, ");
-	for (int i = 0; i < v->nfeatures; i++)
-	{
-		if (i % 50 == 0)
-			appendStringInfoString(&s, i == 0 ? "pg_catalog.jsonb_build_object(" :
-								   ") OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(");
-		else
-			appendStringInfoString(&s, ", ");
-		appendStringInfo(&s, "%s::pg_catalog.text, ", quote_literal_cstr(v->features[i].name));
-		append_served_feature(&s, v, i, "$3");
-	}
-	if (v->nfeatures == 0)
-		appendStringInfoString(&s, "pg_catalog.jsonb_build_object(");
-	appendStringInfoChar(&s, ')');
-	append_served_from(&s, v, table, false);
-	*serve = s.data;
-
-	initStringInfo(&b);
-	appendStringInfoString(&b, "SELECT ");
-	for (int k = 0; k < v->nkeys; k++)
-		appendStringInfo(&b, "CAST($1[i][%d] AS %s), ", k + 1,
-						 format_type_be_qualified(v->key_types[k]));
-	if (v->time_type == TIMESTAMPTZOID)
-		appendStringInfoString(&b, "pg_catalog.timezone('UTC'::text, t.tick)");
-	else
-		appendStringInfoString(&b, "t.tick");
-	for (int i = 0; i < v->nfeatures; i++)
-	{
-		appendStringInfoString(&b, ", ");
-		append_served_feature(&b, v, i, "$3");
-	}
-	append_served_from(&b, v, table, true);
-	appendStringInfoString(&b, " ORDER BY i");
-	*batch = b.data;
-}
-
-/*
- * Create the online table, its served type and its registry row, as the
- * extension's owner (connected to SPI).  Returns the qualified table name.
- */
-static char *
-create_online_table(const AsofFeatureView *v)
-{
-	StringInfoData t;
-	StringInfoData ty;
-	char	   *table = quote_qualified_identifier(ONLINE_SCHEMA, v->name);
-	char	   *tname = psprintf("%s__served", v->name);
-	char	   *served;
-	const char *timetype = format_type_be_qualified(v->time_type);
-	char	   *serve;
-	char	   *batch;
-	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[5];
-
-	if (strlen(tname) >= NAMEDATALEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("feature view name \"%s\" is too long for an online table", v->name),
-				 errdetail("The online table's row type is named \"<view>__served\", which must fit in %d bytes.",
-						   NAMEDATALEN - 1),
-				 errhint("Create the feature view again under a shorter name.")));
-	served = quote_qualified_identifier(ONLINE_SCHEMA, tname);
-	for (int k = 0; k < v->nkeys; k++)
-		if (strcmp(v->key_names[k], "tick") == 0 ||
-			strncmp(v->key_names[k], "asof_event_time_", 16) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_COLUMN),
-					 errmsg("entity column \"%s\" of feature view \"%s\" has a name the online table uses",
-							v->key_names[k], v->name),
-					 errdetail("The online table has a column \"tick\" and columns \"asof_event_time_<n>\"."),
-					 errhint("Create the feature view over a view of the source that renames the column.")));
-
-	initStringInfo(&t);
-	initStringInfo(&ty);
-	appendStringInfo(&t, "CREATE TABLE %s (", table);
-	appendStringInfo(&ty, "CREATE TYPE %s AS (", served);
-	for (int k = 0; k < v->nkeys; k++)
-	{
-		const char *col = psprintf("%s %s%s, ", quote_identifier(v->key_names[k]),
-								   format_type_be_qualified(v->key_types[k]),
-								   collate_clause(v->key_types[k], v->key_collations[k]));
-
-		appendStringInfoString(&t, col);
-		appendStringInfoString(&ty, col);
-	}
-	appendStringInfo(&t, "tick %s NOT NULL", timetype);
-	appendStringInfo(&ty, "tick %s", timetype);
-	for (int i = 0; i < v->nfeatures; i++)
-	{
-		const AsofFeature *f = &v->features[i];
-		const char *col = psprintf(", %s %s%s",
-								   quote_identifier(psprintf("%s__%s", v->name, f->name)),
-								   format_type_be_qualified(f->result_type),
-								   f->result_type == f->input_type ?
-								   collate_clause(f->result_type, f->input_collation) : "");
-
-		appendStringInfoString(&t, col);
-		appendStringInfoString(&ty, col);
-	}
-	for (int i = 0; i < v->nfeatures; i++)
-		if (is_last(&v->features[i]))
-			appendStringInfo(&t, ", asof_event_time_%d %s", i + 1, timetype);
-	appendStringInfoString(&t, ", PRIMARY KEY (");
-	for (int k = 0; k < v->nkeys; k++)
-		appendStringInfo(&t, "%s, ", quote_identifier(v->key_names[k]));
-	appendStringInfoString(&t, "tick))");
-	appendStringInfoChar(&ty, ')');
-
-	spi_run(t.data, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
-	spi_run(ty.data, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
-	spi_run(psprintf("COMMENT ON TABLE %s IS %s", table,
-					 quote_literal_cstr(psprintf("pg_asof online table of feature view \"%s\": derived data, one row per (entity, tick) of the retained snapshots, written only by asof.materialize.  Read it through asof.online_features.  Dropped with the feature view.", v->name))),
-			0, NULL, NULL, NULL, SPI_OK_UTILITY);
-	serving_sql(v, table, &serve, &batch);
-	values[0] = CStringGetTextDatum(v->name);
-	values[1] = CStringGetTextDatum(table);
-	values[2] = CStringGetTextDatum(served);
-	values[3] = CStringGetTextDatum(serve);
-	values[4] = CStringGetTextDatum(batch);
-	spi_run(psprintf("INSERT INTO asof.online_tables (feature_view, online_table, served_type, "
-					 "retain_ticks, serve_sql, batch_sql, created) "
-					 "VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.regtype, %d, $4, $5, pg_catalog.now())",
-					 DEFAULT_RETAIN_TICKS),
-			5, types, values, NULL, SPI_OK_INSERT);
-	return table;
-}
-
-/*
- * The leakage guard: when the source reads a protected table (itself or
- * through views), the online table is protected too, with "tick" as its
- * time column, and linked to that table as a training set is linked to its
- * spine: it takes the table's split and follows it, so ticks at or after
- * the split are hidden from every role the guard applies to.  Done at each
- * materialize, so a source protected later is followed too.  As the
- * extension's owner, connected to SPI.
- */
-static void
-protect_online_table(const AsofFeatureView *v, const char *table)
-{
-	Datum		values[2];
-	StringInfoData keys;
-	StringInfoData feats;
-
-	char	   *prot = asof_online_protected_input(v->source, false);
-
-	if (prot == NULL)
-		return;
-	values[1] = CStringGetTextDatum(table);
-	spi_run("SELECT 1 FROM asof.protected_registry o WHERE o.tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-			1, (Oid[]) {TEXTOID}, &values[1], NULL, SPI_OK_SELECT);
-	if (SPI_processed > 0)
-		return;					/* protected already */
-	values[0] = CStringGetTextDatum(prot);
-	initStringInfo(&keys);
-	appendStringInfoString(&keys, "ARRAY[");
-	for (int k = 0; k < v->nkeys; k++)
-		appendStringInfo(&keys, "%s%s", k ? ", " : "", quote_literal_cstr(v->key_names[k]));
-	appendStringInfoString(&keys, "]::pg_catalog.name[]");
-	initStringInfo(&feats);
-	appendStringInfoString(&feats, "ARRAY[");
-	for (int i = 0; i < v->nfeatures; i++)
-		appendStringInfo(&feats, "%s%s", i ? ", " : "",
-						 quote_literal_cstr(psprintf("%s__%s", v->name, v->features[i].name)));
-	appendStringInfoString(&feats, "]::pg_catalog.name[]");
-	/* the features may be derived from labels: future columns */
-	spi_run(psprintf("SELECT asof.protect($2::pg_catalog.regclass, 'tick', '{}'::pg_catalog.name[], "
-					 "%s, %s), "
-					 "asof._link($2::pg_catalog.regclass, $1::pg_catalog.regclass)", feats.data, keys.data),
-			2, (Oid[]) {TEXTOID, TEXTOID}, values, NULL, SPI_OK_SELECT);
 }
 
 /* ----------------------------------------------------------------------
@@ -503,7 +196,7 @@ snapshot_lower_bound(const AsofFeatureView *v, int64 tick, int64 *lower)
 
 	for (int i = 0; i < v->nfeatures; i++)
 	{
-		if (is_last(&v->features[i]))
+		if (asof_feature_is_last(&v->features[i]))
 			has_last = true;
 		else
 			wmax = Max(wmax, v->features[i].window_us);
@@ -548,7 +241,7 @@ bounded_source(const AsofFeatureView *v, int64 tick)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	SPI_connect();
-	spi_run(psprintf("CREATE TEMPORARY VIEW %s AS SELECT * FROM %s WHERE (%s) OPERATOR(pg_catalog.>=) %s::%s "
+	asof_online_spi(psprintf("CREATE TEMPORARY VIEW %s AS SELECT * FROM %s WHERE (%s) OPERATOR(pg_catalog.>=) %s::%s "
 					 "AND (%s) OPERATOR(pg_catalog.<) %s::%s",
 					 BOUNDED_SOURCE,
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(v->source)),
@@ -568,7 +261,7 @@ drop_bounded_source(const AsofFeatureView *v, Oid relid)
 	if (relid == v->source)
 		return;
 	SPI_connect();
-	spi_run("DROP VIEW pg_temp." BOUNDED_SOURCE, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	asof_online_spi("DROP VIEW pg_temp." BOUNDED_SOURCE, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
 	SPI_finish();
 }
 
@@ -763,10 +456,10 @@ asof_materialize(PG_FUNCTION_ARGS)
 		Oid			types[2] = {TEXTOID, TIMESTAMPOID};
 		Datum		values[2] = {CStringGetTextDatum(vname), Int64GetDatum(tick)};
 
-		spi_run(psprintf("SELECT pg_catalog.pg_advisory_xact_lock(%d, pg_catalog.hashtext($1))",
+		asof_online_spi(psprintf("SELECT pg_catalog.pg_advisory_xact_lock(%d, pg_catalog.hashtext($1))",
 						 MATERIALIZE_LOCK_CLASS),
 				1, types, values, NULL, SPI_OK_SELECT);
-		spi_run("SELECT o.online_table::pg_catalog.text, o.retain_ticks FROM asof.online_tables o "
+		asof_online_spi("SELECT o.online_table::pg_catalog.text, o.retain_ticks FROM asof.online_tables o "
 				"WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
 				1, types, values, NULL, SPI_OK_SELECT);
 		if (SPI_processed > 0)
@@ -776,7 +469,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 			table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 			retain = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		}
-		spi_run("SELECT 1 FROM asof.materializations m WHERE m.feature_view OPERATOR(pg_catalog.=) $1 "
+		asof_online_spi("SELECT 1 FROM asof.materializations m WHERE m.feature_view OPERATOR(pg_catalog.=) $1 "
 				"AND m.tick OPERATOR(pg_catalog.=) $2",
 				2, types, values, NULL, SPI_OK_SELECT);
 		published = SPI_processed > 0;
@@ -787,8 +480,8 @@ asof_materialize(PG_FUNCTION_ARGS)
 				 errmsg("tick %s of feature view \"%s\" is already published", time_text(v, tick), vname),
 				 errhint("Pass replace => true to compute it again.")));
 	if (table == NULL)
-		table = create_online_table(v);
-	protect_online_table(v, table);
+		table = asof_online_create_table(v, DEFAULT_RETAIN_TICKS);
+	asof_online_protect_table(v, table);
 	table = MemoryContextStrdup(outer, table);
 	asof_as_owner_end(&as_owner);
 
@@ -830,7 +523,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 			Oid			types[1] = {v->time_type};
 			Datum		values[1] = {Int64GetDatum(tick)};
 
-			spi_run(psprintf("DELETE FROM %s WHERE tick OPERATOR(pg_catalog.=) $1", table),
+			asof_online_spi(psprintf("DELETE FROM %s WHERE tick OPERATOR(pg_catalog.=) $1", table),
 					1, types, values, NULL, SPI_OK_DELETE);
 			ereport(LOG,
 					(errmsg("replacing published tick %s of feature view \"%s\"",
@@ -869,7 +562,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 		Datum		values[4] = {CStringGetTextDatum(vname), Int64GetDatum(tick),
 		Int64GetDatum(written), Int32GetDatum(retain)};
 
-		spi_run(psprintf("INSERT INTO asof.materializations AS m (feature_view, tick, published, entities, "
+		asof_online_spi(psprintf("INSERT INTO asof.materializations AS m (feature_view, tick, published, entities, "
 						 "materialized_at, materialized_by, replaced) "
 						 "VALUES ($1, $2, $2 OPERATOR(pg_catalog.+) '" INT64_FORMAT " microseconds'::pg_catalog.interval, "
 						 "$3, pg_catalog.clock_timestamp(), %s, 0) "
@@ -879,13 +572,13 @@ asof_materialize(PG_FUNCTION_ARGS)
 						 v->delay_us, quote_literal_cstr(GetUserNameFromId(as_owner.userid, false))),
 				3, types, values, NULL, SPI_OK_INSERT);
 		/* retention: keep the newest retain_ticks ticks */
-		spi_run("DELETE FROM asof.materializations m WHERE m.feature_view OPERATOR(pg_catalog.=) $1 "
+		asof_online_spi("DELETE FROM asof.materializations m WHERE m.feature_view OPERATOR(pg_catalog.=) $1 "
 				"AND m.tick OPERATOR(pg_catalog.<) (SELECT x.tick FROM asof.materializations x "
 				"WHERE x.feature_view OPERATOR(pg_catalog.=) $1 ORDER BY x.tick DESC "
 				"OFFSET ($4 OPERATOR(pg_catalog.-) 1) LIMIT 1)",
 				4, types, values, NULL, SPI_OK_DELETE);
 		if (SPI_processed > 0)
-			spi_run(psprintf("DELETE FROM %s o WHERE NOT EXISTS (SELECT 1 FROM asof.materializations m "
+			asof_online_spi(psprintf("DELETE FROM %s o WHERE NOT EXISTS (SELECT 1 FROM asof.materializations m "
 							 "WHERE m.feature_view OPERATOR(pg_catalog.=) $1 AND %s)", table,
 							 v->time_type == TIMESTAMPTZOID ?
 							 "pg_catalog.timezone('UTC'::text, m.tick) OPERATOR(pg_catalog.=) o.tick" :

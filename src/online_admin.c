@@ -100,13 +100,20 @@ asof_as_owner_end(AsofAsOwner *s)
 	SetUserIdAndSecContext(s->userid, s->sec);
 }
 
-static void
-run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
+void
+asof_online_spi(const char *sql, int nargs, Oid *types, Datum *values,
+				const char *nulls, int expect)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 
 	if (rc != expect)
 		elog(ERROR, "SPI_execute_with_args(\"%s\") returned %d", sql, rc);
+}
+
+static void
+run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
+{
+	asof_online_spi(sql, nargs, types, values, NULL, expect);
 }
 
 /*
