@@ -900,3 +900,16 @@ asof_feature_view_check(PG_FUNCTION_ARGS)
 	(void) asof_load_feature_view(text_arg(fcinfo, 0, "name"));
 	PG_RETURN_VOID();
 }
+
+/* For the other parts of pg_asof (feature_view.h). */
+Oid
+asof_extension_owner(void)
+{
+	return extension_owner();
+}
+
+Oid
+asof_feature_view_owner(const char *name)
+{
+	return feature_view_owner(name);
+}

@@ -93,4 +93,12 @@ typedef struct AsofFeatureView
  */
 extern AsofFeatureView *asof_load_feature_view(const char *name);
 
+/*
+ * The role that owns pg_asof's schemas (as which registries are written),
+ * and the owner of a feature view (of its helper view; InvalidOid when
+ * there is none).  Implemented in feature_view.c.
+ */
+extern Oid	asof_extension_owner(void);
+extern Oid	asof_feature_view_owner(const char *name);
+
 #endif							/* PG_ASOF_FEATURE_VIEW_H */

@@ -99,6 +99,9 @@ extern void asof_guard_source_read_end(Oid source, const char *event_time);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);
 extern void asof_guard_training_set_built(Oid spine, Oid output);
 
+/* guard_engine.c: statistics target 0 on every column of a derived table. */
+extern void asof_guard_stop_statistics(Oid relid);
+
 /* guard_api.c: link a just-protected training set to its protected spine. */
 extern void asof_guard_link(Oid training_set, Oid spine);
 

@@ -366,12 +366,12 @@ null_immature_labels(Oid output, const AsofGuardedRel *g, const char *label_time
 }
 
 /*
- * No statistics on any column of a training set: its sealed rows' labels
- * and features would show in pg_stats (G3 for derived tables).  Run as the
- * builder before the table is protected.
+ * No statistics on any column of a derived protected table (a training
+ * set, an online table): its sealed rows' labels and features would show
+ * in pg_stats (G3).  Run as its owner before the table is protected.
  */
-static void
-stop_statistics(Oid output)
+void
+asof_guard_stop_statistics(Oid output)
 {
 	Relation	rel = table_open(output, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -526,7 +526,7 @@ asof_guard_training_set_built(Oid spine, Oid output)
 	values[0] = ObjectIdGetDatum(output);
 
 	immature = null_immature_labels(output, asof_registry_lookup(spine), label_time, test_from, false);
-	stop_statistics(output);
+	asof_guard_stop_statistics(output);
 	if (SPI_execute_with_args("SELECT asof.protect($1, $2, $3, $4, $5, $6)",
 							  6, types, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not register training set %s as protected", out_name);

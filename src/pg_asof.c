@@ -39,6 +39,7 @@ _PG_init(void)
 
 	asof_training_set_init();
 	asof_guard_init();
+	asof_clock_init();
 
 	asof_reserve_guc_prefix("asof");
 }

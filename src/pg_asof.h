@@ -15,4 +15,7 @@ extern void asof_training_set_init(void);
 /* guard.c: the leakage guard's settings and hooks. */
 extern void asof_guard_init(void);
 
+/* clock.c: the asof.clock setting (the production side's "now"). */
+extern void asof_clock_init(void);
+
 #endif							/* PG_ASOF_H */

@@ -10,7 +10,11 @@
 #                         initdb + start a cluster in $ASOF_TMP/NAME, as the
 #                         postgres OS user, on a private socket; exports
 #                         PGHOST, PGPORT, PGUSER for it.  preload defaults to
-#                         pg_asof; pass '' for a server without it.
+#                         pg_asof; pass '' for a server without it.  With
+#                         pg_cron in preload, cron.database_name is
+#                         $ASOF_CRON_DB (default asof_cron), created here,
+#                         and jobs run in background workers (the cluster
+#                         has no TCP socket for pg_cron to connect to).
 #   asof_cleanup          stops every cluster started and removes $ASOF_TMP
 #                         (installed as an EXIT trap by asof_init)
 #   asof_python [candidate...]
@@ -114,12 +118,19 @@ max_prepared_transactions = 10
 lc_messages = 'C'
 jit = off
 CONF
+	case ",$preload," in
+	*,pg_cron,*) printf "cron.database_name = '%s'\ncron.use_background_workers = on\n" \
+		"${ASOF_CRON_DB:-asof_cron}" >>"$dir/postgresql.conf" ;;
+	esac
 	ASOF_CLUSTERS+=("$dir")
 	asof_as_postgres "$ASOF_BINDIR/pg_ctl" -D "$dir" -l "$ASOF_TMP/$name.log" -w start >/dev/null || {
 		cat "$ASOF_TMP/$name.log" >&2
 		return 1
 	}
 	export PGHOST=$sock PGPORT=5432 PGUSER=postgres
+	case ",$preload," in
+	*,pg_cron,*) "$ASOF_BINDIR/createdb" "${ASOF_CRON_DB:-asof_cron}" || return 1 ;;
+	esac
 }
 
 # asof_python [candidate...]: prints the first interpreter that can import

@@ -54,14 +54,17 @@ else
 	asof_init
 	PYTHON_OK=1
 	say "Preparing: Debian packages, build, throwaway cluster..."
-	if ! asof_install_deps python3-psycopg2 python3-sklearn python3-pandas; then
-		say "   could not install python3-psycopg2, python3-sklearn, python3-pandas:"
+	# pg_cron: the production side's scheduler, preloaded as in make test
+	if ! asof_install_deps python3-psycopg2 python3-sklearn python3-pandas "postgresql-$ASOF_PGVER-cron"; then
+		say "   could not install python3-psycopg2, python3-sklearn, python3-pandas, postgresql-$ASOF_PGVER-cron:"
 		say "   the training script (step 6) will be skipped."
 		PYTHON_OK=0
 		asof_install_deps || { say "make demo: could not install the packages the build needs"; exit 1; }
 	fi
 	asof_build_install || { say "make demo: the build failed"; exit 1; }
-	asof_cluster_start demo || { say "make demo: the cluster did not start"; exit 1; }
+	preload=pg_asof
+	[ -f "$("$ASOF_PG_CONFIG" --pkglibdir)/pg_cron.so" ] && preload=pg_asof,pg_cron
+	asof_cluster_start demo "$preload" || { say "make demo: the cluster did not start"; exit 1; }
 	"$ASOF_BINDIR/createdb" asof_demo || exit 1
 	export PGDATABASE=asof_demo
 	PSQL=$ASOF_BINDIR/psql

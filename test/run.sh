@@ -4,7 +4,8 @@
 # On a Debian 12 machine with nothing but the basics: installs the Debian
 # packages it needs, builds with -Wall -Wextra -Werror, installs into a
 # private copy of PostgreSQL, starts a throwaway cluster (private socket,
-# shared_preload_libraries = pg_asof, run as the postgres OS user), runs
+# shared_preload_libraries = pg_asof and pg_cron, run as the postgres OS
+# user), runs
 # every regression test (test/sql), isolation test (test/specs) and shell
 # test (test/t/*.sh), stops the cluster and removes everything, even on
 # failure or interrupt.  Exits non-zero on any failure and ends with the
@@ -14,10 +15,12 @@ set -uo pipefail
 cd "$ASOF_SRC"
 
 asof_init
-# python3-*: test/t/demo_train_script.sh runs the demo's training script.
-asof_install_deps perl python3-psycopg2 python3-pandas python3-sklearn || exit 1
+# python3-*: test/t/demo_train_script.sh runs the demo's training script;
+# postgresql-15-cron: the scheduling test (test/t/online_cron.sh), the only
+# one that needs pg_cron.
+asof_install_deps perl python3-psycopg2 python3-pandas python3-sklearn "postgresql-$ASOF_PGVER-cron" || exit 1
 asof_build_install || { echo "0 passed, 1 failed"; exit 1; }
-asof_cluster_start main || { echo "0 passed, 1 failed"; exit 1; }
+asof_cluster_start main pg_asof,pg_cron || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0
