@@ -23,6 +23,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -326,8 +327,14 @@ asof_online_protect_table(const AsofFeatureView *v, const char *table)
 		Oid			source = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(prot)));
 
 		asof_guard_stop_statistics(online);
-		asof_online_spi(psprintf("SELECT asof.protect($2::pg_catalog.regclass, 'tick', '{}'::pg_catalog.name[], "
-								 "%s, %s)", feats.data, keys.data),
+		/*
+		 * asof.protect's implementation, directly: this runs as the
+		 * extension's owner, who owns the online table, in a
+		 * security-restricted operation, where the public entry point
+		 * refuses to run.
+		 */
+		asof_online_spi(psprintf("SELECT asof._protect(%u, $2::pg_catalog.regclass, 'tick', '{}'::pg_catalog.name[], "
+								 "%s, %s, NULL)", GetUserId(), feats.data, keys.data),
 						2, (Oid[]) {TEXTOID, TEXTOID}, values, NULL, SPI_OK_SELECT);
 		asof_guard_link(online, source);
 	}
