@@ -233,6 +233,11 @@ prepass_query(Query *q, int level)
 		const AsofGuardedRel *g;
 
 		rti++;
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL)
+		{
+			prepass_query(rte->subquery, level + 1);
+			continue;
+		}
 		if (rte->rtekind != RTE_RELATION || rte->relkind == RELKIND_COMPOSITE_TYPE ||
 			rti == q->resultRelation)
 			continue;
@@ -243,7 +248,18 @@ prepass_query(Query *q, int level)
 			continue;
 		rte->securityQuals = lcons(make_cutoff_qual(rti, g), rte->securityQuals);
 	}
-	query_tree_walker(q, prepass_walker, &level, 0);
+	foreach(lc, q->cteList)
+		prepass_query(castNode(Query, ((CommonTableExpr *) lfirst(lc))->ctequery), level + 1);
+
+	/*
+	 * Sublinks, anywhere in this query's expressions (range table
+	 * functions, VALUES and security quals included): only when it has any
+	 * (the parser and the rewriter set hasSubLinks), so that a query
+	 * without them costs no walk over its expressions.
+	 */
+	if (q->hasSubLinks)
+		query_tree_walker(q, prepass_walker, &level,
+						  QTW_IGNORE_RT_SUBQUERIES | QTW_IGNORE_CTE_SUBQUERIES);
 }
 
 static PlannedStmt *

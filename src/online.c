@@ -55,6 +55,7 @@ typedef struct ServeEntry
 	Oid			time_type;
 	int			nkeys;
 	Oid			source;			/* the view's source (leakage guard) */
+	char		event_time[NAMEDATALEN * 4];	/* its event time, as the engine reads it */
 	AsofSchedule sched;
 	SPIPlanPtr	serve;
 	SPIPlanPtr	batch;
@@ -106,6 +107,7 @@ load_entry(ServeEntry *e, const char *name)
 	e->time_type = v->time_type;
 	e->nkeys = v->nkeys;
 	e->source = v->source;
+	strlcpy(e->event_time, v->event_time ? v->event_time : "NULL", sizeof(e->event_time));
 	e->sched.has_cadence = true;
 	e->sched.cadence_us = v->cadence_us;
 	e->sched.anchor_us = v->anchor_us;
@@ -252,7 +254,7 @@ check_guard(ServeEntry *e, const char *name, int64 k)
 	bool		exempt;
 	int64		sealed_from;
 
-	if (asof_guard_source_rules(e->source, "", "", &cutoff, &exempt, &sealed_from) &&
+	if (asof_guard_source_rules(e->source, e->event_time, "", &cutoff, &exempt, &sealed_from) &&
 		k >= cutoff)
 		asof_guard_refuse_features_at(e->source, name);
 }
