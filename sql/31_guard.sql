@@ -227,6 +227,56 @@ BEGIN
       DETAIL = 'Forced policies run on the owner''s statements, asof.split''s internal queries over every row included.',
       HINT = format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY first.', stmt);
   END IF;
+  -- Objects that would keep reading labels, or act as an oracle for them,
+  -- once protected: generated columns and CHECK constraints over a label or
+  -- future column (evaluated on every write, an UPDATE before the split
+  -- included), unique keys over one (ON CONFLICT DO NOTHING tells whether a
+  -- held-out value exists), and publications (logical replication sends
+  -- every row).  The statements that would add them later are refused too.
+  SELECT a.attname INTO trig
+    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND a.attgenerated <> ''
+     AND asof._expr_reads_columns(a.attrelid, d.adbin, label_columns || future_columns)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while its generated column "%" reads a label or future column', tbl, trig
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'A generated column copies the label into a column the guard does not protect.',
+      HINT = 'Drop the generated column first, or name it among the label or future columns.';
+  END IF;
+  SELECT c.conname INTO trig
+    FROM pg_catalog.pg_constraint c
+   WHERE c.conrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND c.contype = 'c'
+     AND asof._expr_reads_columns(c.conrelid, c.conbin, label_columns || future_columns)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while its CHECK constraint "%" reads a label or future column', tbl, trig
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'The constraint is evaluated on every write, before the split too: a failing write tells the label''s value.',
+      HINT = 'Drop the constraint first.';
+  END IF;
+  SELECT i.indexrelid::pg_catalog.regclass::pg_catalog.text INTO stmt
+    FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+   WHERE i.indrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND i.indisunique
+     AND a.attname = ANY (label_columns || future_columns)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while its unique index % includes a label or future column', tbl, stmt
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'Inserting a value that a held-out row has fails or is skipped by ON CONFLICT DO NOTHING, which tells that the value exists.',
+      HINT = 'Drop the index (or the constraint it backs) first.';
+  END IF;
+  SELECT p.pubname INTO trig
+    FROM pg_catalog.pg_publication p
+   WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_get_publication_tables(p.pubname) pt
+                  WHERE pt.relid IN (SELECT m.relid FROM asof._members(tbl) m))
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while publication "%" publishes it', tbl, trig
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'Logical replication sends every row, labels and held-out rows included, to the subscriber.',
+      HINT = 'Remove the table from the publication (or drop a FOR ALL TABLES publication) first.';
+  END IF;
   -- A partition or child is protected through its parent: queries and
   -- ANALYZE of an unprotected parent would read its rows unfiltered.
   SELECT i.inhparent::regclass::text INTO stmt FROM pg_catalog.pg_inherits i WHERE i.inhrelid = tbl LIMIT 1;

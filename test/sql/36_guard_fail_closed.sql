@@ -245,3 +245,28 @@ DROP OWNED BY regress_g36_victim, regress_g36_attacker;
 DROP ROLE regress_g36_victim, regress_g36_attacker;
 DELETE FROM asof.holdout_log;
 RESET client_min_messages;
+
+-- 6. At protect time: a generated column or CHECK constraint that reads a
+-- label, a unique index over one, or a publication of the table is refused
+-- (each would keep reading or revealing labels once protected); the same
+-- table without them is protected.
+CREATE TABLE g36_pt (id int, t timestamp, y int, y2 int GENERATED ALWAYS AS (y * 2) STORED);
+SELECT asof.protect('g36_pt', 't', '{y}');
+ALTER TABLE g36_pt DROP COLUMN y2;
+ALTER TABLE g36_pt ADD CONSTRAINT y_small CHECK (y < 100);
+SELECT asof.protect('g36_pt', 't', '{y}');
+ALTER TABLE g36_pt DROP CONSTRAINT y_small;
+CREATE UNIQUE INDEX g36_pt_y ON g36_pt (id, y);
+SELECT asof.protect('g36_pt', 't', '{y}');
+DROP INDEX g36_pt_y;
+SET client_min_messages = error;
+CREATE PUBLICATION g36_pub FOR TABLE g36_pt;
+RESET client_min_messages;
+SELECT asof.protect('g36_pt', 't', '{y}');
+DROP PUBLICATION g36_pub;
+-- Legitimate twin: a CHECK and a unique index on other columns are fine.
+ALTER TABLE g36_pt ADD CONSTRAINT id_positive CHECK (id > 0);
+CREATE UNIQUE INDEX g36_pt_id ON g36_pt (id);
+SELECT asof.protect('g36_pt', 't', '{y}');
+SELECT asof.unprotect('g36_pt');
+DROP TABLE g36_pt;
