@@ -285,12 +285,11 @@ setup_keys(AsofEngine *e)
 	}
 	execTuplesHashPrepare(n, eqops, &eqfuncs, &hashfuncs);
 	e->keyslot = MakeSingleTupleTableSlot(e->keydesc, &TTSOpsVirtual);
-	e->keyhash = BuildTupleHashTableExt(NULL, e->keydesc, n, cols, eqfuncs,
-										hashfuncs, v->key_collations, 1024, 0,
-										e->cxt,
-										AllocSetContextCreate(e->cxt, "asof entity keys",
-															  ALLOCSET_DEFAULT_SIZES),
-										e->tmpcxt, false);
+	e->keyhash = asof_tuplehash_create(e->keydesc, n, cols, eqfuncs, hashfuncs,
+									   v->key_collations, 1024, e->cxt,
+									   AllocSetContextCreate(e->cxt, "asof entity keys",
+															 ALLOCSET_DEFAULT_SIZES),
+									   e->tmpcxt);
 }
 
 static void
@@ -502,8 +501,8 @@ lookup_entity(AsofEngine *e, Datum *keys, bool *keynulls, bool insert)
 	if (entry == NULL)
 		return 0;
 	if (isnew)
-		asof_tuplehash_set_id(entry, ++e->nentities);
-	return asof_tuplehash_get_id(entry);
+		asof_tuplehash_set_id(e->keyhash, entry, ++e->nentities);
+	return asof_tuplehash_get_id(e->keyhash, entry);
 }
 
 void

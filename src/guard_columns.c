@@ -22,11 +22,13 @@
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
+#include "nodes/pathnodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
 #include "catalog.h"
+#include "compat.h"
 #include "guard.h"
 
 static ExecutorCheckPerms_hook_type prev_check_perms_hook = NULL;
@@ -107,16 +109,38 @@ collect_scanned(Plan *plan, Bitmapset **scanned)
 	collect_scanned(plan->righttree, scanned);
 }
 
-/* Range table indexes (1-based) the plan scans, subplans included. */
+/*
+ * Range table indexes (1-based) the plan scans, subplans included.  The
+ * parent of a scanned inheritance child or partition counts as scanned:
+ * when pruning leaves one child, the Append naming the parent is removed,
+ * and from PostgreSQL 16 on the child's entry carries no column set of its
+ * own, so the parent's entry is the one to check.
+ */
 static Bitmapset *
 scanned_rtindexes(PlannedStmt *pstmt)
 {
 	Bitmapset  *scanned = NULL;
 	ListCell   *lc;
+	bool		added;
 
 	collect_scanned(pstmt->planTree, &scanned);
 	foreach(lc, pstmt->subplans)
 		collect_scanned(lfirst(lc), &scanned);
+	do
+	{
+		added = false;
+		foreach(lc, pstmt->appendRelations)
+		{
+			AppendRelInfo *appinfo = lfirst_node(AppendRelInfo, lc);
+
+			if (bms_is_member(appinfo->child_relid, scanned) &&
+				!bms_is_member(appinfo->parent_relid, scanned))
+			{
+				scanned = bms_add_member(scanned, appinfo->parent_relid);
+				added = true;
+			}
+		}
+	} while (added);
 	return scanned;
 }
 
@@ -146,13 +170,13 @@ refuse_column(const AsofGuardedRel *g, int i, bool whole_row)
 
 /* Index of the first guarded column that rte reads, or -1. */
 static int
-first_guarded_read(const AsofGuardedRel *g, const RangeTblEntry *rte, bool *whole_row)
+first_guarded_read(const AsofGuardedRel *g, const Bitmapset *selected, bool *whole_row)
 {
 	int			m = -1;
 	int			i;
 
 	*whole_row = false;
-	while ((m = bms_next_member(rte->selectedCols, m)) >= 0)
+	while ((m = bms_next_member(selected, m)) >= 0)
 	{
 		AttrNumber	att = m + FirstLowInvalidHeapAttributeNumber;
 
@@ -174,7 +198,7 @@ first_guarded_read(const AsofGuardedRel *g, const RangeTblEntry *rte, bool *whol
 }
 
 static bool
-asof_check_perms(List *rangeTable, bool ereport_on_violation)
+asof_check_perms(ASOF_CHECK_PERMS_PARAMS)
 {
 	ListCell   *lc;
 	Bitmapset  *scanned = NULL;
@@ -182,7 +206,7 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 	int			rti = 0;
 
 	if (prev_check_perms_hook &&
-		!prev_check_perms_hook(rangeTable, ereport_on_violation))
+		!prev_check_perms_hook(ASOF_CHECK_PERMS_ARGS))
 		return false;
 
 	/* Parallel workers run plans their leader already checked. */
@@ -224,7 +248,7 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 		if (g->has_split)
 			continue;			/* guard_rows.c hides the held-out rows */
 
-		if (asof_require_split && (rte->requiredPerms & ACL_SELECT))
+		if (asof_require_split && (asof_rte_required_perms(ASOF_CHECK_PERMS_PERMINFOS, rte) & ACL_SELECT))
 		{
 			if (!ereport_on_violation)
 				return false;
@@ -237,7 +261,8 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 							 hint_table_name(g->regrelid))));
 		}
 
-		i = first_guarded_read(g, rte, &whole_row);
+		i = first_guarded_read(g, asof_rte_selected_cols(ASOF_CHECK_PERMS_PERMINFOS, rte),
+							   &whole_row);
 		if (i >= 0 && current_pstmt != NULL && current_pstmt->rtable == rangeTable)
 		{
 			/* Not refused when the plan never scans the relation. */

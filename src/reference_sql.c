@@ -134,9 +134,13 @@ exact_dividend(const char *n)
 /*
  * The SQL of one windowed aggregate over argument `x`, over the rows that
  * satisfy `cond` (NULL: every row), with the contract's result type.
+ * Floating-point sums and moments depend on the order of their inputs in
+ * the last bits: they take the rows in `order` (event time, available
+ * time), so that the result does not change with the plan (PostgreSQL 17
+ * scans them in another order than 15).
  */
 static char *
-window_agg_sql(AsofFeature *f, const char *x, const char *cond)
+window_agg_sql(AsofFeature *f, const char *x, const char *cond, const char *order)
 {
 	const char *flt = cond ? psprintf(" FILTER (WHERE %s)", cond) : "";
 	Oid			base = OidIsValid(f->input_type) ? getBaseType(f->input_type) : InvalidOid;
@@ -151,12 +155,12 @@ window_agg_sql(AsofFeature *f, const char *x, const char *cond)
 			return psprintf("count(%s)%s", x, flt);
 		case ASOF_AGG_SUM:
 			if (is_float)
-				return psprintf("sum(CAST(%s AS double precision))%s", x, flt);
+				return psprintf("sum(CAST(%s AS double precision) ORDER BY %s)%s", x, order, flt);
 			/* smallint, integer: bigint; bigint, numeric: numeric (exact) */
 			return psprintf("sum(%s)%s", x, flt);
 		case ASOF_AGG_AVG:
 			if (is_float)
-				return psprintf("avg(CAST(%s AS double precision))%s", x, flt);
+				return psprintf("avg(CAST(%s AS double precision) ORDER BY %s)%s", x, order, flt);
 			/* exact sum / count, rounded once to double precision */
 			{
 				char	   *s = psprintf("CAST(sum(%s)%s AS numeric)", x, flt);
@@ -167,9 +171,9 @@ window_agg_sql(AsofFeature *f, const char *x, const char *cond)
 		case ASOF_AGG_STDDEV:
 		case ASOF_AGG_VAR:
 			if (is_float)
-				return psprintf("%s(CAST(%s AS double precision))%s",
+				return psprintf("%s(CAST(%s AS double precision) ORDER BY %s)%s",
 								f->agg == ASOF_AGG_VAR ? "var_samp" : "stddev_samp",
-								x, flt);
+								x, order, flt);
 			else
 			{
 				/*
@@ -483,7 +487,8 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 			if (nwindows > 1)
 				filter = psprintf("%s >= asof_b.lo%d", te, w + 1);
 			appendStringInfo(&q, "%s%s AS f%d", n++ ? ",\n                               " : "",
-							 window_agg_sql(f, f->expr ? psprintf("(%s)", f->expr) : NULL, filter),
+							 window_agg_sql(f, f->expr ? psprintf("(%s)", f->expr) : NULL, filter,
+											psprintf("%s, %s", te, ta)),
 							 i + 1);
 		}
 		appendStringInfo(&q, "\n                          FROM %s AS asof_r", src);
