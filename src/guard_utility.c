@@ -16,7 +16,8 @@
  *		refused on protected tables: CREATE STATISTICS, expression indexes,
  *		partial indexes, exclusion constraints on expressions or with WHERE,
  *		statistics targets of label and future columns, validated CHECK
- *		constraints, stored generated columns, every ALTER COLUMN TYPE
+ *		constraints, generated columns (stored or, in 18, virtual) and
+ *		changes of their expression (17+), every ALTER COLUMN TYPE
  *		(USING expressions and assignment casts run on every row), foreign
  *		keys on label or future columns or with cascading actions,
  *		renaming or dropping registered columns, DISABLE ROW LEVEL SECURITY, dropping
@@ -373,7 +374,7 @@ check_alter_table(AlterTableStmt *stmt)
 					foreach(c, ((ColumnDef *) cmd->def)->constraints)
 						if (((Constraint *) lfirst(c))->contype == CONSTR_GENERATED)
 							refuse_ddl(g, "add a generated column to",
-									   "A stored generated column is computed from every row, held-out rows and labels included.");
+									   "A generated column is computed from the other columns of every row, held-out rows and labels included, and reading it reads them.");
 				}
 				break;
 			case AT_SetStatistics:
@@ -402,6 +403,10 @@ check_alter_table(AlterTableStmt *stmt)
 						   "The guard's restrictive policy keeps the table closed when the guard is not loaded.");
 				break;
 			default:
+				/* ALTER COLUMN ... SET EXPRESSION (17+), see compat.h */
+				if (asof_at_is_set_expression(cmd->subtype))
+					refuse_ddl(g, "change a generated column's expression on",
+							   "The new expression is computed from every row, held-out rows and labels included.");
 				break;
 		}
 	}

@@ -81,7 +81,8 @@ SELECT table_name FROM asof.protected_tables ORDER BY table_name::text;
 ALTER TABLE g35.t ADD CONSTRAINT leak EXCLUDE USING btree ((1 / (label - 4242)) WITH =);
 ALTER TABLE g35.t ADD CONSTRAINT leak EXCLUDE USING btree (id WITH =) WHERE (label = 4242);
 ALTER TABLE g35.t ADD CONSTRAINT fine EXCLUDE USING btree (id WITH =);
-SELECT conname FROM pg_constraint WHERE conrelid = 'g35.t'::regclass ORDER BY 1;
+-- (not-null constraints, listed from 18 on, left out)
+SELECT conname FROM pg_constraint WHERE conrelid = 'g35.t'::regclass AND contype <> 'n' ORDER BY 1;
 ALTER TABLE g35.t DROP CONSTRAINT fine;
 
 -- 5. A table with triggers (rules, policies) cannot become a partition or
