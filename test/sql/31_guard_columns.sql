@@ -281,6 +281,7 @@ SELECT avg(delay)::numeric(10,2), max(arr_time) FROM g31.flights;
 RESET plan_cache_mode;
 
 -- Clean up.
+DROP FUNCTION g31.explain_analyze(text);
 DROP SCHEMA g31 CASCADE;
 DROP OWNED BY asof_g_owner, asof_g_analyst, asof_g_viewer;
 DROP ROLE asof_g_owner;

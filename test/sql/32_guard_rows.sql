@@ -223,6 +223,7 @@ EXECUTE q;
 SELECT count(*), sum(delay) FROM g32.v;
 
 -- Clean up.
+DROP FUNCTION g32.explain_analyze(text);
 DROP SCHEMA g32 CASCADE;
 DROP OWNED BY asof_g_owner, asof_g_analyst, asof_g_viewer;
 DROP ROLE asof_g_owner;
