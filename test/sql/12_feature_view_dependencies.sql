@@ -67,16 +67,16 @@ SELECT pg_temp.registry();
 SELECT asof.drop_feature_view('dep');
 
 -- a dropped owner: DROP OWNED removes the role's feature views
-CREATE ROLE asof_fv_carol;
+CREATE ROLE regress_asof_fv_carol;
 CREATE TABLE fv_dep2 (k int, t timestamptz, v float8);
-GRANT SELECT ON fv_dep2 TO asof_fv_carol;
-SET ROLE asof_fv_carol;
+GRANT SELECT ON fv_dep2 TO regress_asof_fv_carol;
+SET ROLE regress_asof_fv_carol;
 SELECT asof.create_feature_view('carols', 'fv_dep2', '{k}', 't', '{"max(v) over 1 day"}');
 RESET ROLE;
-DROP ROLE asof_fv_carol;
+DROP ROLE regress_asof_fv_carol;
 SELECT pg_temp.registry();
-DROP OWNED BY asof_fv_carol;
-DROP ROLE asof_fv_carol;
+DROP OWNED BY regress_asof_fv_carol;
+DROP ROLE regress_asof_fv_carol;
 SELECT pg_temp.registry();
 
 -- a creation rolled back leaves nothing behind
