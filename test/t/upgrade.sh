@@ -12,6 +12,7 @@
 set -uo pipefail
 here=$(dirname "$0")
 psql=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
+export PGOPTIONS='-c client_min_messages=warning'
 old=asof_upgrade_old
 fresh=asof_upgrade_fresh
 
