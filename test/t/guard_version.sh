@@ -31,6 +31,23 @@ q "CREATE TABLE gs (id int, ts timestamp, delay int, s int GENERATED ALWAYS AS (
    CREATE TABLE plain (id int, ts timestamp, delay int, s int GENERATED ALWAYS AS (id * 2) STORED);
    SELECT asof.protect('gs', 'ts', '{delay}');" >/dev/null
 
+# Every version: partition pruning that leaves one partition removes the
+# Append naming the parent; from 16 on the partition's range table entry
+# carries no column set of its own, so the parent's must still count.
+q "CREATE TABLE pf (id int, ts timestamp, delay int) PARTITION BY RANGE (ts);
+   CREATE TABLE pf_a PARTITION OF pf FOR VALUES FROM ('2001-01-01') TO ('2001-03-01');
+   CREATE TABLE pf_b PARTITION OF pf FOR VALUES FROM ('2001-03-01') TO (MAXVALUE);
+   INSERT INTO pf VALUES (1, '2001-01-10', 5), (2, '2001-04-10', 7);
+   SELECT asof.protect('pf', 'ts', '{delay}');" >/dev/null
+check "a label read through the parent, pruned to one partition, is refused" \
+	"$(q "SELECT sum(delay) FROM pf WHERE ts < '2001-02-01'")" \
+	'ERROR:  label column "delay" of table "pf" cannot be read before a train/test split is declared'
+check "the same through a generic plan pruned at run time" \
+	"$(q "SET plan_cache_mode = force_generic_plan; PREPARE p(timestamp) AS SELECT sum(delay) FROM pf WHERE ts < \$1; EXECUTE p('2001-02-01')")" \
+	'cannot be read before a train/test split is declared'
+is "a read of other columns pruned to one partition works" \
+	"$(q "SELECT count(*) FROM pf WHERE ts < '2001-02-01'")" "1"
+
 if [ "$v" -ge 170000 ]; then
 	check "17+: SET EXPRESSION is refused on a protected table" \
 		"$(q 'ALTER TABLE gs ALTER COLUMN s SET EXPRESSION AS (delay)')" \
