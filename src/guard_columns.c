@@ -22,7 +22,6 @@
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
-#include "nodes/pathnodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -109,39 +108,46 @@ collect_scanned(Plan *plan, Bitmapset **scanned)
 	collect_scanned(plan->righttree, scanned);
 }
 
-/*
- * Range table indexes (1-based) the plan scans, subplans included.  The
- * parent of a scanned inheritance child or partition counts as scanned:
- * when pruning leaves one child, the Append naming the parent is removed,
- * and from PostgreSQL 16 on the child's entry carries no column set of its
- * own, so the parent's entry is the one to check.
- */
+/* Range table indexes (1-based) the plan scans, subplans included. */
 static Bitmapset *
 scanned_rtindexes(PlannedStmt *pstmt)
 {
 	Bitmapset  *scanned = NULL;
 	ListCell   *lc;
-	bool		added;
 
 	collect_scanned(pstmt->planTree, &scanned);
 	foreach(lc, pstmt->subplans)
 		collect_scanned(lfirst(lc), &scanned);
-	do
-	{
-		added = false;
-		foreach(lc, pstmt->appendRelations)
-		{
-			AppendRelInfo *appinfo = lfirst_node(AppendRelInfo, lc);
-
-			if (bms_is_member(appinfo->child_relid, scanned) &&
-				!bms_is_member(appinfo->parent_relid, scanned))
-			{
-				scanned = bms_add_member(scanned, appinfo->parent_relid);
-				added = true;
-			}
-		}
-	} while (added);
 	return scanned;
+}
+
+/*
+ * Does the plan scan a relation of registration g: the table itself, or a
+ * partition or child of it (registered through it)?  A parent pruned to
+ * one partition is not scanned itself, and from PostgreSQL 16 on the
+ * partition's entry carries no column set: the parent's entry, the one
+ * with the columns, must then count as scanned.
+ */
+static bool
+registration_scanned(const AsofGuardedRel *g, List *rangeTable, Bitmapset *scanned)
+{
+	int			m = -1;
+
+	while ((m = bms_next_member(scanned, m)) >= 0)
+	{
+		RangeTblEntry *rte;
+		const AsofGuardedRel *other;
+
+		if (m < 1 || m > list_length(rangeTable))
+			continue;
+		rte = list_nth(rangeTable, m - 1);
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		other = asof_catalog_lookup(rte->relid);
+		if (other != NULL && other->regrelid == g->regrelid)
+			return true;
+	}
+	return false;
 }
 
 /* How the hint names the table: as regclass prints it. */
@@ -203,7 +209,6 @@ asof_check_perms(ASOF_CHECK_PERMS_PARAMS)
 	ListCell   *lc;
 	Bitmapset  *scanned = NULL;
 	bool		know_scanned = false;
-	int			rti = 0;
 
 	if (prev_check_perms_hook &&
 		!prev_check_perms_hook(ASOF_CHECK_PERMS_ARGS))
@@ -222,7 +227,6 @@ asof_check_perms(ASOF_CHECK_PERMS_PARAMS)
 		bool		whole_row;
 		int			i;
 
-		rti++;
 		if (rte->rtekind != RTE_RELATION)
 			continue;
 		g = asof_catalog_lookup(rte->relid);
@@ -271,7 +275,7 @@ asof_check_perms(ASOF_CHECK_PERMS_PARAMS)
 				scanned = scanned_rtindexes(current_pstmt);
 				know_scanned = true;
 			}
-			if (!bms_is_member(rti, scanned))
+			if (!registration_scanned(g, rangeTable, scanned))
 				i = -1;
 		}
 		if (i >= 0)
