@@ -226,7 +226,7 @@ def main():
                 " dev_auc = excluded.dev_auc, dev_n = excluded.dev_n,"
                 " prod_auc = excluded.prod_auc, prod_n = excluded.prod_n",
                 (label, "naive" if name == NAIVE else "lagged",
-                 "train_flights.py", d, dn, p, pn))
+                 "train_flights.py", float(d), int(dn), float(p), int(pn)))
         conn.commit()
     conn.close()
 

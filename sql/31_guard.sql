@@ -217,6 +217,23 @@ BEGIN
       DETAIL = 'A row-level security policy is evaluated on every row, held-out rows included, before the split too.',
       HINT = 'Drop the policy or rewrite it without label and future columns first.';
   END IF;
+  -- A generated column (stored, or virtual from PostgreSQL 18 on) whose
+  -- expression reads a label or future column hands that value to every
+  -- reader, before the split too, unless it is registered itself.
+  SELECT a.attname INTO trig
+    FROM asof._members(tbl) m
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = m.relid
+    JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attgenerated <> '' AND NOT a.attisdropped
+     AND NOT a.attname = ANY (label_columns || future_columns)
+     AND asof._expr_reads_columns(a.attrelid, d.adbin, label_columns || future_columns)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'table "%" cannot be protected while its generated column "%" reads a label or future column', tbl, trig
+      USING ERRCODE = 'object_in_use',
+      DETAIL = 'A generated column is computed from the other columns of its row: reading it would read the label or future column before the split.',
+      HINT = 'Drop the generated column, or register it as a label or future column too.';
+  END IF;
   -- Forced row-level security would run the table's policies on the
   -- owner's statements, asof.split's internal queries included.
   SELECT m.relid::text INTO stmt FROM asof._members(tbl) m
@@ -228,22 +245,11 @@ BEGIN
       HINT = format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY first.', stmt);
   END IF;
   -- Objects that would keep reading labels, or act as an oracle for them,
-  -- once protected: generated columns and CHECK constraints over a label or
-  -- future column (evaluated on every write, an UPDATE before the split
+  -- once protected (generated columns: above): CHECK constraints over a
+  -- label or future column (evaluated on every write, an UPDATE before the split
   -- included), unique keys over one (ON CONFLICT DO NOTHING tells whether a
   -- held-out value exists), and publications (logical replication sends
   -- every row).  The statements that would add them later are refused too.
-  SELECT a.attname INTO trig
-    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-   WHERE a.attrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND a.attgenerated <> ''
-     AND asof._expr_reads_columns(a.attrelid, d.adbin, label_columns || future_columns)
-   LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'table "%" cannot be protected while its generated column "%" reads a label or future column', tbl, trig
-      USING ERRCODE = 'object_in_use',
-      DETAIL = 'A generated column copies the label into a column the guard does not protect.',
-      HINT = 'Drop the generated column first, or name it among the label or future columns.';
-  END IF;
   SELECT c.conname INTO trig
     FROM pg_catalog.pg_constraint c
    WHERE c.conrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND c.contype = 'c'
@@ -302,6 +308,9 @@ BEGIN
   -- Statistics: no new ones for label and future columns (the C side
   -- deletes the existing ones, extended statistics data included).
   FOREACH c IN ARRAY label_columns || future_columns LOOP
+    -- a virtual generated column (18) has no statistics of its own
+    CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                           WHERE a.attrelid = tbl AND a.attname = c AND a.attgenerated = 'v');
     EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 0', tbl, c);
   END LOOP;
   FOR stmt IN
@@ -505,7 +514,8 @@ BEGIN
     EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', tbl);
   END IF;
   FOREACH c IN ARRAY reg.label_columns || reg.future_columns LOOP
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = c AND NOT a.attisdropped) THEN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = c AND NOT a.attisdropped
+                 AND a.attgenerated <> 'v') THEN
       EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS -1', tbl, c);
     END IF;
   END LOOP;

@@ -302,12 +302,11 @@ setup_keys(AsofEngine *e)
 	}
 	execTuplesHashPrepare(n, eqops, &eqfuncs, &hashfuncs);
 	e->keyslot = MakeSingleTupleTableSlot(e->keydesc, &TTSOpsVirtual);
-	e->keyhash = BuildTupleHashTableExt(NULL, e->keydesc, n, cols, eqfuncs,
-										hashfuncs, v->key_collations, 1024, 0,
-										e->cxt,
-										AllocSetContextCreate(e->cxt, "asof entity keys",
-															  ALLOCSET_DEFAULT_SIZES),
-										e->tmpcxt, false);
+	e->keyhash = asof_tuplehash_create(e->keydesc, n, cols, eqfuncs, hashfuncs,
+									   v->key_collations, 1024, e->cxt,
+									   AllocSetContextCreate(e->cxt, "asof entity keys",
+															 ALLOCSET_DEFAULT_SIZES),
+									   e->tmpcxt);
 }
 
 static void
@@ -573,10 +572,10 @@ lookup_entity(AsofEngine *e, Datum *keys, bool *keynulls, bool insert)
 		return 0;
 	if (isnew)
 	{
-		asof_tuplehash_set_id(entry, ++e->nentities);
+		asof_tuplehash_set_id(e->keyhash, entry, ++e->nentities);
 		remember_entity(e, keys);
 	}
-	return asof_tuplehash_get_id(entry);
+	return asof_tuplehash_get_id(e->keyhash, entry);
 }
 
 void

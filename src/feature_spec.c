@@ -46,7 +46,6 @@
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
 #include "parser/scanner.h"
-#include "parser/gram.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/formatting.h"
@@ -242,6 +241,45 @@ word_at(const char *p)
 }
 
 /*
+ * The scanner's token codes this parser needs.  They are numbers generated
+ * by the grammar, which differ between majors, and parser/gram.h that names
+ * them is not installed from PostgreSQL 16 on: so keywords are looked up in
+ * the scanner's own keyword table and the other codes are learned once by
+ * scanning a sample of each token.
+ */
+static struct
+{
+	bool		known;
+	int			ident;
+	int			sconst;
+	int			iconst;
+	int			fconst;
+	int			over;
+	int			as;
+}			scan_tok;
+
+static void
+learn_token_codes(void)
+{
+	core_yy_extra_type yyext;
+	core_yyscan_t scanner;
+	core_YYSTYPE lval;
+	int			loc;
+
+	if (scan_tok.known)
+		return;
+	scanner = scanner_init("x 'x' 1 1.5", &yyext, &ScanKeywords, ScanKeywordTokens);
+	scan_tok.ident = core_yylex(&lval, &loc, scanner);
+	scan_tok.sconst = core_yylex(&lval, &loc, scanner);
+	scan_tok.iconst = core_yylex(&lval, &loc, scanner);
+	scan_tok.fconst = core_yylex(&lval, &loc, scanner);
+	scanner_finish(scanner);
+	scan_tok.over = ScanKeywordTokens[ScanKeywordLookup("over", &ScanKeywords)];
+	scan_tok.as = ScanKeywordTokens[ScanKeywordLookup("as", &ScanKeywords)];
+	scan_tok.known = true;
+}
+
+/*
  * Split a feature text into aggregate, argument, window and name.  Errors
  * carry the feature text in their message or detail; the caller adds an
  * error context naming the feature's position.
@@ -269,6 +307,7 @@ asof_parse_feature(const char *text, AsofFeatureText *out)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("feature cannot be null")));
 
+	learn_token_codes();
 	scanner = scanner_init(text, &yyext, &ScanKeywords, ScanKeywordTokens);
 
 	/* aggregate name */
@@ -278,7 +317,7 @@ asof_parse_feature(const char *text, AsofFeatureText *out)
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("invalid feature \"%s\"", text),
 				 errdetail("A feature is written agg(expr) over W, count(*) over W, last(expr) or last_nonnull(expr), optionally followed by \"as name\".")));
-	aggname = (tok == IDENT) ? lval.str : word_at(text + loc);
+	aggname = (tok == scan_tok.ident) ? lval.str : word_at(text + loc);
 	out->agg = asof_agg_from_name(aggname);
 	if ((int) out->agg < 0)
 		ereport(ERROR,
@@ -329,12 +368,12 @@ asof_parse_feature(const char *text, AsofFeatureText *out)
 
 	/* optional "over W", optional "as name" */
 	tok = core_yylex(&lval, &loc, scanner);
-	if (tok == OVER)
+	if (tok == scan_tok.over)
 	{
 		over_end = loc + 4;
-		while ((tok = core_yylex(&lval, &loc, scanner)) != 0 && tok != AS)
+		while ((tok = core_yylex(&lval, &loc, scanner)) != 0 && tok != scan_tok.as)
 		{
-			if (tok == SCONST)
+			if (tok == scan_tok.sconst)
 			{
 				window_sconst++;
 				window_str = lval.str;
@@ -343,13 +382,13 @@ asof_parse_feature(const char *text, AsofFeatureText *out)
 				window_sconst += 2;
 		}
 	}
-	if (tok == AS)
+	if (tok == scan_tok.as)
 	{
 		as_loc = loc;
 		tok = core_yylex(&lval, &loc, scanner);
-		if (tok == IDENT)
+		if (tok == scan_tok.ident)
 			out->name = lval.str;
-		else if (tok != 0 && tok != SCONST && tok != ICONST && tok != FCONST &&
+		else if (tok != 0 && tok != scan_tok.sconst && tok != scan_tok.iconst && tok != scan_tok.fconst &&
 				 (isalpha((unsigned char) text[loc]) || text[loc] == '_'))
 			out->name = word_at(text + loc);	/* a keyword, e.g. "last" */
 		else

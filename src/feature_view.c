@@ -124,34 +124,42 @@ add_columns(Bitmapset *cols, Node *expr)
 }
 
 /*
- * Validate a definition against its source and build the in-memory form.
- * Everything the contract checks at creation is checked here, so a
- * definition that loads is a valid one.
+ * One definition being validated and built: its input, the view taking
+ * shape, the source (open) and the source columns the view reads.
  */
-static AsofFeatureView *
-build_view(ViewInput *in)
+typedef struct BuildState
 {
-	AsofFeatureView *fv = palloc0(sizeof(AsofFeatureView));
+	ViewInput  *in;
+	AsofFeatureView *fv;
 	Relation	rel;
-	AsofSourceExpr te;
-	AsofSourceExpr ta;
-	Bitmapset  *cols = NULL;
+	Bitmapset  *cols;
+} BuildState;
+
+/* The source: a table, view, materialized view or foreign table. */
+static void
+build_open_source(BuildState *b)
+{
 	char		relkind;
 
-	fv->name = pstrdup(in->name);
-	fv->source = in->source;
-
-	rel = relation_open(in->source, AccessShareLock);
-	relkind = rel->rd_rel->relkind;
+	b->rel = relation_open(b->in->source, AccessShareLock);
+	relkind = b->rel->rd_rel->relkind;
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_VIEW &&
 		relkind != RELKIND_MATVIEW && relkind != RELKIND_FOREIGN_TABLE &&
 		relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("source \"%s\" is not a table or view",
-						RelationGetRelationName(rel))));
+						RelationGetRelationName(b->rel))));
+}
 
-	/* entity columns */
+/* Entity columns: exist, named once, of a type with a btree ordering. */
+static void
+build_entity_columns(BuildState *b)
+{
+	ViewInput  *in = b->in;
+	AsofFeatureView *fv = b->fv;
+	Relation	rel = b->rel;
+
 	if (in->nkeys < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -185,10 +193,20 @@ build_view(ViewInput *in)
 		fv->key_names[i] = pstrdup(in->keys[i]);
 		fv->key_types[i] = att->atttypid;
 		fv->key_collations[i] = att->attcollation;
-		cols = bms_add_member(cols, attnum - FirstLowInvalidHeapAttributeNumber);
+		b->cols = bms_add_member(b->cols, attnum - FirstLowInvalidHeapAttributeNumber);
 	}
+}
 
-	/* event time and available time */
+/* Event time and available time: timestamp, or both timestamptz. */
+static void
+build_times(BuildState *b)
+{
+	ViewInput  *in = b->in;
+	AsofFeatureView *fv = b->fv;
+	Relation	rel = b->rel;
+	AsofSourceExpr te;
+	AsofSourceExpr ta;
+
 	asof_analyze_source_expr(rel, in->event_time, "event time", true, in->normalized, &te);
 	fv->time_type = getBaseType(te.type);
 	if (fv->time_type != TIMESTAMPOID && fv->time_type != TIMESTAMPTZOID)
@@ -200,7 +218,7 @@ build_view(ViewInput *in)
 				 errhint("Cast it, e.g. \"(%s)::timestamp\".", in->event_time)));
 	fv->event_time = te.sql;
 	fv->immutable_exprs = te.immutable;
-	cols = add_columns(cols, te.expr);
+	b->cols = add_columns(b->cols, te.expr);
 	if (in->available_time != NULL)
 	{
 		asof_analyze_source_expr(rel, in->available_time, "available time", true,
@@ -214,10 +232,17 @@ build_view(ViewInput *in)
 					 errhint("Cast one of them so both are timestamp or both are timestamp with time zone.")));
 		fv->available_time = ta.sql;
 		fv->immutable_exprs = fv->immutable_exprs && ta.immutable;
-		cols = add_columns(cols, ta.expr);
+		b->cols = add_columns(b->cols, ta.expr);
 	}
+}
 
-	/* schedule and TTL */
+/* Cadence, delay, TTL and anchor: absolute intervals, a finite anchor. */
+static void
+build_schedule(BuildState *b)
+{
+	ViewInput  *in = b->in;
+	AsofFeatureView *fv = b->fv;
+
 	fv->has_cadence = (in->cadence != NULL);
 	if (fv->has_cadence)
 		fv->cadence_us = asof_interval_us(in->cadence, "cadence", false);
@@ -231,8 +256,16 @@ build_view(ViewInput *in)
 				 errmsg("anchor must be a finite time")));
 	/* for timestamp views: the anchor's UTC wall clock, the same int64 */
 	fv->anchor_us = in->anchor;
+}
 
-	/* features */
+/* Features: arguments analyzed over the source, names that fit and differ. */
+static void
+build_features(BuildState *b)
+{
+	ViewInput  *in = b->in;
+	AsofFeatureView *fv = b->fv;
+	Relation	rel = b->rel;
+
 	if (in->nfeatures < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -265,7 +298,7 @@ build_view(ViewInput *in)
 			f->input_typmod = arg.typmod;
 			f->input_collation = arg.collation;
 			fv->immutable_exprs = fv->immutable_exprs && arg.immutable;
-			cols = add_columns(cols, arg.expr);
+			b->cols = add_columns(b->cols, arg.expr);
 		}
 		else
 			f->input_typmod = -1;
@@ -293,14 +326,21 @@ build_view(ViewInput *in)
 						 errhint("Name one of them with \"as\".")));
 		error_context_stack = cb.previous;
 	}
+}
 
-	/* the caller can read what the view reads */
+/* The caller can read what the view reads (not when loading a stored one). */
+static void
+build_check_privileges(BuildState *b)
+{
+	ViewInput  *in = b->in;
+	Relation	rel = b->rel;
+
 	if (!in->normalized &&
 		pg_class_aclcheck(in->source, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 	{
 		int			c = -1;
 
-		while ((c = bms_next_member(cols, c)) >= 0)
+		while ((c = bms_next_member(b->cols, c)) >= 0)
 		{
 			AttrNumber	attnum = c + FirstLowInvalidHeapAttributeNumber;
 
@@ -312,15 +352,36 @@ build_view(ViewInput *in)
 								get_attname(in->source, attnum, false),
 								RelationGetRelationName(rel))));
 		}
-		if (bms_is_empty(cols) || bms_next_member(cols, -1) + FirstLowInvalidHeapAttributeNumber <= 0)
+		if (bms_is_empty(b->cols) || bms_next_member(b->cols, -1) + FirstLowInvalidHeapAttributeNumber <= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied for source \"%s\"",
 							RelationGetRelationName(rel))));
 	}
+}
 
-	relation_close(rel, NoLock);
-	return fv;
+/*
+ * Validate a definition against its source and build the in-memory form.
+ * Everything the contract checks at creation is checked here, so a
+ * definition that loads is a valid one.
+ */
+static AsofFeatureView *
+build_view(ViewInput *in)
+{
+	BuildState	b = {in, palloc0(sizeof(AsofFeatureView)), NULL, NULL};
+
+	b.fv->name = pstrdup(in->name);
+	b.fv->source = in->source;
+
+	build_open_source(&b);
+	build_entity_columns(&b);
+	build_times(&b);
+	build_schedule(&b);
+	build_features(&b);
+	build_check_privileges(&b);
+
+	relation_close(b.rel, NoLock);
+	return b.fv;
 }
 
 /* The role that owns pg_asof's schemas, as which the registry is written. */

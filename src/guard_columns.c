@@ -32,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "compat.h"
 #include "guard_registry.h"
 #include "guard.h"
 #include "guard_sources.h"
@@ -129,6 +130,35 @@ scanned_rtindexes(PlannedStmt *pstmt)
 	return scanned;
 }
 
+/*
+ * Does the plan scan a relation of registration g: the table itself, or a
+ * partition or child of it (registered through it)?  A parent pruned to
+ * one partition is not scanned itself, and from PostgreSQL 16 on the
+ * partition's entry carries no column set: the parent's entry, the one
+ * with the columns, must then count as scanned.
+ */
+static bool
+registration_scanned(const AsofGuardedRel *g, List *rangeTable, Bitmapset *scanned)
+{
+	int			m = -1;
+
+	while ((m = bms_next_member(scanned, m)) >= 0)
+	{
+		RangeTblEntry *rte;
+		const AsofGuardedRel *other;
+
+		if (m < 1 || m > list_length(rangeTable))
+			continue;
+		rte = list_nth(rangeTable, m - 1);
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		other = asof_registry_lookup(rte->relid);
+		if (other != NULL && other->regrelid == g->regrelid)
+			return true;
+	}
+	return false;
+}
+
 /* How the hint names the table: as regclass prints it. */
 static char *
 hint_table_name(Oid relid)
@@ -155,13 +185,13 @@ refuse_column(const AsofGuardedRel *g, int i, bool whole_row)
 
 /* Index of the first guarded column that rte reads, or -1. */
 static int
-first_guarded_read(const AsofGuardedRel *g, const RangeTblEntry *rte, bool *whole_row)
+first_guarded_read(const AsofGuardedRel *g, const Bitmapset *selected, bool *whole_row)
 {
 	int			m = -1;
 	int			i;
 
 	*whole_row = false;
-	while ((m = bms_next_member(rte->selectedCols, m)) >= 0)
+	while ((m = bms_next_member(selected, m)) >= 0)
 	{
 		AttrNumber	att = m + FirstLowInvalidHeapAttributeNumber;
 
@@ -183,15 +213,14 @@ first_guarded_read(const AsofGuardedRel *g, const RangeTblEntry *rte, bool *whol
 }
 
 static bool
-asof_check_perms(List *rangeTable, bool ereport_on_violation)
+asof_check_perms(ASOF_CHECK_PERMS_PARAMS)
 {
 	ListCell   *lc;
 	Bitmapset  *scanned = NULL;
 	bool		know_scanned = false;
-	int			rti = 0;
 
 	if (prev_check_perms_hook &&
-		!prev_check_perms_hook(rangeTable, ereport_on_violation))
+		!prev_check_perms_hook(ASOF_CHECK_PERMS_ARGS))
 		return false;
 
 	/* Parallel workers run plans their leader already checked. */
@@ -211,7 +240,6 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 		bool		whole_row;
 		int			i;
 
-		rti++;
 		if (rte->rtekind != RTE_RELATION)
 			continue;
 		g = asof_registry_lookup(rte->relid);
@@ -245,7 +273,7 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 			continue;			/* guard_rows.c hides the held-out rows */
 		}
 
-		if (asof_require_split && (rte->requiredPerms & ACL_SELECT))
+		if (asof_require_split && (asof_rte_required_perms(ASOF_CHECK_PERMS_PERMINFOS, rte) & ACL_SELECT))
 		{
 			if (!ereport_on_violation)
 				return false;
@@ -258,7 +286,8 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 							 hint_table_name(g->regrelid))));
 		}
 
-		i = first_guarded_read(g, rte, &whole_row);
+		i = first_guarded_read(g, asof_rte_selected_cols(ASOF_CHECK_PERMS_PERMINFOS, rte),
+							   &whole_row);
 		if (i >= 0 && current_pstmt != NULL && current_pstmt->rtable == rangeTable)
 		{
 			/* Not refused when the plan never scans the relation. */
@@ -267,7 +296,7 @@ asof_check_perms(List *rangeTable, bool ereport_on_violation)
 				scanned = scanned_rtindexes(current_pstmt);
 				know_scanned = true;
 			}
-			if (!bms_is_member(rti, scanned))
+			if (!registration_scanned(g, rangeTable, scanned))
 				i = -1;
 		}
 		if (i >= 0)

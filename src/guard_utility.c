@@ -18,7 +18,7 @@
  *		unique indexes, primary keys, unique and exclusion constraints over
  *		a label or future column (ON CONFLICT DO NOTHING would be an oracle
  *		for label values), every CHECK constraint (validated or NOT VALID:
- *		UPDATE evaluates it on labels), stored generated columns and SET
+ *		UPDATE evaluates it on labels), generated columns (stored, or virtual in 18) and SET
  *		EXPRESSION, raising a statistics target of a label or future
  *		column, of an index expression (ALTER INDEX) or of an extended
  *		statistics object (ALTER STATISTICS), every ALTER COLUMN TYPE (USING
@@ -879,6 +879,7 @@ check_alter_table(AlterTableStmt *stmt)
 						   "The guard's restrictive policy keeps the table closed when the guard is not loaded.", NULL);
 				break;
 			default:
+				/* SET EXPRESSION (17+) is refused before this switch */
 				break;
 		}
 	}

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * pg_asof.c
- *	  Module entry point: refuses to load outside shared_preload_libraries,
- *	  then lets each part install its settings and hooks.  No logic of its
+ *	  Module entry point: refuses to load outside shared_preload_libraries
+ *	  (except into pg_upgrade's binary-upgrade server, without hooks), then
+ *	  lets each part install its settings and hooks.  No logic of its
  *	  own lives here.
  *
  *-------------------------------------------------------------------------
@@ -31,11 +32,21 @@ _PG_init(void)
 	 * other sessions, which is worse than no guard.
 	 */
 	if (!process_shared_preload_libraries_in_progress)
+	{
+		/*
+		 * pg_upgrade LOADs every library the old cluster's functions name
+		 * into the new server, which runs in binary-upgrade mode: no
+		 * session but pg_upgrade's can connect, so there is nothing to
+		 * guard.  Load without hooks (as pg_cron does).
+		 */
+		if (IsBinaryUpgrade)
+			return;
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pg_asof must be loaded via \"shared_preload_libraries\""),
 				 errdetail("The leakage guard installs its hooks when the server starts; loaded later it would be off in other sessions."),
 				 errhint("Add pg_asof to \"shared_preload_libraries\" in postgresql.conf and restart the server.")));
+	}
 
 	asof_training_set_init();
 	asof_guard_init();

@@ -54,6 +54,7 @@
 #include "feature_view.h"
 #include "guard.h"
 #include "guard_sources.h"
+#include "spine_check.h"
 
 /* An absolute interval literal: hours:minutes:seconds, no day part. */
 static char *
@@ -136,9 +137,13 @@ exact_dividend(const char *n)
 /*
  * The SQL of one windowed aggregate over argument `x`, over the rows that
  * satisfy `cond` (NULL: every row), with the contract's result type.
+ * Floating-point sums and moments depend on the order of their inputs in
+ * the last bits: they take the rows in `order` (event time, available
+ * time), so that the result does not change with the plan (PostgreSQL 17
+ * scans them in another order than 15).
  */
 static char *
-window_agg_sql(AsofFeature *f, const char *x, const char *cond)
+window_agg_sql(AsofFeature *f, const char *x, const char *cond, const char *order)
 {
 	const char *flt = cond ? psprintf(" FILTER (WHERE %s)", cond) : "";
 	Oid			base = OidIsValid(f->input_type) ? getBaseType(f->input_type) : InvalidOid;
@@ -153,12 +158,12 @@ window_agg_sql(AsofFeature *f, const char *x, const char *cond)
 			return psprintf("count(%s)%s", x, flt);
 		case ASOF_AGG_SUM:
 			if (is_float)
-				return psprintf("sum(CAST(%s AS double precision))%s", x, flt);
+				return psprintf("sum(CAST(%s AS double precision) ORDER BY %s)%s", x, order, flt);
 			/* smallint, integer: bigint; bigint, numeric: numeric (exact) */
 			return psprintf("sum(%s)%s", x, flt);
 		case ASOF_AGG_AVG:
 			if (is_float)
-				return psprintf("avg(CAST(%s AS double precision))%s", x, flt);
+				return psprintf("avg(CAST(%s AS double precision) ORDER BY %s)%s", x, order, flt);
 			/* exact sum / count, rounded once to double precision */
 			{
 				char	   *s = psprintf("CAST(sum(%s)%s AS numeric)", x, flt);
@@ -169,9 +174,9 @@ window_agg_sql(AsofFeature *f, const char *x, const char *cond)
 		case ASOF_AGG_STDDEV:
 		case ASOF_AGG_VAR:
 			if (is_float)
-				return psprintf("%s(CAST(%s AS double precision))%s",
+				return psprintf("%s(CAST(%s AS double precision) ORDER BY %s)%s",
 								f->agg == ASOF_AGG_VAR ? "var_samp" : "stddev_samp",
-								x, flt);
+								x, order, flt);
 			else
 			{
 				/*
@@ -250,131 +255,97 @@ append_k_subquery(StringInfo q, AsofFeatureView *fv, AsofSourceExpr *atx,
 	appendStringInfo(q, "\n                       OFFSET 0) AS asof_k");
 }
 
-PG_FUNCTION_INFO_V1(asof_feature_view_sql);
-
-/* asof.feature_view_sql(feature_view text, spine regclass, at text) -> text */
-Datum
-asof_feature_view_sql(PG_FUNCTION_ARGS)
+/*
+ * One reference query being written: the view, the spine, the prediction
+ * time, and what the phases below derive from them.
+ */
+typedef struct RefQuery
 {
-	char	   *name;
-	Oid			spine;
-	char	   *at;
 	AsofFeatureView *fv;
-	Relation	srel;
-	TupleDesc	sdesc;
-	AsofSourceExpr atx;
-	Oid			at_type;
-	const char *T;
-	char	   *src;
-	char	   *spine_name;
-	char	   *keys;
-	char	   *te;
+	Relation	srel;			/* the spine, open */
+	const char *at;				/* the prediction time, as given */
+	AsofSourceExpr atx;			/* ... analyzed over the spine */
+	const char *T;				/* the view's time type, as SQL */
+	Oid		   *spine_colls;	/* collation of each entity column in the spine */
+	char	  **colnames;		/* output column of each feature */
+	char	   *src;			/* the source, quoted */
+	char	   *spine_name;		/* the spine, quoted */
+	char	   *te;				/* event time and available time expressions */
 	char	   *ta;
+	char	   *keys;			/* "asof_r.k = asof_g.asof_key1 AND ..." */
+	int64	   *windows;		/* distinct windows, in order of first use */
+	int			nwindows;
+	bool		any_window;
 	StringInfoData q;
-	StringInfoData cols;
-	char	  **colnames;
-	int64	   *windows;
-	int			nwindows = 0;
-	bool		any_window = false;
-	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP);
-	Oid		   *spine_colls;
+} RefQuery;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("feature_view, spine and at cannot be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	spine = PG_GETARG_OID(1);
-	at = text_to_cstring(PG_GETARG_TEXT_PP(2));
+/* The spine: every entity column of the view, then the prediction time. */
+static void
+ref_check_spine(RefQuery *r)
+{
+	AsofFeatureView *fv = r->fv;
+	TupleDesc	sdesc = RelationGetDescr(r->srel);
 
-	fv = asof_load_feature_view(name);
-	T = format_type_be(fv->time_type);
-
-	/* the spine: entity columns of the same names and types */
-	spine_colls = palloc(sizeof(Oid) * fv->nkeys);
-	srel = relation_open(spine, AccessShareLock);
-	sdesc = RelationGetDescr(srel);
+	r->spine_colls = palloc(sizeof(Oid) * fv->nkeys);
 	for (int i = 0; i < fv->nkeys; i++)
 	{
-		AttrNumber	attnum = attnameAttNum(srel, fv->key_names[i], false);
-		Form_pg_attribute att;
+		int			c = asof_spine_entity_column(fv, sdesc, RelationGetRelationName(r->srel), i);
 
-		if (attnum <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("spine \"%s\" has no entity column \"%s\"",
-							RelationGetRelationName(srel), fv->key_names[i]),
-					 errdetail_plural("Feature view \"%s\" has %d entity column; the spine must supply it under the same name.",
-									  "Feature view \"%s\" has %d entity columns; the spine must supply every one under the same name.",
-									  fv->nkeys, fv->name, fv->nkeys)));
-		att = TupleDescAttr(sdesc, attnum - 1);
-		spine_colls[i] = att->attcollation;
-		if (att->atttypid != fv->key_types[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("entity column \"%s\" has type %s in spine \"%s\" but %s in feature view \"%s\"",
-							fv->key_names[i], format_type_be(att->atttypid),
-							RelationGetRelationName(srel),
-							format_type_be(fv->key_types[i]), fv->name),
-					 errhint("Cast it in a view over the spine.")));
+		r->spine_colls[i] = TupleDescAttr(sdesc, c)->attcollation;
 	}
+	asof_analyze_source_expr(r->srel, r->at, "prediction time", false, false, &r->atx);
+	asof_check_prediction_time_type(fv, getBaseType(r->atx.type));
+}
 
-	/* the prediction time */
-	asof_analyze_source_expr(srel, at, "prediction time", false, false, &atx);
-	at_type = getBaseType(atx.type);
-	if (!(at_type == fv->time_type ||
-		  (at_type == DATEOID && fv->time_type == TIMESTAMPOID)))
-	{
-		if (at_type == DATEOID)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("prediction time \"%s\" is of type date but feature view \"%s\" uses timestamp with time zone",
-							at, fv->name),
-					 errdetail("A date is taken as midnight only with timestamp without time zone feature views."),
-					 errhint("Cast the prediction time to timestamp with time zone explicitly.")));
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("prediction time \"%s\" is of type %s but feature view \"%s\" uses %s",
-						at, format_type_be(atx.type), fv->name, T),
-				 errhint("Cast the prediction time to %s explicitly.", T)));
-	}
+/* Output column names: spine columns, then <view>__<feature>. */
+static void
+ref_name_columns(RefQuery *r)
+{
+	AsofFeatureView *fv = r->fv;
+	TupleDesc	sdesc = RelationGetDescr(r->srel);
 
-	/* output column names: spine columns, then <view>__<feature> */
-	colnames = palloc(sizeof(char *) * fv->nfeatures);
+	r->colnames = palloc(sizeof(char *) * fv->nfeatures);
 	for (int i = 0; i < fv->nfeatures; i++)
 	{
-		colnames[i] = psprintf("%s__%s", fv->name, fv->features[i].name);
+		r->colnames[i] = psprintf("%s__%s", fv->name, fv->features[i].name);
 		for (int j = 0; j < sdesc->natts; j++)
 		{
 			Form_pg_attribute att = TupleDescAttr(sdesc, j);
 
-			if (!att->attisdropped && strcmp(NameStr(att->attname), colnames[i]) == 0)
+			if (!att->attisdropped && strcmp(NameStr(att->attname), r->colnames[i]) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("spine \"%s\" already has a column \"%s\"",
-								RelationGetRelationName(srel), colnames[i]),
+								RelationGetRelationName(r->srel), r->colnames[i]),
 						 errhint("Rename the feature with \"as\" (drop and re-create feature view \"%s\") or the spine column.",
 								 fv->name)));
 		}
 	}
+}
 
-	src = quote_qualified_identifier(get_namespace_name(get_rel_namespace(fv->source)),
-									 get_rel_name(fv->source));
-	te = psprintf("(%s)", fv->event_time);
-	ta = fv->available_time ? psprintf("(%s)", fv->available_time) : te;
-	{
-		StringInfoData kb;
+/* Names and expressions the query uses, and the distinct windows. */
+static void
+ref_prepare(RefQuery *r)
+{
+	AsofFeatureView *fv = r->fv;
+	StringInfoData kb;
 
-		initStringInfo(&kb);
-		for (int i = 0; i < fv->nkeys; i++)
-			appendStringInfo(&kb, "asof_r.%s = asof_g.asof_key%d%s AND ",
-							 quote_identifier(fv->key_names[i]), i + 1,
-							 key_collate(fv, i, spine_colls));
-		keys = kb.data;
-	}
+	r->src = quote_qualified_identifier(get_namespace_name(get_rel_namespace(fv->source)),
+										get_rel_name(fv->source));
+	r->spine_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(r->srel)),
+											   RelationGetRelationName(r->srel));
+	r->spine_name = asof_guard_reference_spine(fv->source, r->spine_name);	/* G5 */
+	r->te = psprintf("(%s)", fv->event_time);
+	r->ta = fv->available_time ? psprintf("(%s)", fv->available_time) : r->te;
 
-	/* distinct windows, in order of first use */
-	windows = palloc(sizeof(int64) * fv->nfeatures);
+	initStringInfo(&kb);
+	for (int i = 0; i < fv->nkeys; i++)
+		appendStringInfo(&kb, "asof_r.%s = asof_g.asof_key%d%s AND ",
+						 quote_identifier(fv->key_names[i]), i + 1,
+						 key_collate(fv, i, r->spine_colls));
+	r->keys = kb.data;
+
+	r->windows = palloc(sizeof(int64) * fv->nfeatures);
 	for (int i = 0; i < fv->nfeatures; i++)
 	{
 		AsofFeature *f = &fv->features[i];
@@ -382,121 +353,143 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 
 		if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
 			continue;
-		any_window = true;
-		for (int j = 0; j < nwindows; j++)
-			seen = seen || windows[j] == f->window_us;
+		r->any_window = true;
+		for (int j = 0; j < r->nwindows; j++)
+			seen = seen || r->windows[j] == f->window_us;
 		if (!seen)
-			windows[nwindows++] = f->window_us;
+			r->windows[r->nwindows++] = f->window_us;
 	}
+}
 
-	spine_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(srel)),
-											RelationGetRelationName(srel));
-	spine_name = asof_guard_reference_spine(fv->source, spine_name);	/* G5 */
+/*
+ * The outer query: every spine row with its features, joined from asof_v
+ * by (entity, k).  Every spine row of the same entity and the same k(t)
+ * sees the same rows: the features are computed once per distinct
+ * (entity, k) in asof_v, then joined back to the spine rows (the TTL still
+ * uses each row's own t).
+ */
+static void
+ref_write_select(RefQuery *r)
+{
+	AsofFeatureView *fv = r->fv;
+	StringInfo	q = &r->q;
 
-	/*
-	 * Every spine row of the same entity and the same k(t) sees the same
-	 * rows: compute the features once per distinct (entity, k) in asof_v,
-	 * then join them back to the spine rows (the TTL still uses each row's
-	 * own t).
-	 */
-	initStringInfo(&q);
-	appendStringInfo(&q, "SELECT s.*");
+	appendStringInfo(q, "SELECT s.*");
 	for (int i = 0; i < fv->nfeatures; i++)
 	{
 		AsofFeature *f = &fv->features[i];
+		const char *col = quote_identifier(r->colnames[i]);
 
 		if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
 		{
 			if (fv->has_ttl)
-				appendStringInfo(&q, ",\n       CASE WHEN asof_v.asof_l%d_te >= asof_k.t_minus_ttl THEN asof_v.asof_l%d_v END AS %s",
-								 i + 1, i + 1, quote_identifier(colnames[i]));
+				appendStringInfo(q, ",\n       CASE WHEN asof_v.asof_l%d_te >= asof_k.t_minus_ttl THEN asof_v.asof_l%d_v END AS %s",
+								 i + 1, i + 1, col);
 			else
-				appendStringInfo(&q, ",\n       asof_v.asof_l%d_v AS %s",
-								 i + 1, quote_identifier(colnames[i]));
+				appendStringInfo(q, ",\n       asof_v.asof_l%d_v AS %s", i + 1, col);
 		}
 		else if (f->agg == ASOF_AGG_COUNT || f->agg == ASOF_AGG_COUNT_STAR)
-			appendStringInfo(&q, ",\n       coalesce(asof_v.asof_f%d, 0) AS %s",
-							 i + 1, quote_identifier(colnames[i]));
+			appendStringInfo(q, ",\n       coalesce(asof_v.asof_f%d, 0) AS %s", i + 1, col);
 		else
-			appendStringInfo(&q, ",\n       asof_v.asof_f%d AS %s",
-							 i + 1, quote_identifier(colnames[i]));
+			appendStringInfo(q, ",\n       asof_v.asof_f%d AS %s", i + 1, col);
 	}
-	appendStringInfo(&q, "\n  FROM %s AS s", spine_name);
-	append_k_subquery(&q, fv, &atx, T, true);
+	appendStringInfo(q, "\n  FROM %s AS s", r->spine_name);
+	append_k_subquery(q, fv, &r->atx, r->T, true);
+}
 
-	/* asof_v: the features of every distinct (entity, k) */
-	appendStringInfo(&q, "\n  LEFT JOIN (SELECT ");
+/* asof_g: the distinct (entity, k) of the spine, and k - W per window. */
+static void
+ref_write_groups(RefQuery *r)
+{
+	AsofFeatureView *fv = r->fv;
+	StringInfo	q = &r->q;
+	char	   *minb = psprintf(INT64_FORMAT, (int64) MIN_TIMESTAMP);
+
+	appendStringInfo(q, "\n  LEFT JOIN (SELECT ");
 	for (int i = 0; i < fv->nkeys; i++)
-		appendStringInfo(&q, "asof_g.asof_key%d, ", i + 1);
-	appendStringInfo(&q, "asof_g.asof_kk");
+		appendStringInfo(q, "asof_g.asof_key%d, ", i + 1);
+	appendStringInfo(q, "asof_g.asof_kk");
 	for (int i = 0; i < fv->nfeatures; i++)
 	{
 		AsofFeature *f = &fv->features[i];
 
 		if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
-			appendStringInfo(&q, ", asof_l%d.v AS asof_l%d_v, asof_l%d.te AS asof_l%d_te",
+			appendStringInfo(q, ", asof_l%d.v AS asof_l%d_v, asof_l%d.te AS asof_l%d_te",
 							 i + 1, i + 1, i + 1, i + 1);
 		else
-			appendStringInfo(&q, ", asof_w.f%d AS asof_f%d", i + 1, i + 1);
+			appendStringInfo(q, ", asof_w.f%d AS asof_f%d", i + 1, i + 1);
 	}
-	appendStringInfo(&q, "\n     FROM (SELECT DISTINCT ");
+	appendStringInfo(q, "\n     FROM (SELECT DISTINCT ");
 	for (int i = 0; i < fv->nkeys; i++)
-		appendStringInfo(&q, "s.%s%s AS asof_key%d, ", quote_identifier(fv->key_names[i]),
-						 key_collate(fv, i, spine_colls), i + 1);
-	appendStringInfo(&q, "asof_k.k AS asof_kk, asof_k.k_us AS asof_kus\n             FROM %s AS s", spine_name);
-	append_k_subquery(&q, fv, &atx, T, false);
-	appendStringInfo(&q, "\n            WHERE ");
+		appendStringInfo(q, "s.%s%s AS asof_key%d, ", quote_identifier(fv->key_names[i]),
+						 key_collate(fv, i, r->spine_colls), i + 1);
+	appendStringInfo(q, "asof_k.k AS asof_kk, asof_k.k_us AS asof_kus\n             FROM %s AS s", r->spine_name);
+	append_k_subquery(q, fv, &r->atx, r->T, false);
+	appendStringInfo(q, "\n            WHERE ");
 	for (int i = 0; i < fv->nkeys; i++)
-		appendStringInfo(&q, "s.%s IS NOT NULL AND ", quote_identifier(fv->key_names[i]));
-	appendStringInfo(&q, "asof_k.k IS NOT NULL) AS asof_g");
+		appendStringInfo(q, "s.%s IS NOT NULL AND ", quote_identifier(fv->key_names[i]));
+	appendStringInfo(q, "asof_k.k IS NOT NULL) AS asof_g");
 
 	/* window lower bounds k - W, NULL when out of range */
-	if (nwindows > 0)
+	if (r->nwindows > 0)
 	{
-		appendStringInfo(&q, "\n     -- k - W for every window W (NULL when before the earliest timestamp)");
-		appendStringInfo(&q, "\n     CROSS JOIN LATERAL (SELECT ");
-		for (int j = 0; j < nwindows; j++)
-			appendStringInfo(&q, "%sCASE WHEN asof_g.asof_kus - " INT64_FORMAT " >= %s THEN asof_g.asof_kk - %s END AS lo%d",
+		appendStringInfo(q, "\n     -- k - W for every window W (NULL when before the earliest timestamp)");
+		appendStringInfo(q, "\n     CROSS JOIN LATERAL (SELECT ");
+		for (int j = 0; j < r->nwindows; j++)
+			appendStringInfo(q, "%sCASE WHEN asof_g.asof_kus - " INT64_FORMAT " >= %s THEN asof_g.asof_kk - %s END AS lo%d",
 							 j ? ",\n                                " : "",
-							 windows[j], minb, us_interval(windows[j]), j + 1);
-		appendStringInfo(&q, " OFFSET 0) AS asof_b");
+							 r->windows[j], minb, us_interval(r->windows[j]), j + 1);
+		appendStringInfo(q, " OFFSET 0) AS asof_b");
 	}
+}
 
-	/* every windowed feature in one LATERAL subquery */
-	if (any_window)
+/* asof_w: every windowed feature in one LATERAL subquery. */
+static void
+ref_write_windows(RefQuery *r)
+{
+	AsofFeatureView *fv = r->fv;
+	StringInfo	q = &r->q;
+	StringInfoData least;
+
+	if (!r->any_window)
+		return;
+	initStringInfo(&least);
+	for (int j = 0; j < r->nwindows; j++)
+		appendStringInfo(&least, "%sasof_b.lo%d", j ? ", " : "", j + 1);
+
+	appendStringInfo(q, "\n     -- windowed features: visible rows of the entity with k - W <= te < k");
+	appendStringInfo(q, "\n     LEFT JOIN LATERAL (SELECT ");
+	for (int i = 0, n = 0; i < fv->nfeatures; i++)
 	{
-		StringInfoData least;
+		AsofFeature *f = &fv->features[i];
+		char	   *filter = NULL;
+		int			w = 0;
 
-		initStringInfo(&least);
-		for (int j = 0; j < nwindows; j++)
-			appendStringInfo(&least, "%sasof_b.lo%d", j ? ", " : "", j + 1);
-
-		appendStringInfo(&q, "\n     -- windowed features: visible rows of the entity with k - W <= te < k");
-		appendStringInfo(&q, "\n     LEFT JOIN LATERAL (SELECT ");
-		for (int i = 0, n = 0; i < fv->nfeatures; i++)
-		{
-			AsofFeature *f = &fv->features[i];
-			char	   *filter = NULL;
-			int			w = 0;
-
-			if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
-				continue;
-			while (windows[w] != f->window_us)
-				w++;
-			if (nwindows > 1)
-				filter = psprintf("%s >= asof_b.lo%d", te, w + 1);
-			appendStringInfo(&q, "%s%s AS f%d", n++ ? ",\n                               " : "",
-							 window_agg_sql(f, f->expr ? psprintf("(%s)", f->expr) : NULL, filter),
-							 i + 1);
-		}
-		appendStringInfo(&q, "\n                          FROM %s AS asof_r", src);
-		appendStringInfo(&q, "\n                         WHERE %s%s < asof_g.asof_kk AND %s < asof_g.asof_kk AND %s >= %s%s%s) AS asof_w ON true",
-						 keys, ta, te, te,
-						 nwindows > 1 ? "LEAST(" : "", least.data,
-						 nwindows > 1 ? ")" : "");
+		if (f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL)
+			continue;
+		while (r->windows[w] != f->window_us)
+			w++;
+		if (r->nwindows > 1)
+			filter = psprintf("%s >= asof_b.lo%d", r->te, w + 1);
+		appendStringInfo(q, "%s%s AS f%d", n++ ? ",\n                               " : "",
+						 window_agg_sql(f, f->expr ? psprintf("(%s)", f->expr) : NULL, filter,
+										psprintf("%s, %s", r->te, r->ta)),
+						 i + 1);
 	}
+	appendStringInfo(q, "\n                          FROM %s AS asof_r", r->src);
+	appendStringInfo(q, "\n                         WHERE %s%s < asof_g.asof_kk AND %s < asof_g.asof_kk AND %s >= %s%s%s) AS asof_w ON true",
+					 r->keys, r->ta, r->te, r->te,
+					 r->nwindows > 1 ? "LEAST(" : "", least.data,
+					 r->nwindows > 1 ? ")" : "");
+}
 
-	/* one LATERAL subquery per last value */
+/* asof_lN: per last value, one LATERAL subquery; then the join back. */
+static void
+ref_write_last_values(RefQuery *r)
+{
+	AsofFeatureView *fv = r->fv;
+	StringInfo	q = &r->q;
+
 	for (int i = 0; i < fv->nfeatures; i++)
 	{
 		AsofFeature *f = &fv->features[i];
@@ -505,35 +498,42 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 		if (f->agg != ASOF_AGG_LAST && f->agg != ASOF_AGG_LAST_NONNULL)
 			continue;
 		x = psprintf("(%s)", f->expr);
-		appendStringInfo(&q, "\n     -- %s: the visible row with the greatest te, then ta, then value (NULLs lowest)",
-						 quote_identifier(colnames[i]));
-		appendStringInfo(&q, "\n     LEFT JOIN LATERAL (SELECT %s AS v, %s AS te FROM %s AS asof_r", x, te, src);
-		appendStringInfo(&q, "\n                         WHERE %s%s < asof_g.asof_kk AND %s < asof_g.asof_kk%s%s%s",
-						 keys, ta, te,
+		appendStringInfo(q, "\n     -- %s: the visible row with the greatest te, then ta, then value (NULLs lowest)",
+						 quote_identifier(r->colnames[i]));
+		appendStringInfo(q, "\n     LEFT JOIN LATERAL (SELECT %s AS v, %s AS te FROM %s AS asof_r", x, r->te, r->src);
+		appendStringInfo(q, "\n                         WHERE %s%s < asof_g.asof_kk AND %s < asof_g.asof_kk%s%s%s",
+						 r->keys, r->ta, r->te,
 						 f->agg == ASOF_AGG_LAST_NONNULL ? " AND " : "",
 						 f->agg == ASOF_AGG_LAST_NONNULL ? x : "",
 						 f->agg == ASOF_AGG_LAST_NONNULL ? " IS NOT NULL" : "");
-		appendStringInfo(&q, "\n                         ORDER BY %s DESC, %s DESC, %s DESC NULLS LAST LIMIT 1) AS asof_l%d ON true",
-						 te, ta, x, i + 1);
+		appendStringInfo(q, "\n                         ORDER BY %s DESC, %s DESC, %s DESC NULLS LAST LIMIT 1) AS asof_l%d ON true",
+						 r->te, r->ta, x, i + 1);
 	}
-	appendStringInfo(&q, ") AS asof_v\n    ON ");
+	appendStringInfo(q, ") AS asof_v\n    ON ");
 	for (int i = 0; i < fv->nkeys; i++)
-		appendStringInfo(&q, "asof_v.asof_key%d = s.%s%s AND ", i + 1,
-						 quote_identifier(fv->key_names[i]), key_collate(fv, i, spine_colls));
-	appendStringInfo(&q, "asof_v.asof_kk = asof_k.k");
+		appendStringInfo(q, "asof_v.asof_key%d = s.%s%s AND ", i + 1,
+						 quote_identifier(fv->key_names[i]), key_collate(fv, i, r->spine_colls));
+	appendStringInfo(q, "asof_v.asof_kk = asof_k.k");
+}
 
-	if (fv->immutable_exprs && atx.immutable &&
+/*
+ * The query as it is returned: as written when every expression is
+ * immutable; else wrapped in asof.run_in_utc(), since a stable expression
+ * may depend on TimeZone and the contract evaluates every expression with
+ * TimeZone = UTC.
+ */
+static char *
+ref_finish(RefQuery *r)
+{
+	AsofFeatureView *fv = r->fv;
+	TupleDesc	sdesc = RelationGetDescr(r->srel);
+	StringInfoData cols;
+
+	if (fv->immutable_exprs && r->atx.immutable &&
 		!asof_relation_depends_on_session(fv->source) &&
-		!asof_relation_depends_on_session(spine))
-	{
-		relation_close(srel, NoLock);
-		PG_RETURN_TEXT_P(cstring_to_text(q.data));
-	}
+		!asof_relation_depends_on_session(RelationGetRelid(r->srel)))
+		return r->q.data;
 
-	/*
-	 * A stable expression may depend on TimeZone: run the query with
-	 * TimeZone = UTC, as the contract evaluates every expression.
-	 */
 	initStringInfo(&cols);
 	for (int j = 0; j < sdesc->natts; j++)
 	{
@@ -551,11 +551,46 @@ asof_feature_view_sql(PG_FUNCTION_ARGS)
 		bool		input_typed = (f->agg == ASOF_AGG_MIN || f->agg == ASOF_AGG_MAX ||
 								   f->agg == ASOF_AGG_LAST || f->agg == ASOF_AGG_LAST_NONNULL);
 
-		appendStringInfo(&cols, ", %s %s", quote_identifier(colnames[i]),
+		appendStringInfo(&cols, ", %s %s", quote_identifier(r->colnames[i]),
 						 input_typed ? format_type_with_typemod(f->input_type, f->input_typmod) :
 						 format_type_be(f->result_type));
 	}
-	relation_close(srel, NoLock);
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("-- an expression of the feature view or the prediction time depends on TimeZone: evaluated with TimeZone = UTC\nSELECT * FROM asof.run_in_utc(%s) AS asof_q(%s)",
-											  quote_literal_cstr(q.data), cols.data)));
+	return psprintf("-- an expression of the feature view or the prediction time depends on TimeZone: evaluated with TimeZone = UTC\nSELECT * FROM asof.run_in_utc(%s) AS asof_q(%s)",
+					quote_literal_cstr(r->q.data), cols.data);
+}
+
+PG_FUNCTION_INFO_V1(asof_feature_view_sql);
+
+/*
+ * asof.feature_view_sql(feature_view text, spine regclass, at text) -> text:
+ * check the spine, then write the query part by part.
+ */
+Datum
+asof_feature_view_sql(PG_FUNCTION_ARGS)
+{
+	RefQuery	r = {0};
+	char	   *sql;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("feature_view, spine and at cannot be null")));
+	r.fv = asof_load_feature_view(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	r.T = format_type_be(r.fv->time_type);
+	r.at = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	r.srel = relation_open(PG_GETARG_OID(1), AccessShareLock);
+
+	ref_check_spine(&r);
+	ref_name_columns(&r);
+	ref_prepare(&r);
+
+	initStringInfo(&r.q);
+	ref_write_select(&r);
+	ref_write_groups(&r);
+	ref_write_windows(&r);
+	ref_write_last_values(&r);
+	sql = ref_finish(&r);
+
+	relation_close(r.srel, NoLock);
+	PG_RETURN_TEXT_P(cstring_to_text(sql));
 }

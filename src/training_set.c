@@ -53,6 +53,7 @@
 #include "compat.h"
 #include "engine.h"
 #include "feature_view.h"
+#include "spine_check.h"
 #include "guard.h"
 #include "pg_asof.h"
 #include "training_set_name.h"
@@ -119,38 +120,6 @@ progress_report(void *arg, const char *phase, int64 done, int64 total)
  * Shared checks
  * ----------------------------------------------------------------------
  */
-
-/* The prediction time of a spine of type at_type, for a view, as int64. */
-static void
-check_time_types(const AsofFeatureView *v, Oid at_type)
-{
-	if (at_type == v->time_type)
-		return;
-	if (at_type == DATEOID && v->time_type == TIMESTAMPOID)
-		return;
-	if (at_type == DATEOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("prediction time of type date cannot be used with feature view \"%s\" of type %s",
-						v->name, format_type_be(v->time_type)),
-				 errdetail("A date is taken as midnight only for timestamp without time zone views."),
-				 errhint("Cast the prediction time to timestamp with time zone explicitly.")));
-	if (at_type == TIMESTAMPTZOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("prediction time has type %s but feature view \"%s\" has type %s",
-						format_type_be(at_type), v->name, format_type_be(v->time_type)),
-				 errdetail("Feature view \"%s\" compares wall-clock times without a time zone, and a timestamp with time zone is an instant: which wall-clock time it stands for depends on the zone the view's data was recorded in.",
-						   v->name),
-				 errhint("Convert the prediction time to that zone's wall clock, e.g. \"at AT TIME ZONE 'America/Chicago'\" for data recorded in Chicago time; \"at AT TIME ZONE 'UTC'\" is right only for data recorded in UTC.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_DATATYPE_MISMATCH),
-			 errmsg("prediction time has type %s but feature view \"%s\" has type %s",
-					format_type_be(at_type), v->name, format_type_be(v->time_type)),
-			 errdetail("Feature view \"%s\" compares instants, and a timestamp without time zone is a wall-clock time: which instant it stands for depends on the zone it was recorded in.",
-					   v->name),
-			 errhint("Convert the prediction time to an instant with the zone of its wall clock, e.g. \"at AT TIME ZONE 'America/Chicago'\" for times recorded in Chicago time.")));
-}
 
 static bool
 time_of(Datum d, bool isnull, Oid type, int64 *t)
@@ -422,7 +391,7 @@ spine_startup(DestReceiver *self, int operation, TupleDesc desc)
 				 errmsg("prediction time has type %s", format_type_be(b->at_type)),
 				 errhint("The prediction time must be a timestamp, timestamp with time zone or date.")));
 	for (int i = 0; i < b->nviews; i++)
-		check_time_types(b->views[i], b->at_type);
+		asof_check_prediction_time_type(b->views[i], b->at_type);
 }
 
 static bool
@@ -648,30 +617,7 @@ build_init(Build *b, FunctionCallInfo fcinfo)
 
 		b->keycols[i] = palloc(sizeof(AttrNumber) * v->nkeys);
 		for (int j = 0; j < v->nkeys; j++)
-		{
-			int			c;
-
-			for (c = 0; c < b->nspinecols; c++)
-				if (strcmp(NameStr(TupleDescAttr(b->spinedesc, c)->attname), v->key_names[j]) == 0)
-					break;
-			if (c == b->nspinecols)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("spine \"%s\" has no entity column \"%s\" of feature view \"%s\"",
-								b->spine_name, v->key_names[j], v->name),
-						 errdetail_plural("Feature view \"%s\" is keyed by %d column; the spine must supply it under the same name.",
-										  "Feature view \"%s\" is keyed by %d columns; the spine must supply every one of them under the same name.",
-										  v->nkeys, v->name, v->nkeys)));
-			if (TupleDescAttr(b->spinedesc, c)->atttypid != v->key_types[j])
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("entity column \"%s\" has type %s in spine \"%s\" but %s in feature view \"%s\"",
-								v->key_names[j],
-								format_type_be(TupleDescAttr(b->spinedesc, c)->atttypid),
-								b->spine_name, format_type_be(v->key_types[j]), v->name),
-						 errhint("Cast the spine's column in a view over the spine.")));
-			b->keycols[i][j] = c;
-		}
+			b->keycols[i][j] = asof_spine_entity_column(v, b->spinedesc, b->spine_name, j);
 	}
 }
 
@@ -968,7 +914,7 @@ asof_features_at(PG_FUNCTION_ARGS)
 				 errmsg("feature_view and entity of asof.features_at must not be null")));
 	vname = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	v = asof_load_feature_view(vname);
-	check_time_types(v, at_type);
+	asof_check_prediction_time_type(v, at_type);
 	t_valid = time_of(PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2),
 					  PG_ARGISNULL(2), at_type, &t);
 

@@ -30,6 +30,7 @@
 #include "utils/numeric.h"
 #include "utils/typcache.h"
 
+#include "compat.h"
 #include "window.h"
 
 /* Rebuild floating-point moments when the history is this much larger. */

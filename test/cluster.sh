@@ -3,7 +3,7 @@
 #
 #   asof_install_deps [extra Debian packages...]
 #                         apt-get installs whatever is missing (as root)
-#   asof_build_install    builds with -Werror and installs pg_asof into a
+#   asof_build_install    builds with -Werror (COPT) and installs pg_asof into a
 #                         private copy of the PostgreSQL installation under
 #                         $ASOF_TMP (the system installation is not touched)
 #   asof_cluster_start NAME [preload]
@@ -80,7 +80,7 @@ asof_build_install() {
 	bindir=$("$ASOF_PG_CONFIG" --bindir)
 	pkglibdir=$("$ASOF_PG_CONFIG" --pkglibdir)
 	sharedir=$("$ASOF_PG_CONFIG" --sharedir)
-	make -s -C "$ASOF_SRC" -j2 PG_CONFIG="$ASOF_PG_CONFIG" >&2 || return 1
+	make -s -C "$ASOF_SRC" -j2 PG_CONFIG="$ASOF_PG_CONFIG" COPT=-Werror >&2 || return 1
 	# A private copy of the installation: PostgreSQL finds its share and lib
 	# directories relative to its binaries, so a copy plus "make install
 	# DESTDIR=" is an installation of its own (as core's temp-install is).

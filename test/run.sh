@@ -10,9 +10,16 @@
 # test (test/t/*.sh), stops the cluster and removes everything, even on
 # failure or interrupt.  Exits non-zero on any failure and ends with the
 # line "N passed, N failed".
+#
+# bash test/run.sh MAJOR (make test PG=MAJOR): the same suite on another
+# PostgreSQL major, in a Debian root that carries it (test/chroot.sh).
 set -uo pipefail
+if [ -n "${1:-}" ] && [ "$1" != "${ASOF_PGVER:-15}" ]; then
+	exec bash "$(dirname "$0")/chroot.sh" "$1" bash test/run.sh
+fi
 . "$(dirname "$0")/cluster.sh"
 cd "$ASOF_SRC"
+echo "== PostgreSQL $ASOF_PGVER"
 
 asof_init
 # python3-*: test/t/demo_train_script.sh runs the demo's training script;
@@ -27,13 +34,14 @@ failed=0
 skipped=0
 diffs=()
 
-# count_pg_regress LOGFILE STATUS: add its "... ok" and "... FAILED" lines;
+# count_pg_regress LOGFILE STATUS: add its passed and failed tests (15:
+# "test x ... ok", "... FAILED"; 16 on, TAP: "ok 1 - x", "not ok 2 - x");
 # a failed run that names no failed test (pg_regress itself broke) counts as
 # one failure.
 count_pg_regress() {
 	local ok bad
-	ok=$(grep -cE '\.\.\. ok( |$)' "$1")
-	bad=$(grep -cE '\.\.\. (FAILED|failed)' "$1")
+	ok=$(grep -cE '\.\.\. ok( |$)|^ok [0-9]+ ' "$1")
+	bad=$(grep -cE '\.\.\. (FAILED|failed)|^not ok [0-9]+ ' "$1")
 	[ "$2" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
 	passed=$((passed + ok))
 	failed=$((failed + bad))

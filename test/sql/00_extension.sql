@@ -53,7 +53,7 @@ CREATE EXTENSION pg_asof;
 -- a role that is not a superuser can neither insert, update, delete nor
 -- truncate any of them.  One row per registry table (pg_dump'ed config
 -- tables), each must say refused for every command.
-CREATE ROLE asof_plain_role;
+CREATE ROLE regress_asof_plain_role;
 CREATE FUNCTION pg_temp.try_write(tbl regclass) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   cmd text;
@@ -77,12 +77,12 @@ BEGIN
   END LOOP;
   RETURN verdict;
 END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.try_write(regclass) TO asof_plain_role;
-SET ROLE asof_plain_role;
+GRANT EXECUTE ON FUNCTION pg_temp.try_write(regclass) TO regress_asof_plain_role;
+SET ROLE regress_asof_plain_role;
 SELECT c::regclass AS registry_table, pg_temp.try_write(c::regclass) AS plain_role
   FROM pg_extension e, unnest(e.extconfig) AS c
  WHERE e.extname = 'pg_asof'
  ORDER BY c::regclass::text;
 RESET ROLE;
-REVOKE EXECUTE ON FUNCTION pg_temp.try_write(regclass) FROM asof_plain_role;
-DROP ROLE asof_plain_role;
+REVOKE EXECUTE ON FUNCTION pg_temp.try_write(regclass) FROM regress_asof_plain_role;
+DROP ROLE regress_asof_plain_role;

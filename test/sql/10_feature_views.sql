@@ -96,42 +96,42 @@ SELECT asof.drop_feature_view('tzview');
 
 -- Ownership: the creator owns a feature view; only the owner (or a
 -- superuser) may drop it.
-CREATE ROLE asof_fv_alice;
-CREATE ROLE asof_fv_bob;
-GRANT SELECT ON fv_src TO asof_fv_alice, asof_fv_bob;
-SET ROLE asof_fv_alice;
+CREATE ROLE regress_asof_fv_alice;
+CREATE ROLE regress_asof_fv_bob;
+GRANT SELECT ON fv_src TO regress_asof_fv_alice, regress_asof_fv_bob;
+SET ROLE regress_asof_fv_alice;
 SELECT asof.create_feature_view('alices', 'fv_src', '{airport}', 'te', '{"last(tag)"}');
 SELECT name, owner FROM asof.feature_views ORDER BY name;
-SET ROLE asof_fv_bob;
+SET ROLE regress_asof_fv_bob;
 SELECT asof.drop_feature_view('alices');
 SELECT asof.drop_feature_view('names');
 -- the registry is not writable directly
 DELETE FROM asof.feature_view_registry;
 RESET ROLE;
 SELECT pg_temp.registry();
-SET ROLE asof_fv_alice;
+SET ROLE regress_asof_fv_alice;
 SELECT asof.drop_feature_view('alices');
 RESET ROLE;
 SELECT pg_temp.registry();
 
 -- Column privileges: a role that may read only some columns can define a
 -- view over those, not over others.
-REVOKE SELECT ON fv_src FROM asof_fv_bob;
-GRANT SELECT (airport, te, tag) ON fv_src TO asof_fv_bob;
-SET ROLE asof_fv_bob;
+REVOKE SELECT ON fv_src FROM regress_asof_fv_bob;
+GRANT SELECT (airport, te, tag) ON fv_src TO regress_asof_fv_bob;
+SET ROLE regress_asof_fv_bob;
 SELECT asof.create_feature_view('bobs', 'fv_src', '{airport}', 'te', '{"last(delay)"}');
 SELECT asof.create_feature_view('bobs', 'fv_src', '{airport}', 'te', '{"last(tag)"}');
 RESET ROLE;
-REVOKE SELECT ON fv_src FROM asof_fv_alice;
-SET ROLE asof_fv_alice;
+REVOKE SELECT ON fv_src FROM regress_asof_fv_alice;
+SET ROLE regress_asof_fv_alice;
 SELECT asof.create_feature_view('alices', 'fv_src', '{airport}', 'te', '{"last(tag)"}');
 RESET ROLE;
 SELECT pg_temp.registry();
 -- superuser drops bob's view
 SELECT asof.drop_feature_view('bobs');
-REVOKE ALL ON fv_src FROM asof_fv_bob;
-DROP ROLE asof_fv_alice;
-DROP ROLE asof_fv_bob;
+REVOKE ALL ON fv_src FROM regress_asof_fv_bob;
+DROP ROLE regress_asof_fv_alice;
+DROP ROLE regress_asof_fv_bob;
 SELECT pg_temp.registry();
 
 -- clean up: dropping the sources (CASCADE) removes their feature views

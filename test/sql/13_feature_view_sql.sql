@@ -54,7 +54,10 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 4;
-SET force_parallel_mode = on;
+-- force_parallel_mode is named debug_parallel_query from PostgreSQL 16 on
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+            THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+SET :force_parallel = on;
 SELECT count(DISTINCT r) AS distinct_results, min(r) AS result
   FROM generate_series(1, 100), LATERAL (SELECT string_agg(x, ';') AS r FROM pg_temp.ref('ex2b', 'ex2b_q', 't') x) s;
 CREATE INDEX ON ex2b_f (k, te);
@@ -62,7 +65,7 @@ SET enable_seqscan = off;
 SELECT count(DISTINCT r) AS distinct_results, min(r) AS result
   FROM generate_series(1, 100), LATERAL (SELECT string_agg(x, ';') AS r FROM pg_temp.ref('ex2b', 'ex2b_q', 't') x) s;
 RESET enable_seqscan;
-RESET force_parallel_mode;
+RESET :force_parallel;
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;

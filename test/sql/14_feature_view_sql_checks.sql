@@ -6,7 +6,8 @@
 --
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
-CREATE FUNCTION public.chk_ref(v text, spine regclass, at text) RETURNS SETOF text
+CREATE SCHEMA chk14;
+CREATE FUNCTION chk14.ref(v text, spine regclass, at text) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 BEGIN
   RETURN QUERY EXECUTE format('SELECT CAST(x AS text) FROM (%s) AS x ORDER BY x.id',
@@ -51,7 +52,7 @@ INSERT INTO chk_q VALUES (1, 'a', '2024-01-01 03:00', '2024-01-02'),
                          (5, 'a', '4714-11-24 00:30:00 BC', '4714-11-24 BC'),
                          (6, 'b', '2024-01-01 03:00', '2024-01-02');
 -- result types per the contract
-CREATE TEMP TABLE chk_r AS SELECT * FROM public.chk_ref('chk', 'chk_q', 't') AS ref LIMIT 0;
+CREATE TEMP TABLE chk_r AS SELECT * FROM chk14.ref('chk', 'chk_q', 't') LIMIT 0;
 DO $$ BEGIN EXECUTE 'CREATE TEMP TABLE chk_out AS ' || asof.feature_view_sql('chk', 'chk_q', 't'); END $$;
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
  WHERE attrelid = 'chk_out'::regclass AND attnum > 0 ORDER BY attnum;
@@ -64,13 +65,13 @@ SELECT * FROM chk_out ORDER BY id \gx
 
 -- a date spine with a timestamp view: midnight
 SELECT asof.create_feature_view('chk_small', 'chk_f', '{k}', 'te', '{"count(*) over 1 day", "last(i4)"}');
-SELECT * FROM public.chk_ref('chk_small', 'chk_q', 'd') AS ref;
+SELECT * FROM chk14.ref('chk_small', 'chk_q', 'd');
 -- the prediction time may be an expression over the spine
-SELECT * FROM public.chk_ref('chk_small', 'chk_q', 't - interval ''90 minutes''') AS ref;
+SELECT * FROM chk14.ref('chk_small', 'chk_q', 't - interval ''90 minutes''');
 -- the earliest valid k(t): t = 4714-11-24 00:30 BC, no delay: k is valid,
 -- but k - 1 day is not, so the window feature is NULL (count 0) while the
 -- last value (no lower bound) is computed
-SELECT * FROM public.chk_ref('chk_small', 'chk_q', 't') AS ref WHERE ref LIKE '(5,%';
+SELECT * FROM chk14.ref('chk_small', 'chk_q', 't') WHERE ref LIKE '(5,%';
 
 -- schedules: anchor at 00:05, cadence 1 hour, delay 10 minutes; spine
 -- times before the anchor use earlier ticks (floor, not truncation)
@@ -87,9 +88,9 @@ INSERT INTO sched_q VALUES
 SELECT asof.create_feature_view('sched', 'sched_f', '{k}', 'te',
   '{"sum(v) over 1 hour", "count(*) over 3 hours", "last(v)"}',
   cadence => '1 hour', anchor => '2000-01-01 00:05+00', delay => '10 minutes');
-SELECT * FROM public.chk_ref('sched', 'sched_q', 't') AS ref;
+SELECT * FROM chk14.ref('sched', 'sched_q', 't');
 SET TimeZone = 'Asia/Kolkata';
-SELECT * FROM public.chk_ref('sched', 'sched_q', 't') AS ref;
+SELECT * FROM chk14.ref('sched', 'sched_q', 't');
 SET TimeZone = 'UTC';
 -- a timestamp view: the anchor's UTC wall clock (given here in +05:30)
 CREATE TABLE sched2_f (k int, te timestamp, v int);
@@ -99,7 +100,7 @@ INSERT INTO sched2_q SELECT id, k, t AT TIME ZONE 'UTC' FROM sched_q;
 SELECT asof.create_feature_view('sched2', 'sched2_f', '{k}', 'te',
   '{"sum(v) over 1 hour", "count(*) over 3 hours", "last(v)"}',
   cadence => '1 hour', anchor => '2000-01-01 05:35+05:30', delay => '10 minutes');
-SELECT * FROM public.chk_ref('sched2', 'sched2_q', 't') AS ref;
+SELECT * FROM chk14.ref('sched2', 'sched2_q', 't');
 
 -- a prediction time that depends on TimeZone (timestamp cast to
 -- timestamptz) is evaluated with TimeZone = UTC like every expression: the
@@ -107,9 +108,9 @@ SELECT * FROM public.chk_ref('sched2', 'sched2_q', 't') AS ref;
 CREATE VIEW sched_q_local AS SELECT id, k, t AT TIME ZONE 'UTC' AS t_local FROM sched_q;
 SELECT split_part(asof.feature_view_sql('sched', 'sched_q_local', 't_local::timestamptz'), E'\n', 1);
 SET TimeZone = 'America/Los_Angeles';
-SELECT * FROM public.chk_ref('sched', 'sched_q_local', 't_local::timestamptz') AS ref;
+SELECT * FROM chk14.ref('sched', 'sched_q_local', 't_local::timestamptz');
 SET TimeZone = 'UTC';
-SELECT * FROM public.chk_ref('sched', 'sched_q_local', 't_local::timestamptz') AS ref;
+SELECT * FROM chk14.ref('sched', 'sched_q_local', 't_local::timestamptz');
 
 -- spine checks: a missing entity column, another type, a time type mix,
 -- a date with a timestamptz view, a feature column the spine already has,
@@ -146,6 +147,6 @@ SELECT asof.describe_feature_view('no_such_view');
 SET client_min_messages = warning;
 DROP VIEW sched_q_local;
 DROP TABLE chk_f, chk_q, sched_f, sched_q, sched2_f, sched2_q, bad_q1, bad_q2, bad_q3, bad_q4 CASCADE;
-DROP FUNCTION public.chk_ref(text, regclass, text);
+DROP SCHEMA chk14 CASCADE;
 RESET client_min_messages;
 SELECT count(*) AS feature_views_left FROM asof.feature_views;

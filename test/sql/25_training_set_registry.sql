@@ -12,14 +12,14 @@ INSERT INTO r_f VALUES (1, '2024-01-01 00:00', 5), (2, '2024-01-01 00:00', 7);
 CREATE TABLE r_q (id int, t timestamp, label boolean);
 INSERT INTO r_q VALUES (1, '2024-01-02', true), (2, '2024-01-02', false), (3, '2024-01-02', true);
 CREATE VIEW r_q_view AS SELECT id, t + interval '1 hour' AS t, label FROM r_q WHERE label;
-CREATE ROLE r_builder;
-CREATE ROLE r_outsider;
-GRANT CREATE, USAGE ON SCHEMA r_out TO r_builder, r_outsider;
-GRANT SELECT ON r_f, r_q, r_q_view TO r_builder;
-GRANT SELECT ON r_q TO r_outsider;              -- the spine, not the source
+CREATE ROLE regress_r_builder;
+CREATE ROLE regress_r_outsider;
+GRANT CREATE, USAGE ON SCHEMA r_out TO regress_r_builder, regress_r_outsider;
+GRANT SELECT ON r_f, r_q, r_q_view TO regress_r_builder;
+GRANT SELECT ON r_q TO regress_r_outsider;              -- the spine, not the source
 SELECT asof.create_feature_view('r_v', 'r_f', '{id}', 'te', '{sum(v) over 2 days, last(v)}');
 
-SET ROLE r_builder;
+SET ROLE regress_r_builder;
 SELECT asof.build_training_set('r_out.ts', 'r_q', 't', '{r_v}') AS rows;
 SELECT asof.build_training_set('r_out.ts_view', 'r_q_view', 't', '{r_v}') AS rows_from_view;
 SELECT * FROM r_out.ts ORDER BY id;
@@ -43,15 +43,15 @@ SELECT name, version, spine, at, feature_views, row_count, built_by,
   FROM asof.training_sets WHERE name LIKE 'r_out.%' ORDER BY name, version;
 
 -- someone who may read the spine but not the source cannot build or look up
-SET ROLE r_outsider;
+SET ROLE regress_r_outsider;
 SELECT asof.build_training_set('r_out.ts_outsider', 'r_q', 't', '{r_v}');
 SELECT asof.features_at('r_v', '{1}', '2024-01-02'::timestamp);
 RESET ROLE;
 SELECT to_regclass('r_out.ts_outsider') AS not_created;
 
 DROP SCHEMA r_out CASCADE;
-REVOKE SELECT ON r_f, r_q, r_q_view FROM r_builder;
-REVOKE SELECT ON r_q FROM r_outsider;
+REVOKE SELECT ON r_f, r_q, r_q_view FROM regress_r_builder;
+REVOKE SELECT ON r_q FROM regress_r_outsider;
 DROP VIEW r_q_view;
-DROP ROLE r_builder;
-DROP ROLE r_outsider;
+DROP ROLE regress_r_builder;
+DROP ROLE regress_r_outsider;

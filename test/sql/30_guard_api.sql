@@ -5,11 +5,11 @@
 --
 \set SHOW_CONTEXT never
 SET client_min_messages = notice;
-CREATE ROLE asof_g_owner;
-CREATE ROLE asof_g_analyst;
-CREATE SCHEMA g30 AUTHORIZATION asof_g_owner;
-GRANT USAGE ON SCHEMA g30 TO asof_g_analyst;
-SET ROLE asof_g_owner;
+CREATE ROLE regress_asof_g_owner;
+CREATE ROLE regress_asof_g_analyst;
+CREATE SCHEMA g30 AUTHORIZATION regress_asof_g_owner;
+GRANT USAGE ON SCHEMA g30 TO regress_asof_g_analyst;
+SET ROLE regress_asof_g_owner;
 CREATE TABLE g30.flights (
     dep_time timestamp,
     origin text NOT NULL,
@@ -19,7 +19,7 @@ CREATE TABLE g30.flights (
     arr_time timestamp,
     note json
 );
-GRANT SELECT ON g30.flights TO asof_g_analyst;
+GRANT SELECT ON g30.flights TO regress_asof_g_analyst;
 -- Rows (numbered in comments) with split 2001-03-01: training rows 1-3,
 -- held out 4 (exactly at the cutoff), 5 and 6 (NULL time).  Rows 5 and 6
 -- equal row 1 on every column except time (dep_time), labels (delay) and
@@ -39,7 +39,7 @@ INSERT INTO g30.dated VALUES (1, '2001-01-01', 1), (2, '2001-02-01', 2), (3, '20
 RESET ROLE;
 
 -- G9: bad input gets a clear error and changes nothing.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.protect('g30.nosuch', 'dep_time', '{delay}');
 SELECT asof.protect('g30.flights', 'nosuch', '{delay}');
 SELECT asof.protect('g30.flights', 'dep_time', '{nosuch}');
@@ -68,7 +68,7 @@ SELECT asof.unseal('g30.flights', 'look');
 SELECT asof.unprotect('g30.flights');
 RESET ROLE;
 -- A non-owner cannot register, split, unseal or unprotect.
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT asof.protect('g30.flights', 'dep_time', '{delay}');
 RESET ROLE;
 -- Nothing was registered, no policy added, no statistics target changed.
@@ -79,7 +79,7 @@ SELECT attname, attstattarget FROM pg_attribute
  WHERE attrelid = 'g30.flights'::regclass AND attstattarget <> -1 AND attnum > 0 ORDER BY attnum;
 
 -- The legitimate registration, by the owner.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.protect('g30.flights', 'dep_time', label_columns => '{delay}',
                     future_columns => '{arr_time}', entity_columns => '{origin}',
                     label_time => 'arr_time');
@@ -105,7 +105,7 @@ SELECT asof.split('g30.flights', 'infinity');
 SELECT asof.split('g30.flights', NULL);
 SELECT asof.split('g30.notime', '2001-03-01');
 RESET ROLE;
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT asof.split('g30.flights', '2001-03-01');
 RESET ROLE;
 SELECT test_from FROM asof.protected_registry WHERE tbl = 'g30.flights'::regclass;
@@ -114,7 +114,7 @@ SELECT test_from FROM asof.protected_registry WHERE tbl = 'g30.flights'::regclas
 -- equal to a training row except time and labels (rows 5 and 6: 2).  For
 -- g30.dated (no entity columns; the only other column is id, distinct on
 -- every row): only the duplicate count, 0.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.split('g30.flights', test_from => '2001-03-01');
 SELECT asof.split('g30.dated', '2001-02-01');
 SELECT table_name, test_from, has_split, split_by FROM asof.protected_tables ORDER BY table_name::text;
@@ -128,7 +128,7 @@ RESET ROLE;
 -- G6: the registry is written only through the functions, never directly
 -- by a role that is not a superuser (the owner of the protected table
 -- included).
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 UPDATE asof.protected_registry SET test_from = NULL;
 DELETE FROM asof.protected_registry;
 INSERT INTO asof.holdout_log VALUES (now(), 'g30.flights', 'x', 'unseal', 'x', 'x');
@@ -137,7 +137,7 @@ INSERT INTO asof.protected_registry (tbl, time_column, label_columns, future_col
 DELETE FROM asof.holdout_log;
 -- The C entry points check ownership themselves.
 RESET ROLE;
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT asof._set_split('g30.flights', '2000-01-01');
 SELECT asof._unregister('g30.flights');
 SELECT asof._unseal('g30.flights', 'x');
@@ -151,7 +151,7 @@ SELECT table_name, test_from FROM asof.protected_tables ORDER BY table_name::tex
 
 -- unprotect restores the table: no policy, row-level security off,
 -- default statistics targets; the log keeps the history.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.unprotect('g30.dated');
 SELECT asof.unprotect('g30.dated');
 RESET ROLE;
@@ -164,7 +164,7 @@ SELECT table_name, event FROM asof.holdout_log WHERE table_name = 'g30.dated' OR
 
 -- A table with row-level security and a permissive policy of its own keeps
 -- both after unprotect, and protect adds no permissive policy beside it.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 CREATE POLICY own ON g30.dated USING (id > 1);
 ALTER TABLE g30.dated ENABLE ROW LEVEL SECURITY;
 SELECT asof.protect('g30.dated', 'd', '{label}');
@@ -175,7 +175,7 @@ SELECT relrowsecurity FROM pg_class WHERE oid = 'g30.dated'::regclass;
 RESET ROLE;
 
 -- A table with a trigger cannot be protected (triggers see whole rows).
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 CREATE FUNCTION g30.trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 CREATE TRIGGER t BEFORE INSERT ON g30.notime FOR EACH ROW EXECUTE FUNCTION g30.trg();
 CREATE TABLE g30.trig (id int, at timestamp, label int);
@@ -184,17 +184,17 @@ SELECT asof.protect('g30.trig', 'at', '{label}');
 RESET ROLE;
 
 -- A dropped protected table leaves no registry row behind.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.protect('g30.dated', 'd', '{label}');
 DROP TABLE g30.dated;
 RESET ROLE;
 SELECT table_name FROM asof.protected_tables ORDER BY table_name::text;
 
 -- Clean up.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.unprotect('g30.flights');
 RESET ROLE;
 DROP SCHEMA g30 CASCADE;
-DROP ROLE asof_g_owner;
-DROP ROLE asof_g_analyst;
+DROP ROLE regress_asof_g_owner;
+DROP ROLE regress_asof_g_analyst;
 DELETE FROM asof.holdout_log;

@@ -5,13 +5,22 @@
 -- Ends with the split: statements prepared before it run after it.
 --
 \set SHOW_CONTEXT never
-CREATE ROLE asof_g_owner;
-CREATE ROLE asof_g_analyst;
-CREATE ROLE asof_g_viewer;
-CREATE SCHEMA g31 AUTHORIZATION asof_g_owner;
-GRANT USAGE ON SCHEMA g31 TO asof_g_analyst, asof_g_viewer;
-GRANT CREATE ON SCHEMA g31 TO asof_g_viewer;
-SET ROLE asof_g_owner;
+CREATE ROLE regress_asof_g_owner;
+CREATE ROLE regress_asof_g_analyst;
+CREATE ROLE regress_asof_g_viewer;
+CREATE SCHEMA g31 AUTHORIZATION regress_asof_g_owner;
+GRANT USAGE ON SCHEMA g31 TO regress_asof_g_analyst, regress_asof_g_viewer;
+GRANT CREATE ON SCHEMA g31 TO regress_asof_g_viewer;
+-- EXPLAIN ANALYZE, printed alike on every version (18 adds buffers and
+-- shows actual rows with two decimals)
+CREATE FUNCTION g31.explain_analyze(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) ' || q LOOP
+    RETURN NEXT regexp_replace(l, 'rows=(\d+)\.00 ', 'rows=\1 ', 'g');
+  END LOOP;
+END $$;
+SET ROLE regress_asof_g_owner;
 CREATE TABLE g31.flights (
     id int PRIMARY KEY,
     dep_time timestamp,
@@ -28,7 +37,7 @@ INSERT INTO g31.flights VALUES
     (4, '2001-03-01 00:00', 'SFO', 2586, 40, '2001-03-01 08:00'),
     (5, '2001-03-15 06:00', 'JFK', 2586, 60, '2001-03-15 12:00'),
     (6, NULL, 'SFO', 337, 7, NULL);
-GRANT SELECT, INSERT, UPDATE, DELETE ON g31.flights TO asof_g_analyst, asof_g_viewer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON g31.flights TO regress_asof_g_analyst, regress_asof_g_viewer;
 SELECT asof.protect('g31.flights', 'dep_time', label_columns => '{delay}',
                     future_columns => '{arr_time}', entity_columns => '{origin}');
 RESET ROLE;
@@ -114,13 +123,13 @@ SELECT delay FROM g31.flights WHERE 1 = 0;
 -- Views: owned by another role, with the owner's privileges or the
 -- invoker's.  A view whose definition reads the label refuses even when
 -- the outer query does not select it.
-SET ROLE asof_g_viewer;
+SET ROLE regress_asof_g_viewer;
 CREATE VIEW g31.v_label AS SELECT id, origin, delay FROM g31.flights;
 CREATE VIEW g31.v_clean AS SELECT id, origin, distance FROM g31.flights;
 CREATE VIEW g31.v_invoker WITH (security_invoker) AS SELECT id, delay FROM g31.flights;
-GRANT SELECT ON g31.v_label, g31.v_clean, g31.v_invoker TO asof_g_analyst;
+GRANT SELECT ON g31.v_label, g31.v_clean, g31.v_invoker TO regress_asof_g_analyst;
 RESET ROLE;
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT count(*) FROM g31.v_label;
 SELECT id FROM g31.v_label WHERE id = 1;
 SELECT count(*), sum(distance) FROM g31.v_clean;
@@ -156,7 +165,7 @@ BEGIN
   EXECUTE format('SELECT avg(%I) FROM g31.flights', col) INTO r;
   RETURN r;
 END $$;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA g31 TO asof_g_analyst;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA g31 TO regress_asof_g_analyst;
 SELECT count(*) FROM g31.srf();
 SELECT count(*) FROM g31.srf_clean();
 SELECT g31.avg_delay();
@@ -165,7 +174,7 @@ SELECT g31.plpgsql_static('delay');
 SELECT round(g31.plpgsql_static('distance'), 2);
 SELECT g31.plpgsql_dynamic('arr_time');
 SELECT g31.plpgsql_dynamic('distance');
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT g31.definer('delay');
 SELECT round(g31.definer('distance'), 2);
 RESET ROLE;
@@ -188,11 +197,11 @@ CREATE TABLE g31.copy AS SELECT id, origin FROM g31.flights;
 SELECT count(*) FROM g31.copy;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT avg(delay) FROM g31.flights;
 EXPLAIN (COSTS OFF) SELECT avg(delay) FROM g31.flights;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM g31.flights;
+SELECT * FROM g31.explain_analyze('SELECT count(*) FROM g31.flights') AS "QUERY PLAN";
 
 -- Partitions (queried directly, columns in another order) and inheritance
 -- children: mapped to the registered table by column name.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 CREATE TABLE g31.pflights (id int, dep_time timestamp, delay int, origin text)
   PARTITION BY RANGE (dep_time);
 CREATE TABLE g31.pflights_a PARTITION OF g31.pflights FOR VALUES FROM ('2001-01-01') TO ('2001-03-01');
@@ -220,20 +229,23 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = on;
+-- force_parallel_mode is named debug_parallel_query from PostgreSQL 16 on
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+            THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+SET :force_parallel = on;
 SELECT avg(delay) FROM g31.flights;
 SELECT count(*) FROM g31.flights;
-RESET force_parallel_mode;
+RESET :force_parallel;
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
 
 -- Every role: the owner, a plain role and (above) the superuser.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT avg(delay) FROM g31.flights;
 RESET ROLE;
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT avg(delay) FROM g31.flights;
 SELECT count(*) FROM g31.flights;
 RESET ROLE;
@@ -259,7 +271,7 @@ PREPARE p_count AS SELECT count(*), sum(distance) FROM g31.flights;
 PREPARE p_label AS SELECT count(*), sum(delay) FROM g31.flights;
 EXECUTE p_count;
 EXECUTE p_label;
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.split('g31.flights', '2001-03-01');
 RESET ROLE;
 -- Training rows only: 3 rows, distances 337 + 337 + 2586, delays 5 + 25 - 3.
@@ -269,9 +281,10 @@ SELECT avg(delay)::numeric(10,2), max(arr_time) FROM g31.flights;
 RESET plan_cache_mode;
 
 -- Clean up.
+DROP FUNCTION g31.explain_analyze(text);
 DROP SCHEMA g31 CASCADE;
-DROP OWNED BY asof_g_owner, asof_g_analyst, asof_g_viewer;
-DROP ROLE asof_g_owner;
-DROP ROLE asof_g_analyst;
-DROP ROLE asof_g_viewer;
+DROP OWNED BY regress_asof_g_owner, regress_asof_g_analyst, regress_asof_g_viewer;
+DROP ROLE regress_asof_g_owner;
+DROP ROLE regress_asof_g_analyst;
+DROP ROLE regress_asof_g_viewer;
 DELETE FROM asof.holdout_log;

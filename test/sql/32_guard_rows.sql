@@ -4,13 +4,22 @@
 -- superusers included; training rows keep their label and future columns.
 --
 \set SHOW_CONTEXT never
-CREATE ROLE asof_g_owner;
-CREATE ROLE asof_g_analyst;
-CREATE ROLE asof_g_viewer;
-CREATE SCHEMA g32 AUTHORIZATION asof_g_owner;
-GRANT USAGE ON SCHEMA g32 TO asof_g_analyst, asof_g_viewer;
-GRANT CREATE ON SCHEMA g32 TO asof_g_viewer;
-SET ROLE asof_g_owner;
+CREATE ROLE regress_asof_g_owner;
+CREATE ROLE regress_asof_g_analyst;
+CREATE ROLE regress_asof_g_viewer;
+CREATE SCHEMA g32 AUTHORIZATION regress_asof_g_owner;
+GRANT USAGE ON SCHEMA g32 TO regress_asof_g_analyst, regress_asof_g_viewer;
+GRANT CREATE ON SCHEMA g32 TO regress_asof_g_viewer;
+-- EXPLAIN ANALYZE, printed alike on every version (18 adds buffers and
+-- shows actual rows with two decimals)
+CREATE FUNCTION g32.explain_analyze(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) ' || q LOOP
+    RETURN NEXT regexp_replace(l, 'rows=(\d+)\.00 ', 'rows=\1 ', 'g');
+  END LOOP;
+END $$;
+SET ROLE regress_asof_g_owner;
 CREATE TABLE g32.flights (
     id int PRIMARY KEY,
     dep_time timestamp,
@@ -29,7 +38,7 @@ INSERT INTO g32.flights VALUES
     (4, '2001-03-01 00:00', 'SFO', 2586, 40, '2001-03-01 08:00'),
     (5, '2001-03-15 06:00', 'JFK', 2586, 60, '2001-03-15 12:00'),
     (6, NULL, 'SFO', 337, 7, NULL);
-GRANT SELECT, INSERT, UPDATE, DELETE ON g32.flights TO asof_g_analyst, asof_g_viewer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON g32.flights TO regress_asof_g_analyst, regress_asof_g_viewer;
 SELECT asof.protect('g32.flights', 'dep_time', label_columns => '{delay}',
                     future_columns => '{arr_time}', entity_columns => '{origin}');
 SELECT asof.split('g32.flights', '2001-03-01');
@@ -37,10 +46,10 @@ RESET ROLE;
 
 -- Counts and aggregates see the training rows only, for every role.
 SELECT count(*), sum(delay), sum(distance), max(dep_time), max(arr_time) FROM g32.flights;
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT count(*), sum(delay), sum(distance) FROM g32.flights;
 RESET ROLE;
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT count(*), sum(delay), sum(distance) FROM g32.flights;
 RESET ROLE;
 SELECT * FROM g32.flights ORDER BY id;
@@ -51,14 +60,14 @@ SELECT count(*) FROM g32.flights WHERE id IN (4, 5, 6);
 -- The row filter is a security qual, evaluated before a leaky function.
 CREATE FUNCTION g32.leak(int, int) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
 BEGIN RAISE NOTICE 'leak saw id % delay %', $1, $2; RETURN true; END $$;
-GRANT EXECUTE ON FUNCTION g32.leak(int, int) TO asof_g_analyst;
-SET ROLE asof_g_analyst;
+GRANT EXECUTE ON FUNCTION g32.leak(int, int) TO regress_asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT count(*) FROM g32.flights WHERE g32.leak(id, delay);
 RESET ROLE;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM g32.flights WHERE g32.leak(id, delay);
 -- Also when the planner flattens a UNION ALL of it (each member's filter
 -- comes first).
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT count(*) FROM (SELECT id, delay FROM g32.flights UNION ALL
                       SELECT id, delay FROM g32.flights) u WHERE g32.leak(id, delay);
 RESET ROLE;
@@ -66,12 +75,12 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM (SELECT id, delay FROM g32.flights UNIO
                       SELECT id, delay FROM g32.flights) u WHERE g32.leak(id, delay);
 
 -- Views owned by another role, security-invoker views, CTEs, subqueries.
-SET ROLE asof_g_viewer;
+SET ROLE regress_asof_g_viewer;
 CREATE VIEW g32.v AS SELECT id, delay FROM g32.flights;
 CREATE VIEW g32.v_invoker WITH (security_invoker) AS SELECT id, delay FROM g32.flights;
-GRANT SELECT ON g32.v, g32.v_invoker TO asof_g_analyst;
+GRANT SELECT ON g32.v, g32.v_invoker TO regress_asof_g_analyst;
 RESET ROLE;
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT count(*), sum(delay) FROM g32.v;
 SELECT count(*), sum(delay) FROM g32.v_invoker;
 WITH c AS MATERIALIZED (SELECT * FROM g32.flights) SELECT count(*), sum(delay) FROM c;
@@ -95,8 +104,8 @@ BEGIN SELECT count(*) INTO n FROM g32.flights; RETURN n; END $$;
 CREATE FUNCTION g32.definer() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE n bigint;
 BEGIN SELECT count(*) INTO n FROM g32.flights; RETURN n; END $$;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA g32 TO asof_g_analyst;
-SET ROLE asof_g_analyst;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA g32 TO regress_asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT count(*), sum(delay) FROM g32.srf();
 EXPLAIN (COSTS OFF) SELECT count(*) FROM g32.srf();
 SELECT g32.scalar(), g32.dyn(), g32.stat(), g32.definer();
@@ -118,14 +127,14 @@ COPY g32.flights (id) TO stdout;
 COPY (SELECT id, delay FROM g32.flights ORDER BY id) TO stdout;
 CREATE TABLE g32.copy AS SELECT * FROM g32.flights;
 SELECT count(*), sum(delay) FROM g32.copy;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM g32.flights;
+SELECT * FROM g32.explain_analyze('SELECT * FROM g32.flights') AS "QUERY PLAN";
 -- COPY FROM (loading new rows) is not a read.
 COPY g32.copy FROM stdin;
 7	2001-04-01 00:00:00	SFO	337	1	\N
 \.
 
 -- UPDATE and DELETE cannot reach held-out rows.
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 UPDATE g32.flights SET distance = distance + 1;
 DELETE FROM g32.flights WHERE id = 5;
 UPDATE g32.flights SET distance = distance - 1 RETURNING id;
@@ -151,10 +160,13 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = on;
+-- force_parallel_mode is named debug_parallel_query from PostgreSQL 16 on
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+            THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+SET :force_parallel = on;
 SELECT count(*), sum(delay) FROM g32.flights;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM g32.flights;
-RESET force_parallel_mode;
+RESET :force_parallel;
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
@@ -162,7 +174,7 @@ RESET parallel_setup_cost;
 
 -- Partitioned table (a partition with its columns in another order) and
 -- inheritance: the parent, the partition or child queried directly.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 CREATE TABLE g32.pflights (id int, dep_time timestamp, delay int) PARTITION BY RANGE (id);
 CREATE TABLE g32.pflights_a PARTITION OF g32.pflights FOR VALUES FROM (0) TO (3);
 CREATE TABLE g32.pflights_b (delay int, id int, dep_time timestamp);
@@ -193,27 +205,28 @@ SELECT count(*) FROM (SELECT id FROM g32.flights UNION ALL SELECT id FROM g32.pf
 SET plan_cache_mode = force_generic_plan;
 PREPARE q AS SELECT count(*) FROM g32.flights;
 EXECUTE q;
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.split('g32.flights', '2001-03-15 06:00');
 RESET ROLE;
 EXECUTE q;
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.split('g32.flights', '2001-01-15');
 RESET ROLE;
 EXECUTE q;
 RESET plan_cache_mode;
 
 -- unprotect: every row is back.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.unprotect('g32.flights');
 RESET ROLE;
 EXECUTE q;
 SELECT count(*), sum(delay) FROM g32.v;
 
 -- Clean up.
+DROP FUNCTION g32.explain_analyze(text);
 DROP SCHEMA g32 CASCADE;
-DROP OWNED BY asof_g_owner, asof_g_analyst, asof_g_viewer;
-DROP ROLE asof_g_owner;
-DROP ROLE asof_g_analyst;
-DROP ROLE asof_g_viewer;
+DROP OWNED BY regress_asof_g_owner, regress_asof_g_analyst, regress_asof_g_viewer;
+DROP ROLE regress_asof_g_owner;
+DROP ROLE regress_asof_g_analyst;
+DROP ROLE regress_asof_g_viewer;
 DELETE FROM asof.holdout_log;

@@ -5,17 +5,17 @@
 -- plan made while unsealed is reused after the transaction.
 --
 \set SHOW_CONTEXT never
-CREATE ROLE asof_g_owner;
-CREATE ROLE asof_g_analyst;
-CREATE SCHEMA g33 AUTHORIZATION asof_g_owner;
-GRANT USAGE ON SCHEMA g33 TO asof_g_analyst;
-SET ROLE asof_g_owner;
+CREATE ROLE regress_asof_g_owner;
+CREATE ROLE regress_asof_g_analyst;
+CREATE SCHEMA g33 AUTHORIZATION regress_asof_g_owner;
+GRANT USAGE ON SCHEMA g33 TO regress_asof_g_analyst;
+SET ROLE regress_asof_g_owner;
 CREATE TABLE g33.flights (id int PRIMARY KEY, dep_time timestamp, distance int, delay int);
 -- Split 2001-03-01: training rows 1, 2 (delays 5 + 25); held out 3, 4
 -- (delays 40 + 60).
 INSERT INTO g33.flights VALUES (1, '2001-01-10', 337, 5), (2, '2001-02-10', 337, 25),
     (3, '2001-03-10', 2586, 40), (4, NULL, 337, 60);
-GRANT SELECT ON g33.flights TO asof_g_analyst;
+GRANT SELECT ON g33.flights TO regress_asof_g_analyst;
 SELECT asof.protect('g33.flights', 'dep_time', '{delay}');
 -- Unsealing needs a split.
 SELECT asof.unseal('g33.flights', 'too early');
@@ -25,7 +25,7 @@ SELECT asof.unseal('g33.flights', '  ');
 SELECT asof.unseal('g33.flights', NULL);
 RESET ROLE;
 -- Only the owner opens the test set.
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT asof.unseal('g33.flights', 'curious');
 RESET ROLE;
 SELECT count(*) AS audit_records FROM asof.holdout_log WHERE event = 'unseal';
@@ -36,7 +36,7 @@ EXECUTE before_unseal;
 
 -- Open in one transaction: every row is visible there, for every
 -- statement, a plan prepared before or during the transaction included.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 BEGIN;
 SELECT asof.unseal('g33.flights', 'final evaluation of model v1');
 SELECT count(*), sum(delay) FROM g33.flights;
@@ -59,7 +59,7 @@ EXECUTE during_unseal;
 RESET ROLE;
 
 -- Unseal then ROLLBACK: the rows were visible, and the audit record stays.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 BEGIN;
 SELECT asof.unseal('g33.flights', 'peek, then roll back');
 SELECT count(*) FROM g33.flights;
@@ -71,7 +71,7 @@ SELECT table_name, event, role, detail FROM asof.holdout_log
 SELECT table_name, openings FROM asof.protected_tables;
 
 -- Moving the split after the test set was opened warns.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.split('g33.flights', '2001-02-01');
 SELECT count(*) FROM g33.flights;
 RESET ROLE;
@@ -80,7 +80,7 @@ SELECT table_name, event, detail FROM asof.holdout_log
 
 -- The audit record is committed even when the statement that unsealed
 -- fails afterwards.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 DO $$ BEGIN PERFORM asof.unseal('g33.flights', 'third look'); RAISE EXCEPTION 'model crashed'; END $$;
 RESET ROLE;
 SELECT openings FROM asof.protected_tables;
@@ -89,7 +89,7 @@ SELECT openings FROM asof.protected_tables;
 DEALLOCATE ALL;
 RESET plan_cache_mode;
 DROP SCHEMA g33 CASCADE;
-DROP OWNED BY asof_g_owner, asof_g_analyst;
-DROP ROLE asof_g_owner;
-DROP ROLE asof_g_analyst;
+DROP OWNED BY regress_asof_g_owner, regress_asof_g_analyst;
+DROP ROLE regress_asof_g_owner;
+DROP ROLE regress_asof_g_analyst;
 DELETE FROM asof.holdout_log;

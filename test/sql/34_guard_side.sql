@@ -3,11 +3,11 @@
 -- EXTENSION while tables are protected).
 --
 \set SHOW_CONTEXT never
-CREATE ROLE asof_g_owner;
-CREATE ROLE asof_g_analyst;
-CREATE SCHEMA g34 AUTHORIZATION asof_g_owner;
-GRANT USAGE ON SCHEMA g34 TO asof_g_analyst;
-SET ROLE asof_g_owner;
+CREATE ROLE regress_asof_g_owner;
+CREATE ROLE regress_asof_g_analyst;
+CREATE SCHEMA g34 AUTHORIZATION regress_asof_g_owner;
+GRANT USAGE ON SCHEMA g34 TO regress_asof_g_analyst;
+SET ROLE regress_asof_g_owner;
 CREATE TABLE g34.flights (
     id int PRIMARY KEY,
     dep_time timestamp,
@@ -25,7 +25,7 @@ INSERT INTO g34.plain SELECT * FROM g34.flights WHERE id <= 3;
 CREATE STATISTICS g34.s_label (ndistinct) ON origin, delay FROM g34.flights;
 CREATE STATISTICS g34.s_clean (ndistinct) ON origin, distance FROM g34.flights;
 CREATE INDEX flights_expr ON g34.flights ((delay * 2));
-GRANT SELECT, INSERT, UPDATE ON g34.flights, g34.plain TO asof_g_analyst;
+GRANT SELECT, INSERT, UPDATE ON g34.flights, g34.plain TO regress_asof_g_analyst;
 ANALYZE g34.flights;
 RESET ROLE;
 
@@ -38,7 +38,7 @@ SELECT statistics_name, n_distinct IS NOT NULL AS has_data FROM pg_stats_ext
 
 -- protect deletes those of label and future columns and keeps them from
 -- being collected again.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.protect('g34.flights', 'dep_time', '{delay}', future_columns => '{arr_time}');
 RESET ROLE;
 SELECT attname FROM pg_stats WHERE schemaname = 'g34' AND tablename = 'flights' ORDER BY attname;
@@ -54,7 +54,7 @@ SELECT statistics_name, n_distinct IS NOT NULL AS has_data FROM pg_stats_ext
 -- Triggers receive whole rows: creating one on a protected table is
 -- refused; on another table it works.
 CREATE FUNCTION g34.trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 CREATE TRIGGER t BEFORE INSERT ON g34.flights FOR EACH ROW EXECUTE FUNCTION g34.trg();
 CREATE TRIGGER t BEFORE INSERT ON g34.plain FOR EACH ROW EXECUTE FUNCTION g34.trg();
 RESET ROLE;
@@ -64,7 +64,7 @@ DROP TRIGGER t ON g34.plain;
 -- DDL that would reopen a side channel or detach the registration is
 -- refused on a protected table, for the owner and superusers; the same
 -- statements work on another table or on other columns.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 CREATE STATISTICS g34.s_new (ndistinct) ON origin, delay FROM g34.flights;
 CREATE STATISTICS g34.s_new (ndistinct) ON origin, distance FROM g34.plain;
 CREATE INDEX ON g34.flights ((delay + 1));
@@ -109,7 +109,7 @@ INSERT INTO g34.plain VALUES (1, '2001-01-01', 'SFO', 1, 1, NULL);
 UPDATE g34.flights SET distance = -1 WHERE id = 2;
 UPDATE g34.plain SET distance = -1 WHERE id = 2;
 INSERT INTO g34.flights VALUES (999, '2001-01-01', NULL, 1, 1, NULL);
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 INSERT INTO g34.flights VALUES (1, '2001-01-01', 'SFO', 1, 1, NULL);
 UPDATE g34.flights SET distance = -1 WHERE id = 2;
 INSERT INTO g34.plain VALUES (1, '2001-01-01', 'SFO', 1, 1, NULL);
@@ -132,6 +132,6 @@ CREATE EXTENSION pg_asof;
 
 -- Clean up.
 DROP SCHEMA g34 CASCADE;
-DROP OWNED BY asof_g_owner, asof_g_analyst;
-DROP ROLE asof_g_owner;
-DROP ROLE asof_g_analyst;
+DROP OWNED BY regress_asof_g_owner, regress_asof_g_analyst;
+DROP ROLE regress_asof_g_owner;
+DROP ROLE regress_asof_g_analyst;

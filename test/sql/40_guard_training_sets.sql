@@ -8,10 +8,10 @@
 --
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
-CREATE ROLE asof_g_owner;
-CREATE ROLE asof_g_analyst;
+CREATE ROLE regress_asof_g_owner;
+CREATE ROLE regress_asof_g_analyst;
 CREATE SCHEMA g40;
-GRANT USAGE, CREATE ON SCHEMA g40 TO asof_g_owner, asof_g_analyst;
+GRANT USAGE, CREATE ON SCHEMA g40 TO regress_asof_g_owner, regress_asof_g_analyst;
 -- The source: flights from SFO; 2001-03-10 will be held out.
 CREATE TABLE g40.flights (origin text, dep_time timestamp, distance int, delay int, arr_time timestamp);
 INSERT INTO g40.flights VALUES
@@ -65,18 +65,18 @@ SELECT asof.features_at('g40_label', '{SFO}', '2001-03-20'::timestamp);
 -- known at outcome_at.  Row 2's label arrives after the split: immature.
 -- Rows 3 and 4 are held out.
 CREATE TABLE g40.pspine (origin text, t timestamp, outcome int, outcome_at timestamp);
-ALTER TABLE g40.pspine OWNER TO asof_g_owner;
+ALTER TABLE g40.pspine OWNER TO regress_asof_g_owner;
 INSERT INTO g40.pspine VALUES ('SFO', '2001-02-01', 1, '2001-02-02'),
                               ('SFO', '2001-02-25', 0, '2001-03-05'),
                               ('SFO', '2001-03-10', 1, '2001-03-11'),
                               ('SFO', '2001-03-20', 0, '2001-03-21');
-GRANT SELECT ON g40.pspine TO asof_g_analyst;
-SET ROLE asof_g_owner;
+GRANT SELECT ON g40.pspine TO regress_asof_g_analyst;
+SET ROLE regress_asof_g_owner;
 SELECT asof.protect('g40.pspine', 't', '{outcome}', label_time => 'outcome_at');
 -- Before the spine's split, building reads its label: refused.
 RESET ROLE;
 SELECT asof.build_training_set('g40.ts_p', 'g40.pspine', 't', '{g40_clean}');
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.split('g40.pspine', '2001-03-01');
 RESET ROLE;
 -- Built by another role.  Every spine row is written; the held-out rows 3
@@ -86,20 +86,20 @@ RESET ROLE;
 -- source is the protected table itself, its event time is the time column
 -- and the features call built-in functions only, so no other row can see
 -- those flights.  The immature label of row 2 is NULL.
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT asof.build_training_set('g40.ts_p', 'g40.pspine', 't', '{g40_clean}');
 SELECT * FROM g40.ts_p ORDER BY t;
 RESET ROLE;
 SELECT table_name, test_from, training_set_of, label_columns, label_time
   FROM asof.protected_tables ORDER BY table_name::text;
 -- It cannot be split or unprotected on its own, by its owner or anyone.
-SET ROLE asof_g_analyst;
+SET ROLE regress_asof_g_analyst;
 SELECT asof.split('g40.ts_p', '2001-04-01');
 SELECT asof.unprotect('g40.ts_p');
 -- Unsealing it is the spine owner's.
 SELECT asof.unseal('g40.ts_p', 'mine');
 RESET ROLE;
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 BEGIN;
 SELECT asof.unseal('g40.ts_p', 'spine owner opens the training set');
 COMMIT;
@@ -146,7 +146,7 @@ SELECT asof.drop_feature_view('g40_boom');
 -- Unsealed spine: every row is visible in this transaction (unsealing a
 -- spine opens its training sets too); afterwards the held-out rows are
 -- hidden again.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 BEGIN;
 SELECT asof.unseal('g40.pspine', 'build the evaluation set');
 SELECT asof.build_training_set('g40.ts_eval', 'g40.pspine', 't', '{g40_clean}');
@@ -156,14 +156,14 @@ SELECT origin, t, outcome FROM g40.ts_eval ORDER BY t;
 RESET ROLE;
 
 -- The training sets' split follows the spine's.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.split('g40.pspine', '2001-02-20');
 RESET ROLE;
 SELECT table_name, test_from FROM asof.protected_tables ORDER BY table_name::text;
 SELECT count(*) FROM g40.ts_p;
 
 -- Unprotecting the spine unprotects its training sets.
-SET ROLE asof_g_owner;
+SET ROLE regress_asof_g_owner;
 SELECT asof.unprotect('g40.pspine');
 RESET ROLE;
 SELECT table_name FROM asof.protected_tables ORDER BY table_name::text;
@@ -175,8 +175,8 @@ SELECT asof.drop_feature_view('g40_clean');
 SELECT asof.drop_feature_view('g40_future');
 SELECT asof.drop_feature_view('g40_viewsrc');
 DROP SCHEMA g40 CASCADE;
-DROP OWNED BY asof_g_owner, asof_g_analyst;
-DROP ROLE asof_g_owner;
-DROP ROLE asof_g_analyst;
+DROP OWNED BY regress_asof_g_owner, regress_asof_g_analyst;
+DROP ROLE regress_asof_g_owner;
+DROP ROLE regress_asof_g_analyst;
 DELETE FROM asof.holdout_log;
 DELETE FROM asof.training_sets;

@@ -26,14 +26,14 @@ asof_cluster_start guardfc || { echo "not ok - could not start a server"; exit 1
 psql=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
 "${psql[@]}" >/dev/null 2>&1 <<'SQL' || { echo "not ok - fixture"; exit 1; }
 CREATE EXTENSION pg_asof;
-CREATE ROLE fc_analyst LOGIN;
+CREATE ROLE regress_fc_analyst LOGIN;
 CREATE TABLE fc_flights (dep_time timestamp, delay int);
 INSERT INTO fc_flights VALUES ('2001-01-01', 1), ('2001-04-01', 2);
-GRANT SELECT ON fc_flights TO fc_analyst;
+GRANT SELECT ON fc_flights TO regress_fc_analyst;
 SELECT asof.protect('fc_flights', 'dep_time', '{delay}');
 SELECT asof.split('fc_flights', '2001-03-01');
 SQL
-out=$("${psql[@]}" -U fc_analyst -Atc "SELECT count(*), sum(delay) FROM fc_flights" 2>&1)
+out=$("${psql[@]}" -U regress_fc_analyst -Atc "SELECT count(*), sum(delay) FROM fc_flights" 2>&1)
 check "with the library loaded, a plain role reads the training rows" "$out" "1|1"
 
 # Remove the library from shared_preload_libraries and restart.
@@ -41,8 +41,8 @@ conf=$ASOF_TMP/guardfc/postgresql.conf
 sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = ''/" "$conf"
 asof_as_postgres "$ASOF_BINDIR/pg_ctl" -D "$ASOF_TMP/guardfc" -l "$ASOF_TMP/guardfc.log" -w restart >/dev/null ||
 	{ echo "not ok - restart without the library"; exit 1; }
-out=$("${psql[@]}" -U fc_analyst -Atc "SELECT count(*) FROM fc_flights" 2>&1)
+out=$("${psql[@]}" -U regress_fc_analyst -Atc "SELECT count(*) FROM fc_flights" 2>&1)
 check "without the library, a plain role cannot read a protected table" "$out" \
 	'pg_asof must be loaded via "shared_preload_libraries"'
-out=$("${psql[@]}" -U fc_analyst -Atc "SELECT sum(delay) FROM fc_flights" 2>&1)
+out=$("${psql[@]}" -U regress_fc_analyst -Atc "SELECT sum(delay) FROM fc_flights" 2>&1)
 check "without the library, a plain role cannot read its labels" "$out" 'ERROR'
