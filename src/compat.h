@@ -130,4 +130,15 @@ asof_rte_required_perms(List *perminfos, RangeTblEntry *rte)
 #define asof_rte_required_perms(perminfos, rte) ((rte)->requiredPerms)
 #endif
 
+/* ExecutorRun_hook lost its execute_once argument in 18. */
+#if PG_VERSION_NUM >= 180000
+#define ASOF_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count
+#define ASOF_EXECUTOR_RUN_ARGS queryDesc, direction, count
+#else
+#define ASOF_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once
+#define ASOF_EXECUTOR_RUN_ARGS queryDesc, direction, count, execute_once
+#endif
+
 #endif							/* PG_ASOF_COMPAT_H */

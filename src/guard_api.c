@@ -723,8 +723,12 @@ asof_split_report(PG_FUNCTION_ARGS)
 	}
 	table_close(rel, AccessShareLock);
 
-	/* Both counts scan tbl at their top level (the exemption's scope). */
-	tbl = table_text(relid);
+	/*
+	 * Both counts scan tbl at their top level (the exemption's scope),
+	 * named with its schema: they run under a pinned search_path.
+	 */
+	tbl = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									 get_rel_name(relid));
 	train = psprintf("%s OPERATOR(pg_catalog.<) $1::%s", quote_identifier(time_column), timetype);
 	held = psprintf("(%s OPERATOR(pg_catalog.>=) $1::%s OR %s IS NULL)",
 					quote_identifier(time_column), timetype, quote_identifier(time_column));

@@ -269,7 +269,8 @@ asof_check_perms(ASOF_CHECK_PERMS_PARAMS)
 		if (g->has_split)
 		{
 			if (!asof_guard_rel_unsealed(g))
-				asof_source_note_read(g->regrelid, rte);	/* G5 */
+				asof_source_note_read(g->regrelid,	/* G5 */
+									  asof_rte_required_perms(ASOF_CHECK_PERMS_PERMINFOS, rte));
 			continue;			/* guard_rows.c hides the held-out rows */
 		}
 
@@ -347,25 +348,24 @@ asof_executor_start(QueryDesc *queryDesc, int eflags)
 }
 
 static void
-asof_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-				  bool execute_once)
+asof_executor_run(ASOF_EXECUTOR_RUN_PARAMS)
 {
 	/* Only referential-integrity queries are counted (no PG_TRY otherwise). */
 	if (!noforce_context())
 	{
 		if (prev_executor_run_hook)
-			prev_executor_run_hook(queryDesc, direction, count, execute_once);
+			prev_executor_run_hook(ASOF_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(ASOF_EXECUTOR_RUN_ARGS);
 		return;
 	}
 	asof_guard_noforce_enter();
 	PG_TRY();
 	{
 		if (prev_executor_run_hook)
-			prev_executor_run_hook(queryDesc, direction, count, execute_once);
+			prev_executor_run_hook(ASOF_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(ASOF_EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

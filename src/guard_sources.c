@@ -450,9 +450,9 @@ asof_source_read_begin(void)
 }
 
 void
-asof_source_note_read(Oid regrelid, const RangeTblEntry *rte)
+asof_source_note_read(Oid regrelid, AclMode required)
 {
-	if (recording && (rte->requiredPerms & ACL_SELECT))
+	if (recording && (required & ACL_SELECT))
 		recorded_reads++;
 }
 

@@ -68,6 +68,6 @@ extern void asof_source_read_end(Oid source, const AsofSourceShape *s);
 extern bool asof_relation_depends_on_session(Oid relid);
 
 /* guard_columns.c, for each hidden relation of a plan it checks. */
-extern void asof_source_note_read(Oid regrelid, const RangeTblEntry *rte);
+extern void asof_source_note_read(Oid regrelid, AclMode required);
 
 #endif							/* PG_ASOF_GUARD_SOURCES_H */
