@@ -811,7 +811,9 @@ check_alter_table(AlterTableStmt *stmt)
 		const char *role = attno_role(g, att);
 
 		if (ASOF_AT_IS_SET_EXPRESSION(cmd->subtype))
-			refuse_generated(g);
+			refuse_ddl(g, "cannot change a generated column's expression on protected table \"%s\"",
+					   "The new expression is computed from every row, held-out rows and labels included, and the column can be read where the label cannot.",
+					   "Compute the value in a query or a feature view instead, or change the column after asof.unprotect.");
 		switch (cmd->subtype)
 		{
 			case AT_AddConstraint:

@@ -49,6 +49,7 @@ SELECT u.member AS only_upgraded, f.member AS only_fresh
                 AND pg_describe_object(classid, objid, 0) ~ '(profile|validat|feature_view_values|_number_text)') f
     ON f.member = u.member
  WHERE u.member IS NULL OR f.member IS NULL;
-SELECT count(*) AS validation_members FROM upgraded;
+-- (how many: 10 on 15; 17 also lists the tables' row types)
+SELECT count(*) >= 10 AS validation_members FROM upgraded;
 \c :regress_db
 DROP DATABASE regress_v78;
