@@ -67,7 +67,7 @@ if [ "$v" -ge 180000 ]; then
 	   INSERT INTO gv (id, ts, delay) VALUES (1, '2001-01-01', 5), (2, '2001-06-01', 7);" >/dev/null
 	check "18+: a table whose virtual column reads a label cannot be protected" \
 		"$(q "SELECT asof.protect('gv', 'ts', '{delay}')")" \
-		'ERROR:  table "gv" cannot be protected while its generated column "v" reads a label or future column'
+		'ERROR:  table "public.gv" cannot be protected while its generated column "v" reads a label or future column'
 	check "18+: ... until the virtual column is registered too, then it is refused like the label" \
 		"$(q "SELECT asof.protect('gv', 'ts', '{delay,v}')"; q 'SELECT sum(v) FROM gv')" \
 		'ERROR:  label column "v" of table "gv" cannot be read before a train/test split is declared'
