@@ -8,20 +8,20 @@ COMMENT ON FUNCTION asof.now() IS
 '"Now" for the production side (timestamptz): the superuser-only setting asof.clock when set (tests and replays only; a timestamptz literal, UTC when it has no offset), else now().  What asof.materialize, asof.run_due_materializations and asof.online_features(feature_view, entity) take as the current time.';
 
 CREATE OR REPLACE FUNCTION asof.materialize(feature_view text, tick timestamptz DEFAULT NULL,
-                                            replace boolean DEFAULT false)
+                                            replace boolean DEFAULT false, validate boolean DEFAULT false)
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'asof_materialize'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION asof.materialize(text, timestamptz, boolean) IS
-'Computes the snapshot of tick "tick" (timestamptz view; default NULL: the latest tick at or before now, asof.clock when set) of scheduled feature view feature_view (text) with the engine of asof.build_training_set, writes it into the view''s online table asof_online.<view> (created on first use) in the caller''s transaction, records it in asof.materializations, keeps the newest 48 ticks, and returns the number of entities written (bigint).  replace (boolean) recomputes a published tick (logged).  Caller: the view''s owner or a superuser.  Errors: 22023 tick not on the schedule (hint: the nearest ticks) or in the future, 55000 continuous view (use asof.features_at), 42710 tick already published, 42804 tick of the other time type, 42501 not the owner, or a tick after the split of a protected source while asof.guard is on, 42704 unknown view.';
+COMMENT ON FUNCTION asof.materialize(text, timestamptz, boolean, boolean) IS
+'Computes the snapshot of tick "tick" (timestamptz view; default NULL: the latest tick at or before now, asof.clock when set) of scheduled feature view feature_view (text) with the engine of asof.build_training_set, writes it into the view''s online table asof_online.<view> (created on first use) in the caller''s transaction, records it in asof.materializations, keeps the newest 48 ticks, and returns the number of entities written (bigint).  replace (boolean) recomputes a published tick (logged).  validate (boolean): the snapshot is first staged in a temporary table and checked against the view''s values at the 28 ticks before (asof._validate_snapshot, docs/validation.md), with the caller''s privileges (the caller needs INSERT on asof.validation_alerts); with a high-severity alert it is not published (a WARNING, the alerts in asof.validation_alerts, 0 returned) and the previous tick keeps being served.  Caller: the view''s owner or a superuser.  Errors: 22023 tick not on the schedule (hint: the nearest ticks) or in the future, 55000 continuous view (use asof.features_at), 42710 tick already published, 42804 tick of the other time type, 42501 not the owner, or a tick after the split of a protected source while asof.guard is on, 42704 unknown view.';
 
 CREATE OR REPLACE FUNCTION asof.materialize(feature_view text, tick timestamp,
-                                            replace boolean DEFAULT false)
+                                            replace boolean DEFAULT false, validate boolean DEFAULT false)
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'asof_materialize'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION asof.materialize(text, timestamp, boolean) IS
-'As asof.materialize(text, timestamptz, boolean), for a timestamp (without time zone) feature view: tick (timestamp) is a wall-clock tick; NULL means the latest tick at or before now() AT TIME ZONE ''UTC''.';
+COMMENT ON FUNCTION asof.materialize(text, timestamp, boolean, boolean) IS
+'As asof.materialize(text, timestamptz, boolean, boolean), for a timestamp (without time zone) feature view: tick (timestamp) is a wall-clock tick; NULL means the latest tick at or before now() AT TIME ZONE ''UTC''.';
 
 
 CREATE OR REPLACE FUNCTION asof.online_features(feature_view text, entity text[], at timestamptz)

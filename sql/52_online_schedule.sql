@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION asof.schedule_materialization(feature_view text,
     AS 'MODULE_PATHNAME', 'asof_schedule_materialization'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.schedule_materialization(text, regrole, boolean) IS
-'Adds scheduled feature view feature_view (text) to asof.materialization_schedule: asof.run_due_materializations() then materializes each of its ticks as role run_as (regrole, default the caller), and creates the pg_cron job "pg_asof: run due materializations" (every minute) when pg_cron is installed in this database; without pg_cron, a WARNING says how to install it or to call asof.run_due_materializations() from any other scheduler.  validate (boolean) is reserved for data validation and only stored.  Scheduling again replaces run_as and validate.  Caller: the view''s owner (and a member of run_as) or a superuser.  Errors: 42501 run_as cannot materialize the view (not its owner), or the view reads a protected table with a split and run_as does not have asof.guard = off (ALTER ROLE ... SET asof.guard = off), 55000 continuous view, 42704 unknown view.';
+'Adds scheduled feature view feature_view (text) to asof.materialization_schedule: asof.run_due_materializations() then materializes each of its ticks as role run_as (regrole, default the caller), and creates the pg_cron job "pg_asof: run due materializations" (every minute) when pg_cron is installed in this database; without pg_cron, a WARNING says how to install it or to call asof.run_due_materializations() from any other scheduler.  validate (boolean): each tick is materialized with asof.materialize(..., validate => true): a snapshot with a high-severity alert is not published, and the previous tick keeps being served (run_as then needs INSERT on asof.validation_alerts).  Scheduling again replaces run_as and validate.  Caller: the view''s owner (and a member of run_as) or a superuser.  Errors: 42501 run_as cannot materialize the view (not its owner), or the view reads a protected table with a split and run_as does not have asof.guard = off (ALTER ROLE ... SET asof.guard = off), 55000 continuous view, 42704 unknown view.';
 
 CREATE OR REPLACE FUNCTION asof.unschedule_materialization(feature_view text)
     RETURNS boolean
@@ -42,7 +42,7 @@ DECLARE
   n bigint;
   msg text;
 BEGIN
-  FOR s IN SELECT ms.feature_view AS name, ms.run_as, f.cadence, f.anchor, f.time_type,
+  FOR s IN SELECT ms.feature_view AS name, ms.run_as, ms.validate, f.cadence, f.anchor, f.time_type,
                   COALESCE(o.retain_ticks, 48) AS retain,
                   EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting rs, pg_catalog.unnest(rs.setconfig) cf
                            WHERE rs.setrole IN (ms.run_as, 0)
@@ -77,9 +77,9 @@ BEGIN
         END IF;
         PERFORM pg_catalog.set_config('role', s.run_as::pg_catalog.text, true);
         IF s.time_type OPERATOR(pg_catalog.=) 'timestamp with time zone'::pg_catalog.regtype THEN
-          n := asof.materialize(s.name, pg_catalog.timezone('UTC', t));
+          n := asof.materialize(s.name, pg_catalog.timezone('UTC', t), validate => s.validate);
         ELSE
-          n := asof.materialize(s.name, t);
+          n := asof.materialize(s.name, t, validate => s.validate);
         END IF;
         PERFORM pg_catalog.set_config('role', saved_role, true);
         PERFORM pg_catalog.set_config('asof.guard', saved_guard, true);

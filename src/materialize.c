@@ -397,6 +397,123 @@ check_guard(const AsofFeatureView *v, int64 tick)
 				 errhint("Materialize as a production role with asof.guard = off (ALTER ROLE ... SET asof.guard = off).")));
 }
 
+/*
+ * The quarantine (materialize(..., validate => true)).  The snapshot is
+ * first written, with the caller's privileges, into a temporary table of
+ * the caller's with the online table's columns; asof._validate_snapshot
+ * (sql/64_quarantine.sql) checks it there, also as the caller (it computes
+ * the view's values at the ticks before, running the view's expressions);
+ * only a snapshot without a high-severity alert is then copied into the
+ * online table.  The caller needs INSERT on asof.validation_alerts.
+ */
+#define STAGED_SNAPSHOT "pg_temp.asof_staged_snapshot"
+
+static int64
+stage_snapshot(SnapBuild *s, const AsofFeatureView *v, const AsofFeatureView *ev, int64 tick)
+{
+	StringInfoData ddl;
+	StringInfoData ins;
+	int			ncols = v->nkeys + 1 + ev->nfeatures;
+	Oid		   *types = palloc(sizeof(Oid) * ncols);
+	Datum	   *vals = palloc(sizeof(Datum) * ncols);
+	char	   *nulls = palloc(sizeof(char) * ncols);
+	Datum	   *fvals = palloc(sizeof(Datum) * Max(ev->nfeatures, 1));
+	bool	   *fnulls = palloc(sizeof(bool) * Max(ev->nfeatures, 1));
+	SPIPlanPtr	plan;
+	int64		ordinal;
+	int64		n = 0;
+	int			c = 0;
+
+	initStringInfo(&ddl);
+	appendStringInfoString(&ddl, "CREATE TEMP TABLE asof_staged_snapshot (");
+	for (int k = 0; k < v->nkeys; k++)
+	{
+		appendStringInfo(&ddl, "%s %s, ", quote_identifier(v->key_names[k]),
+						 format_type_be_qualified(v->key_types[k]));
+		types[c++] = v->key_types[k];
+	}
+	appendStringInfo(&ddl, "tick %s", format_type_be_qualified(v->time_type));
+	types[c++] = v->time_type;
+	for (int i = 0; i < ev->nfeatures; i++)
+	{
+		const char *name = i < v->nfeatures ?
+			psprintf("%s__%s", v->name, ev->features[i].name) : ev->features[i].name;
+
+		appendStringInfo(&ddl, ", %s %s", quote_identifier(name),
+						 format_type_be_qualified(ev->features[i].result_type));
+		types[c++] = ev->features[i].result_type;
+	}
+	appendStringInfoString(&ddl, ") ON COMMIT DROP");
+	initStringInfo(&ins);
+	appendStringInfoString(&ins, "INSERT INTO " STAGED_SNAPSHOT " VALUES (");
+	for (int i = 0; i < ncols; i++)
+		appendStringInfo(&ins, "%s$%d", i ? ", " : "", i + 1);
+	appendStringInfoChar(&ins, ')');
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* one left by an earlier materialize of this transaction goes first */
+	if (OidIsValid(DatumGetObjectId(DirectFunctionCall1(to_regclass,
+														CStringGetTextDatum(STAGED_SNAPSHOT)))) &&
+		SPI_execute("DROP TABLE " STAGED_SNAPSHOT, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not drop %s", STAGED_SNAPSHOT);
+	if (SPI_execute(ddl.data, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not create %s", STAGED_SNAPSHOT);
+	plan = SPI_prepare(ins.data, ncols, types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare(\"%s\") failed", ins.data);
+	while (asof_engine_next(s->e, &ordinal, fvals, fnulls))
+	{
+		c = 0;
+		for (int k = 0; k < v->nkeys; k++)
+		{
+			vals[c] = s->keys[ordinal][k];
+			nulls[c++] = ' ';
+		}
+		vals[c] = Int64GetDatum(tick);
+		nulls[c++] = ' ';
+		for (int i = 0; i < ev->nfeatures; i++)
+		{
+			vals[c] = fvals[i];
+			nulls[c++] = fnulls[i] ? 'n' : ' ';
+		}
+		if (SPI_execute_plan(plan, vals, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not stage the snapshot");
+		n++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	asof_engine_end(s->e);
+	SPI_finish();
+	return n;
+}
+
+/* True (with a WARNING) when the staged snapshot has a high-severity alert. */
+static bool
+quarantined(const AsofFeatureView *v, const char *vname, int64 tick)
+{
+	Oid			fn = DatumGetObjectId(DirectFunctionCall1(regprocedurein,
+					CStringGetDatum("asof._validate_snapshot(pg_catalog.text, pg_catalog.timestamptz, "
+									"pg_catalog.regclass, pg_catalog.int4, pg_catalog.float8)")));
+	Oid			staged = DatumGetObjectId(DirectFunctionCall1(regclassin,
+										   CStringGetDatum(STAGED_SNAPSHOT)));
+	int32		high;
+
+	/* a timestamp view's tick is passed as its UTC wall clock */
+	high = DatumGetInt32(OidFunctionCall5(fn, CStringGetTextDatum(vname), Int64GetDatum(tick),
+										  ObjectIdGetDatum(staged), Int32GetDatum(28),
+										  Float8GetDatum(0.2)));
+	if (high == 0)
+		return false;
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("snapshot of tick %s of feature view \"%s\" was not published", time_text(v, tick), vname),
+			 errdetail_plural("Validation raised %d high-severity alert; it is in asof.validation_alerts.",
+							  "Validation raised %d high-severity alerts; they are in asof.validation_alerts.",
+							  high, high),
+			 errhint("The previous tick keeps being served.  Look into the alerts, then materialize the tick again.")));
+	return true;
+}
+
 Datum
 asof_materialize(PG_FUNCTION_ARGS)
 {
@@ -406,6 +523,8 @@ asof_materialize(PG_FUNCTION_ARGS)
 	int			nlast;
 	int64		tick;
 	bool		replace;
+	bool		validate;
+	int64		staged = -1;
 	Oid			owner;
 	AsofAsOwner as_owner;
 	Oid			read_from;
@@ -432,6 +551,7 @@ asof_materialize(PG_FUNCTION_ARGS)
 				 errmsg("feature_view of asof.materialize must not be null")));
 	vname = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	replace = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	validate = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	v = asof_load_feature_view(vname);
 	tick = checked_tick(fcinfo, v);
 	owner = asof_feature_view_owner(vname);
@@ -498,6 +618,14 @@ asof_materialize(PG_FUNCTION_ARGS)
 	asof_engine_run(s.e, NULL);
 	drop_bounded_source(v, read_from);
 
+	/* 3b. the quarantine: staged and checked as the caller */
+	if (validate)
+	{
+		staged = stage_snapshot(&s, v, ev, tick);
+		if (quarantined(v, vname, tick))
+			PG_RETURN_INT64(0);
+	}
+
 	/* 4. write the snapshot and its record, as the extension's owner */
 	asof_as_owner_begin(&as_owner, true);
 	ncols = v->nkeys + 1 + ev->nfeatures;
@@ -535,7 +663,14 @@ asof_materialize(PG_FUNCTION_ARGS)
 	}
 	fvals = palloc(sizeof(Datum) * Max(ev->nfeatures, 1));
 	fnulls = palloc(sizeof(bool) * Max(ev->nfeatures, 1));
-	while (asof_engine_next(s.e, &ordinal, fvals, fnulls))
+	if (staged >= 0)
+	{
+		/* validated: publish the staged rows as they are */
+		asof_online_spi(psprintf("INSERT INTO %s SELECT * FROM " STAGED_SNAPSHOT, table),
+						0, NULL, NULL, NULL, SPI_OK_INSERT);
+		written = (int64) SPI_processed;
+	}
+	else while (asof_engine_next(s.e, &ordinal, fvals, fnulls))
 	{
 		int			c = 0;
 
@@ -556,7 +691,8 @@ asof_materialize(PG_FUNCTION_ARGS)
 		written++;
 		CHECK_FOR_INTERRUPTS();
 	}
-	asof_engine_end(s.e);
+	if (staged < 0)
+		asof_engine_end(s.e);
 	{
 		Oid			types[4] = {TEXTOID, TIMESTAMPOID, INT8OID, INT4OID};
 		Datum		values[4] = {CStringGetTextDatum(vname), Int64GetDatum(tick),
