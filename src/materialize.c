@@ -453,8 +453,8 @@ stage_snapshot(SnapBuild *s, const AsofFeatureView *v, const AsofFeatureView *ev
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* one left by an earlier materialize of this transaction goes first */
-	if (OidIsValid(DatumGetObjectId(DirectFunctionCall1(to_regclass,
-														CStringGetTextDatum(STAGED_SNAPSHOT)))) &&
+	if (OidIsValid(LookupExplicitNamespace("pg_temp", true)) &&
+		OidIsValid(get_relname_relid("asof_staged_snapshot", LookupExplicitNamespace("pg_temp", true))) &&
 		SPI_execute("DROP TABLE " STAGED_SNAPSHOT, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not drop %s", STAGED_SNAPSHOT);
 	if (SPI_execute(ddl.data, false, 0) != SPI_OK_UTILITY)
