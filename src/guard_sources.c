@@ -58,10 +58,6 @@
 #include "guard_registry.h"
 #include "guard_sources.h"
 
-/* Range-table entries of hidden tables the executor checked since begin. */
-static bool recording = false;
-static int	recorded_reads = 0;
-
 static int64
 cutoff_us(const AsofGuardedRel *g)
 {
@@ -445,24 +441,21 @@ asof_source_refuse_inexact(Oid source, const AsofSourceShape *s)
 void
 asof_source_read_begin(void)
 {
-	recording = true;
-	recorded_reads = 0;
+	asof_guard_reads_start();
 }
 
 void
 asof_source_note_read(Oid regrelid, AclMode required)
 {
-	if (recording && (required & ACL_SELECT))
-		recorded_reads++;
+	if (required & ACL_SELECT)
+		asof_guard_reads_note();
 }
 
 void
 asof_source_read_end(Oid source, const AsofSourceShape *s)
 {
-	int			n = recorded_reads;
+	int			n = asof_guard_reads_stop();
 
-	recording = false;
-	recorded_reads = 0;
 	if (n <= s->nreads)
 		return;
 	ereport(ERROR,

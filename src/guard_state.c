@@ -6,8 +6,10 @@
  *
  *	  The state is: the two settings; the one-shot exemption of the guard's
  *	  own next query; the tables unsealed in this transaction; the depth of
- *	  referential-integrity executors; the training-set build in progress;
- *	  the caller of the public guard function running.  At the end of every
+ *	  referential-integrity executors; the count of protected reads during
+ *	  an engine source read; the training-set build in progress; the caller
+ *	  of the public guard function running.  (The registry cache is
+ *	  guard_registry.c's, dropped from here at every abort.)  At the end of every
  *	  transaction all of it is cleared.  At every abort, of a transaction or
  *	  a subtransaction, what the aborted part set is cleared and the
  *	  registry cache (guard_registry.c) is dropped, so that nothing a
@@ -48,6 +50,9 @@ typedef struct AsofUnsealed
 static List *unsealed = NIL;	/* of AsofUnsealed *, in TopMemoryContext */
 
 static int	noforce_depth = 0;
+
+static bool reads_counting = false;
+static int	reads_counted = 0;
 
 static bool build_active = false;
 static Oid	build_spine = InvalidOid;
@@ -223,6 +228,32 @@ asof_guard_noforce_running(void)
 	return noforce_depth > 0;
 }
 
+/* ---- reads of protected tables during a source read ---- */
+
+void
+asof_guard_reads_start(void)
+{
+	reads_counting = true;
+	reads_counted = 0;
+}
+
+void
+asof_guard_reads_note(void)
+{
+	if (reads_counting)
+		reads_counted++;
+}
+
+int
+asof_guard_reads_stop(void)
+{
+	int			n = reads_counted;
+
+	reads_counting = false;
+	reads_counted = 0;
+	return n;
+}
+
 /* ---- the training-set build ---- */
 
 void
@@ -292,6 +323,7 @@ asof_guard_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			exemption_clear();
 			asof_guard_build_end();
+			(void) asof_guard_reads_stop();
 			noforce_depth = 0;
 			api_caller = InvalidOid;
 			if (unsealed != NIL)
@@ -310,6 +342,7 @@ asof_guard_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 	asof_registry_reset();
 	exemption_clear();
+	(void) asof_guard_reads_stop();
 	if (build_active && build_subid >= mySubid)
 		asof_guard_build_end();
 	if (unsealed != NIL)

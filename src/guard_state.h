@@ -66,6 +66,16 @@ extern void asof_guard_noforce_exit(void);
 extern bool asof_guard_noforce_running(void);
 
 /*
+ * Reads of protected tables with a split that the executor checked while
+ * the engine read a source (G5, guard_sources.c): more than the source's
+ * own query tree has means a function reached one.  Counting runs from
+ * _start to _stop and is cleared at every abort.
+ */
+extern void asof_guard_reads_start(void);
+extern void asof_guard_reads_note(void);
+extern int	asof_guard_reads_stop(void);
+
+/*
  * A training-set build on a protected spine (G5): the spine, and the
  * cutoff from which its rows end up sealed.  Cleared at transaction end.
  */
