@@ -54,15 +54,6 @@
 #include "guard.h"
 #include "guard_sources.h"
 
-/* The cutoff as int64 microseconds (a date is its midnight). */
-static int64
-cutoff_us(const AsofGuardedRel *g)
-{
-	if (g->time_type == DATEOID)
-		return (int64) DatumGetDateADT(g->cutoff) * USECS_PER_DAY;
-	return DatumGetInt64(g->cutoff);
-}
-
 /* Is "expr" just the column "colname" (as written or quoted)? */
 static bool
 is_column(const char *expr, const char *colname)
@@ -120,7 +111,7 @@ asof_guard_build_begin(Oid spine, const char *at)
 	if (!is_column(at, timecol))
 		return;					/* rows are sealed by the time column */
 	/* Its rows from the cutoff on end up sealed in the training set. */
-	asof_guard_set_build(spine, cutoff_us(g));
+	asof_guard_set_build(spine, g->cutoff_us);
 }
 
 void

@@ -41,6 +41,7 @@
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -414,6 +415,9 @@ resolve_entry(AsofGuardedRel *entry, AsofRegistration *reg)
 		getTypeInputInfo(entry->time_type, &typinput, &typioparam);
 		entry->cutoff = OidInputFunctionCall(typinput, reg->test_from,
 											 typioparam, entry->time_typmod);
+		entry->cutoff_us = entry->time_type == DATEOID ?
+			(int64) DatumGetDateADT(entry->cutoff) * USECS_PER_DAY :
+			DatumGetInt64(entry->cutoff);
 	}
 	entry->ncols = reg->ncols;
 	entry->attnos = palloc(sizeof(AttrNumber) * (reg->ncols + 1));

@@ -48,6 +48,8 @@ typedef struct AsofGuardedRel
 	Oid			time_collation;
 	bool		has_split;
 	Datum		cutoff;			/* test_from as time_type (by value) */
+	int64		cutoff_us;		/* the same in microseconds (a date: its
+								 * midnight), as the engine compares times */
 	const char *test_from;		/* canonical text of the cutoff */
 	int			ncols;			/* label and future columns */
 	AttrNumber *attnos;			/* in relid's numbering */

@@ -58,14 +58,6 @@
 #include "guard_registry.h"
 #include "guard_sources.h"
 
-static int64
-cutoff_us(const AsofGuardedRel *g)
-{
-	if (g->time_type == DATEOID)
-		return (int64) DatumGetDateADT(g->cutoff) * USECS_PER_DAY;
-	return DatumGetInt64(g->cutoff);
-}
-
 /* A protected table with a split, not unsealed here: the guard filters it. */
 static const AsofGuardedRel *
 hidden_rel(Oid relid)
@@ -228,9 +220,9 @@ walk_query(Query *q, AsofSourceShape *s, Oid *first)
 					s->nreads++;
 					if (!list_member_oid(s->hidden, g->regrelid))
 						s->hidden = lappend_oid(s->hidden, g->regrelid);
-					if (!s->has_cutoff || cutoff_us(g) < s->cutoff)
+					if (!s->has_cutoff || g->cutoff_us < s->cutoff)
 					{
-						s->cutoff = cutoff_us(g);
+						s->cutoff = g->cutoff_us;
 						s->cutoff_rel = g->regrelid;
 					}
 					s->has_cutoff = true;

@@ -15,6 +15,13 @@
 #                         $ASOF_CRON_DB (default asof_cron), created here,
 #                         and jobs run in background workers (the cluster
 #                         has no TCP socket for pg_cron to connect to).
+#   asof_flights_csv      prints the path of the 3M flights
+#                         ($FLIGHTS, or ../shared/data/flights-3m.csv.gz
+#                         beside the checkout); fails when there is none
+#   asof_bench_db NAME    a database for a benchmark: on the server PGHOST
+#                         names (database NAME, dropped at exit), else on a
+#                         throwaway cluster NAME; sets PSQL (an array), db
+#                         and where (the server, in words)
 #   asof_cleanup          stops every cluster started and removes $ASOF_TMP
 #                         (installed as an EXIT trap by asof_init)
 #   asof_python [candidate...]
@@ -156,4 +163,39 @@ asof_python() {
 		fi
 	done
 	return 1
+}
+
+asof_flights_csv() {
+	local d
+	if [ -n "${FLIGHTS:-}" ]; then
+		[ -f "$FLIGHTS" ] && echo "$FLIGHTS"
+		return
+	fi
+	for d in "$ASOF_SRC/../shared/data" "$ASOF_SRC/../../shared/data"; do
+		if [ -f "$d/flights-3m.csv.gz" ]; then
+			echo "$(cd "$d" && pwd)/flights-3m.csv.gz"
+			return 0
+		fi
+	done
+	return 1
+}
+
+asof_bench_db() {
+	local name=$1
+	if [ -n "${PGHOST:-}" ]; then
+		PSQL=(command psql -X -q -v ON_ERROR_STOP=1)
+		"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null || return 1
+		ASOF_BENCH_DB=$name
+		trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $ASOF_BENCH_DB" >/dev/null' EXIT
+		db=$name
+		where="your server ($PGHOST)"
+	else
+		asof_init
+		asof_install_deps || return 1
+		asof_build_install || return 1
+		asof_cluster_start "$name" || return 1
+		PSQL=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
+		db=postgres
+		where="a throwaway cluster (test/cluster.sh)"
+	fi
 }

@@ -36,25 +36,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cluster.sh"
 cd "$ASOF_SRC"
 
-data=
-for d in "$ASOF_SRC/../shared/data" "$ASOF_SRC/../../shared/data"; do
-	[ -f "$d/flights-3m.csv.gz" ] && data=$(cd "$d" && pwd)/flights-3m.csv.gz && break
-done
-[ -n "$data" ] || { echo "flights-3m.csv.gz not found in ../shared/data" >&2; exit 1; }
-
+data=$(asof_flights_csv) || { echo "flights-3m.csv.gz not found in ../shared/data" >&2; exit 1; }
+asof_bench_db asof_bench || exit 1
 if [ -n "${PGHOST:-}" ]; then
-	PSQL=(command psql -X -q -v ON_ERROR_STOP=1)
-	"${PSQL[@]}" -d postgres -c 'DROP DATABASE IF EXISTS asof_bench' -c 'CREATE DATABASE asof_bench' >/dev/null || exit 1
 	tmp=$(mktemp -d)
 	trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS asof_bench" >/dev/null; rm -rf "$tmp"' EXIT
-	db=asof_bench
 else
-	asof_init
-	asof_install_deps || exit 1
-	asof_build_install || exit 1
-	asof_cluster_start bench_spines || exit 1
-	PSQL=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
-	db=postgres
 	tmp=$ASOF_TMP
 fi
 psql() { "${PSQL[@]}" -d "$db" "$@"; }

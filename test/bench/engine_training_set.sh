@@ -40,27 +40,8 @@ cd "$ASOF_SRC"
 
 every=${ENGINE_BENCH_SPARSE_EVERY:-600}
 days=${ENGINE_BENCH_SLICE_DAYS:-9}
-data=
-for d in "$ASOF_SRC/../shared/data" "$ASOF_SRC/../../shared/data"; do
-	[ -f "$d/flights-3m.csv.gz" ] && data=$(cd "$d" && pwd)/flights-3m.csv.gz && break
-done
-[ -n "$data" ] || { echo "flights-3m.csv.gz not found in ../shared/data" >&2; exit 1; }
-
-if [ -n "${PGHOST:-}" ]; then
-	PSQL=(command psql -X -q -v ON_ERROR_STOP=1)
-	"${PSQL[@]}" -d postgres -c 'DROP DATABASE IF EXISTS asof_bench' -c 'CREATE DATABASE asof_bench' >/dev/null || exit 1
-	trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS asof_bench" >/dev/null' EXIT
-	db=asof_bench
-	where="your server ($PGHOST)"
-else
-	asof_init
-	asof_install_deps || exit 1
-	asof_build_install || exit 1
-	asof_cluster_start bench_engine || exit 1
-	PSQL=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
-	db=postgres
-	where="a throwaway cluster (test/cluster.sh)"
-fi
+data=$(asof_flights_csv) || { echo "flights-3m.csv.gz not found in ../shared/data" >&2; exit 1; }
+asof_bench_db asof_bench || exit 1
 psql() { "${PSQL[@]}" -d "$db" "$@"; }
 
 echo "loading 3,000,000 flights..." >&2

@@ -27,29 +27,8 @@ cd "$ASOF_SRC"
 
 rounds=${VALIDATE_BENCH_ROUNDS:-3}
 sens='{0.05,0.1,0.15,0.2,0.25,0.3,0.4,0.5,0.75,1}'
-data=${FLIGHTS:-}
-if [ -z "$data" ]; then
-	for d in "$ASOF_SRC/../shared/data" "$ASOF_SRC/../../shared/data"; do
-		[ -f "$d/flights-3m.csv.gz" ] && data=$(cd "$d" && pwd)/flights-3m.csv.gz && break
-	done
-fi
-[ -n "$data" ] && [ -f "$data" ] || { echo "flights-3m.csv.gz not found in ../shared/data (set FLIGHTS=...)" >&2; exit 1; }
-
-if [ -n "${PGHOST:-}" ]; then
-	PSQL=(command psql -X -q -v ON_ERROR_STOP=1)
-	"${PSQL[@]}" -d postgres -c 'DROP DATABASE IF EXISTS asof_validate_bench' -c 'CREATE DATABASE asof_validate_bench' >/dev/null || exit 1
-	trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS asof_validate_bench" >/dev/null' EXIT
-	db=asof_validate_bench
-	where="your server ($PGHOST)"
-else
-	asof_init
-	asof_install_deps || exit 1
-	asof_build_install || exit 1
-	asof_cluster_start bench_validate || exit 1
-	PSQL=("$ASOF_BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
-	db=postgres
-	where="a throwaway cluster (test/cluster.sh)"
-fi
+data=$(asof_flights_csv) || { echo "flights-3m.csv.gz not found in ../shared/data (set FLIGHTS=...)" >&2; exit 1; }
+asof_bench_db asof_validate_bench || exit 1
 psql() { "${PSQL[@]}" -d "$db" "$@"; }
 
 echo "pg_asof validation bench, $(date -u '+%Y-%m-%d %H:%M UTC'), on $where"
