@@ -29,6 +29,8 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+
 #include "access/table.h"
 #include "access/transam.h"
 #include "catalog/pg_class.h"
@@ -42,6 +44,7 @@
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "parser/parser.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/date.h"
@@ -124,6 +127,20 @@ asof_guard_before_spine_read(Oid spine)
 		asof_guard_exempt_next_plan(spine);
 }
 
+/* The owner of a relation. */
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
 bool
 asof_guard_source_rules(Oid source, const char *event_time, const char *source_sql,
 						int64 *cutoff, bool *exempt_sealed, int64 *sealed_from)
@@ -153,9 +170,16 @@ asof_guard_source_rules(Oid source, const char *event_time, const char *source_s
 	 * (no view in between), its event time is the table's time column (a
 	 * row held out there becomes visible only after the cutoff, so never to
 	 * a row whose k(t) is at or before it), and the query calls built-in
-	 * functions only (no user code sees held-out values).
+	 * functions only (no user code sees held-out values).  And only when
+	 * the source's owner is both the builder and the spine's owner: the
+	 * sealed rows open with the spine owner's asof.unseal, so a source of
+	 * another owner would hand its held-out rows to whoever owns a spine,
+	 * and an error raised over a held-out row (a failed cast, a division
+	 * by zero) would show its values to a builder who does not own it.
 	 */
 	if (asof_guard_get_build(&build_spine, &build_sealed_from) &&
+		asof_table_ownercheck(source, GetUserId()) &&
+		asof_table_ownercheck(source, relation_owner(build_spine)) &&
 		shape.nreads == 1 && linitial_oid(shape.hidden) == source &&
 		shape.time_exact &&
 		is_column(event_time, get_attname(source, asof_registry_lookup(source)->time_attno, false)) &&

@@ -235,10 +235,42 @@ SELECT label_time FROM asof.protected_tables WHERE table_name = 'g36v.lt'::regcl
 SELECT asof.unprotect('g36v.lt');
 RESET ROLE;
 
+-- G5: the engine reads held-out source rows for rows sealed in a training
+-- set only when the source's owner builds it on a spine the same owner owns.
+-- (a) The attacker's own protected spine, split so that every row is
+-- sealed, over the victim's table: before this rule the sealed row of id 3
+-- got the victim's held-out label 3000, opened by the attacker's own unseal.
+SET ROLE regress_g36_attacker;
+CREATE TABLE g36a.sp (id int, t timestamp, y int);
+INSERT INTO g36a.sp VALUES (1, '2001-03-20', 0), (3, '2001-03-20', 0);
+SET client_min_messages = warning;
+SELECT asof.protect('g36a.sp', 't', '{y}');
+SELECT asof.split('g36a.sp', '1900-01-01');
+SELECT asof.create_feature_view('g36_steal', 'g36v.flights', '{id}', 'dep_time', '{last(lbl) as lab}');
+SELECT asof.build_training_set('g36a.steal', 'g36a.sp', 't', '{g36_steal}');
+RESET client_min_messages;
+BEGIN;
+SELECT asof.unseal('g36a.sp', 'regress 36: the attacker opens its own spine') IS NULL AS opened;
+SELECT id, g36_steal__lab FROM g36a.steal ORDER BY id;
+COMMIT;
+-- (b) The victim's table as spine and source, built by the attacker with
+-- an expression whose error would print a held-out row: no error, the
+-- sealed rows' features are NULL (before: "invalid input syntax for type
+-- integer: "held:3000"").
+SET client_min_messages = warning;
+SELECT asof.create_feature_view('g36_err', 'g36v.flights', '{id}', 'dep_time',
+         ARRAY[$$last(CASE WHEN dep_time >= '2001-03-01' THEN ('held:' || lbl::text)::int END) as f$$]);
+SELECT asof.build_training_set('g36a.err', 'g36v.flights', 'dep_time', '{g36_err}');
+RESET client_min_messages;
+SELECT asof.drop_feature_view('g36_steal');
+SELECT asof.drop_feature_view('g36_err');
+RESET ROLE;
+
 -- Clean up.
 SET client_min_messages = warning;
 SELECT asof.unprotect('g36v.flights');
 SELECT asof.unprotect('g36a.mine');
+SELECT asof.unprotect('g36a.sp');
 DROP CAST (g36a.k AS int);
 DROP SCHEMA g36v, g36a, g36s CASCADE;
 DROP OWNED BY regress_g36_victim, regress_g36_attacker;
