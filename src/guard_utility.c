@@ -6,7 +6,9 @@
  *		refused after the split: a backup must not lose rows silently (G2);
  *	  - CREATE TRIGGER, CREATE RULE, CREATE/ALTER POLICY and FORCE ROW LEVEL
  *		SECURITY on a protected table are refused: they run code on whole
- *		rows (G3);
+ *		rows (G3); except the two triggers of asof.track_ingestion, exactly
+ *		as it creates them (asof_ingestion_create_trigger_ok: its functions
+ *		by OID, its shape, the registered column as the one argument);
  *	  - a protected table cannot become a child or partition of an
  *		unprotected one (INHERIT, ATTACH PARTITION), nor a table with
  *		triggers, rules or policies one of a protected table (G3);
@@ -104,6 +106,7 @@
 #include "guard_registry.h"
 #include "compat.h"
 #include "guard.h"
+#include "ingestion.h"
 
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
@@ -145,6 +148,9 @@ check_create_trigger(CreateTrigStmt *stmt)
 	const AsofGuardedRel *g = asof_registry_lookup(relid);
 
 	if (g == NULL)
+		return;
+	/* the ingestion-time triggers of asof.track_ingestion, exactly (ingestion.c) */
+	if (asof_ingestion_create_trigger_ok(relid, stmt))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -398,7 +404,8 @@ has_user_triggers(Oid relid)
 			int			i;
 
 			for (i = 0; i < rel->trigdesc->numtriggers; i++)
-				if (!rel->trigdesc->triggers[i].tgisinternal)
+				if (!rel->trigdesc->triggers[i].tgisinternal &&
+					!asof_ingestion_trigger_ok(RelationGetRelid(rel), &rel->trigdesc->triggers[i]))
 					found = true;
 		}
 		relation_close(rel, AccessShareLock);

@@ -54,6 +54,7 @@
 #include "engine.h"
 #include "feature_view.h"
 #include "guard.h"
+#include "ingestion.h"
 #include "online.h"
 #include "schedule.h"
 
@@ -604,6 +605,12 @@ asof_materialize(PG_FUNCTION_ARGS)
 	asof_online_protect_table(v, table);
 	table = MemoryContextStrdup(outer, table);
 	asof_as_owner_end(&as_owner);
+
+	/*
+	 * 2b. wait for the transactions writing to the source, so that a row
+	 * they stamp before the tick is in the snapshot (ingestion_wait.c)
+	 */
+	asof_wait_for_source_writers(v->source, vname);
 
 	/* 3. compute: entities, then the engine, with the caller's privileges */
 	ev = snapshot_view(v, &nlast);
