@@ -472,6 +472,7 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 	int			natts = RelationGetDescr(rel)->natts;
 	bool		isnull;
 	Datum		cur;
+	TupleTableSlot *row = NULL;
 
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -483,11 +484,28 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 	t = target_for(rel);
 	tid = td->tg_trigslot->tts_tid;
 
-	/* the row's newest version in this transaction; none if deleted again */
-	table_tuple_get_latest_tid(t->scan, &tid);
-	if (!table_tuple_fetch_row_version(t->rel, &tid, SnapshotSelf, t->oldslot))
-		return PointerGetDatum(NULL);
-	cur = slot_getattr(t->oldslot, attnum, &isnull);
+	/*
+	 * The row's newest version in this transaction; none if deleted again.
+	 * Usually the version inserted, as the trigger manager fetched it: its
+	 * xmax is still invalid (an update, delete or lock clears the flag).
+	 */
+	{
+		bool		should_free;
+		HeapTuple	ht = ExecFetchSlotHeapTuple(td->tg_trigslot, false, &should_free);
+
+		if (!should_free && (ht->t_data->t_infomask & HEAP_XMAX_INVALID))
+			row = td->tg_trigslot;
+		else if (should_free)
+			heap_freetuple(ht);
+	}
+	if (row == NULL)
+	{
+		table_tuple_get_latest_tid(t->scan, &tid);
+		if (!table_tuple_fetch_row_version(t->rel, &tid, SnapshotSelf, t->oldslot))
+			return PointerGetDatum(NULL);
+		row = t->oldslot;
+	}
+	cur = slot_getattr(row, attnum, &isnull);
 	if (!isnull && DatumGetTimestampTz(cur) == stamp)
 	{
 		ExecClearTuple(t->oldslot);
@@ -497,7 +515,7 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 	/* an update must see the version it replaces as an earlier command's */
 	{
 		bool		should_free;
-		HeapTuple	ht = ExecFetchSlotHeapTuple(t->oldslot, false, &should_free);
+		HeapTuple	ht = ExecFetchSlotHeapTuple(row, false, &should_free);
 
 		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmin(ht->t_data)) &&
 			HeapTupleHeaderGetCmin(ht->t_data) >= GetCurrentCommandId(false))
@@ -506,17 +524,17 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 			heap_freetuple(ht);
 	}
 
-	slot_getallattrs(t->oldslot);
+	slot_getallattrs(row);
 	ExecClearTuple(t->newslot);
-	memcpy(t->newslot->tts_values, t->oldslot->tts_values, sizeof(Datum) * natts);
-	memcpy(t->newslot->tts_isnull, t->oldslot->tts_isnull, sizeof(bool) * natts);
+	memcpy(t->newslot->tts_values, row->tts_values, sizeof(Datum) * natts);
+	memcpy(t->newslot->tts_isnull, row->tts_isnull, sizeof(bool) * natts);
 	t->newslot->tts_values[attnum - 1] = TimestampTzGetDatum(stamp);
 	t->newslot->tts_isnull[attnum - 1] = false;
 	ExecStoreVirtualTuple(t->newslot);
 
 	t->estate->es_snapshot = GetActiveSnapshot();
 	t->estate->es_output_cid = GetCurrentCommandId(true);
-	ExecSimpleRelationUpdate(t->rri, t->estate, &t->epq, t->oldslot, t->newslot);
+	ExecSimpleRelationUpdate(t->rri, t->estate, &t->epq, row, t->newslot);
 	ResetPerTupleExprContext(t->estate);
 	ExecClearTuple(t->newslot);
 	ExecClearTuple(t->oldslot);
