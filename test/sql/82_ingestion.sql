@@ -97,6 +97,30 @@ INSERT INTO ing VALUES ('c', '2001-01-01 11:40', 14);
 COMMIT;
 SELECT v, asof_ingested_at FROM ing WHERE v BETWEEN 11 AND 14 ORDER BY v;
 
+-- COPY FREEZE in the transaction that created the table: stamped too; a
+-- timestamptz view reads the column as it is; renaming the column stops
+-- inserts (nothing is stored unstamped) until it is named back
+BEGIN;
+CREATE TABLE ingf (k text, te timestamptz);
+SELECT asof.track_ingestion('ingf');
+SET LOCAL asof.clock = '2001-01-01 12:30+00';
+COPY ingf (k, te) FROM stdin WITH (FREEZE);
+f	2001-01-01 12:00+00
+f	2001-01-01 12:10+00
+\.
+COMMIT;
+SELECT asof.create_feature_view('ingf_v', 'ingf', '{k}', event_time => 'te',
+         available_time => 'asof_ingested_at', features => '{count(*) over 1 day}');
+SELECT asof.features_at('ingf_v', '{f}', '2001-01-01 12:30+00'::timestamptz) AS at_stamp,
+       asof.features_at('ingf_v', '{f}', '2001-01-01 12:30:00.000001+00'::timestamptz) AS after;
+SELECT asof.drop_feature_view('ingf_v');
+ALTER TABLE ingf RENAME COLUMN asof_ingested_at TO arrived;
+INSERT INTO ingf VALUES ('f', '2001-01-01 12:20+00');
+ALTER TABLE ingf RENAME COLUMN arrived TO asof_ingested_at;
+INSERT INTO ingf VALUES ('f', '2001-01-01 12:20+00');
+SELECT te, asof_ingested_at FROM ingf ORDER BY te;
+DROP TABLE ingf;
+
 -- 7. without asof.clock: the wall clock at pre-commit, not the transaction's start
 RESET asof.clock;
 BEGIN;
