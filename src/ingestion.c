@@ -60,8 +60,10 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "tcop/pquery.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -312,6 +314,7 @@ typedef struct StampTarget
 	TableScanDesc scan;			/* for following update chains */
 	TupleTableSlot *oldslot;
 	TupleTableSlot *newslot;
+	bool		stale;			/* its relcache entry was invalidated */
 	struct StampTarget *next;
 } StampTarget;
 
@@ -321,23 +324,39 @@ static TimestampTz stamp_value;
 static bool callbacks_registered = false;
 
 static void
-close_targets(void)
+close_target(StampTarget *t)
 {
-	StampTarget *t;
 	ResourceOwner save_owner = CurrentResourceOwner;
 
 	CurrentResourceOwner = TopTransactionResourceOwner;
-	for (t = targets; t != NULL; t = t->next)
-	{
-		table_endscan(t->scan);
-		ExecCloseIndices(t->rri);
-		EvalPlanQualEnd(&t->epq);
-		ExecResetTupleTable(t->estate->es_tupleTable, false);
-		FreeExecutorState(t->estate);
-		table_close(t->rel, NoLock);
-	}
-	targets = NULL;
+	table_endscan(t->scan);
+	ExecCloseIndices(t->rri);
+	EvalPlanQualEnd(&t->epq);
+	ExecResetTupleTable(t->estate->es_tupleTable, false);
+	FreeExecutorState(t->estate);
+	table_close(t->rel, NoLock);
 	CurrentResourceOwner = save_owner;
+}
+
+static void
+close_targets(void)
+{
+	for (StampTarget *t = targets; t != NULL; t = t->next)
+		close_target(t);
+	targets = NULL;
+}
+
+/*
+ * A relcache invalidation (DDL in the transaction between two immediate
+ * stamps: a new index, a new column) makes a kept target stale: it is
+ * rebuilt at its next use, not here (no closing inside a callback).
+ */
+static void
+stamp_relcache_callback(Datum arg, Oid relid)
+{
+	for (StampTarget *t = targets; t != NULL; t = t->next)
+		if (!OidIsValid(relid) || t->relid == relid)
+			t->stale = true;
 }
 
 static void
@@ -382,20 +401,35 @@ transaction_stamp(void)
 	return stamp_value;
 }
 
+/*
+ * What the stamp of trigrel's rows needs.  keep: kept until pre-commit
+ * ends (the deferred firing at commit, row after row); else the caller
+ * closes it after one row (a trigger made immediate fires inside a
+ * statement, and a relation kept open would make later DDL of the
+ * transaction on it fail as "in use").
+ */
 static StampTarget *
-target_for(Relation trigrel)
+target_for(Relation trigrel, bool keep)
 {
 	StampTarget *t;
 	MemoryContext old;
 	ResourceOwner save_owner;
 	Oid			relid = RelationGetRelid(trigrel);
 
-	for (t = targets; t != NULL; t = t->next)
-		if (t->relid == relid)
-			return t;
+	for (StampTarget **p = &targets; keep && *p != NULL; p = &(*p)->next)
+		if ((*p)->relid == relid)
+		{
+			t = *p;
+			if (!t->stale)
+				return t;
+			*p = t->next;
+			close_target(t);
+			break;
+		}
 	if (!callbacks_registered)
 	{
 		RegisterXactCallback(stamp_xact_callback, NULL);
+		CacheRegisterRelcacheCallback(stamp_relcache_callback, (Datum) 0);
 		callbacks_registered = true;
 	}
 	/*
@@ -418,8 +452,11 @@ target_for(Relation trigrel)
 	t->oldslot = table_slot_create(t->rel, &t->estate->es_tupleTable);
 	t->newslot = ExecInitExtraTupleSlot(t->estate, RelationGetDescr(t->rel), &TTSOpsVirtual);
 	t->scan = table_beginscan_tid(t->rel, SnapshotSelf);
-	t->next = targets;
-	targets = t;
+	if (keep)
+	{
+		t->next = targets;
+		targets = t;
+	}
 	CurrentResourceOwner = save_owner;
 	MemoryContextSwitchTo(old);
 	return t;
@@ -459,6 +496,19 @@ checked_trigger(FunctionCallInfo fcinfo, const char *fname)
 	return (TriggerData *) fcinfo->context;
 }
 
+/* After one row: clear the target's slot, or close a target not kept. */
+static Datum
+done(StampTarget *t, bool keep)
+{
+	ExecClearTuple(t->oldslot);
+	if (!keep)
+	{
+		close_target(t);
+		pfree(t);
+	}
+	return PointerGetDatum(NULL);
+}
+
 /* asof._ingestion_stamp(): deferred AFTER INSERT FOR EACH ROW */
 Datum
 asof_ingestion_stamp(PG_FUNCTION_ARGS)
@@ -473,6 +523,7 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		cur;
 	TupleTableSlot *row = NULL;
+	bool		keep;
 
 	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -481,7 +532,9 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 				 errmsg("function asof._ingestion_stamp must be fired AFTER INSERT FOR EACH ROW")));
 	attnum = tracked_attnum(rel, td->tg_trigger);
 	stamp = transaction_stamp();
-	t = target_for(rel);
+	/* at commit no portal is active: the firing of the deferred queue */
+	keep = (ActivePortal == NULL);
+	t = target_for(rel, keep);
 	tid = td->tg_trigslot->tts_tid;
 
 	/*
@@ -502,15 +555,12 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 	{
 		table_tuple_get_latest_tid(t->scan, &tid);
 		if (!table_tuple_fetch_row_version(t->rel, &tid, SnapshotSelf, t->oldslot))
-			return PointerGetDatum(NULL);
+			return done(t, keep);
 		row = t->oldslot;
 	}
 	cur = slot_getattr(row, attnum, &isnull);
 	if (!isnull && DatumGetTimestampTz(cur) == stamp)
-	{
-		ExecClearTuple(t->oldslot);
-		return PointerGetDatum(NULL);
-	}
+		return done(t, keep);
 
 	/* an update must see the version it replaces as an earlier command's */
 	{
@@ -537,8 +587,7 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 	ExecSimpleRelationUpdate(t->rri, t->estate, &t->epq, row, t->newslot);
 	ResetPerTupleExprContext(t->estate);
 	ExecClearTuple(t->newslot);
-	ExecClearTuple(t->oldslot);
-	return PointerGetDatum(NULL);
+	return done(t, keep);
 }
 
 /* asof._ingestion_keep(): BEFORE UPDATE FOR EACH ROW, the first arrival stays */

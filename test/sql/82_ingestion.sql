@@ -121,6 +121,37 @@ INSERT INTO ingf VALUES ('f', '2001-01-01 12:20+00');
 SELECT te, asof_ingested_at FROM ingf ORDER BY te;
 DROP TABLE ingf;
 
+-- DDL on the table after an immediate stamp in the same transaction (a new
+-- index gets the later stamps); a procedure that commits inside CALL
+CREATE TABLE ingd (k text, te timestamp);
+SELECT asof.track_ingestion('ingd');
+BEGIN;
+SET CONSTRAINTS ALL IMMEDIATE;
+SET LOCAL asof.clock = '2001-01-01 12:40+00';
+INSERT INTO ingd VALUES ('d', '2001-01-01 12:00');
+CREATE INDEX ingd_i ON ingd (asof_ingested_at);
+ALTER TABLE ingd ADD COLUMN w int DEFAULT 7;
+INSERT INTO ingd VALUES ('d', '2001-01-01 12:01');
+SET CONSTRAINTS ALL DEFERRED;
+INSERT INTO ingd VALUES ('d', '2001-01-01 12:02');
+COMMIT;
+CREATE PROCEDURE ingd_load() LANGUAGE plpgsql AS $$
+BEGIN
+  SET LOCAL asof.clock = '2001-01-01 12:50+00';
+  INSERT INTO ingd VALUES ('e', '2001-01-01 12:03');
+  COMMIT;
+  SET LOCAL asof.clock = '2001-01-01 12:55+00';
+  INSERT INTO ingd VALUES ('e', '2001-01-01 12:04');
+END $$;
+CALL ingd_load();
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT te, w, asof_ingested_at FROM ingd WHERE asof_ingested_at >= '2001-01-01' ORDER BY te;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+DROP TABLE ingd;
+DROP PROCEDURE ingd_load();
+
 -- 7. without asof.clock: the wall clock at pre-commit, not the transaction's start
 RESET asof.clock;
 BEGIN;
