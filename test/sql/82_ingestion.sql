@@ -215,6 +215,19 @@ SELECT asof.untrack_ingestion('ingpart');
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid IN ('ingpart'::regclass, 'ingpart_1'::regclass, 'ingpart_2'::regclass);
 DROP TABLE ingpart;
 
+-- a table owned by a role that is not a superuser: its owner tracks it
+-- (the triggers call internal functions the owner may not execute)
+CREATE TABLE ingo (k text, te timestamp);
+ALTER TABLE ingo OWNER TO regress_ing_other;
+SET ROLE regress_ing_other;
+SELECT asof.track_ingestion('ingo');
+INSERT INTO ingo VALUES ('o', '2001-01-01 10:00');
+SELECT k, asof_ingested_at FROM ingo;
+SELECT tracked_by FROM asof.ingestion_tracking WHERE relation = 'ingo'::regclass;
+SELECT asof.untrack_ingestion('ingo');
+RESET ROLE;
+DROP TABLE ingo;
+
 -- 10. untrack: triggers and registry row gone, the column and its values
 -- stay, new rows get NULL; not the owner; twice
 SET ROLE regress_ing_other;
