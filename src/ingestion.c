@@ -753,7 +753,7 @@ asof_track_ingestion(PG_FUNCTION_ARGS)
 
 	/* written as the extension's owner: the triggers call internal functions */
 	since = asof_clock_now();
-	asof_as_owner_begin(&as_owner, false);
+	asof_as_owner_begin(&as_owner, true);
 	{
 		Oid			rtypes[4] = {OIDOID, NAMEOID, TIMESTAMPTZOID, NAMEOID};
 		Datum		rvalues[4] = {ObjectIdGetDatum(relid),
@@ -831,7 +831,7 @@ asof_untrack_ingestion(PG_FUNCTION_ARGS)
 		}
 	relation_close(rel, NoLock);
 
-	asof_as_owner_begin(&as_owner, false);
+	asof_as_owner_begin(&as_owner, true);
 	foreach(lc, drop)
 		spi(psprintf("DROP TRIGGER %s ON %s", quote_identifier(lfirst(lc)), tbl),
 			0, NULL, NULL, SPI_OK_UTILITY);
