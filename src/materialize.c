@@ -571,6 +571,14 @@ asof_materialize(PG_FUNCTION_ARGS)
 				 errmsg("publication time of tick %s of feature view \"%s\" is out of range",
 						time_text(v, tick), vname)));
 
+	/*
+	 * 1b. wait for the transactions writing to the source, so that a row
+	 * they stamp before the tick is in the snapshot (ingestion_wait.c);
+	 * before this transaction locks the view's online table, which such a
+	 * writer may be reading
+	 */
+	asof_wait_for_source_writers(v->source, vname);
+
 	/* 2. serialize with other materializations of the view; published? */
 	asof_as_owner_begin(&as_owner, true);
 	{
@@ -605,12 +613,6 @@ asof_materialize(PG_FUNCTION_ARGS)
 	asof_online_protect_table(v, table);
 	table = MemoryContextStrdup(outer, table);
 	asof_as_owner_end(&as_owner);
-
-	/*
-	 * 2b. wait for the transactions writing to the source, so that a row
-	 * they stamp before the tick is in the snapshot (ingestion_wait.c)
-	 */
-	asof_wait_for_source_writers(v->source, vname);
 
 	/* 3. compute: entities, then the engine, with the caller's privileges */
 	ev = snapshot_view(v, &nlast);
