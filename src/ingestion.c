@@ -562,12 +562,15 @@ asof_ingestion_stamp(PG_FUNCTION_ARGS)
 	if (!isnull && DatumGetTimestampTz(cur) == stamp)
 		return done(t, keep);
 
-	/* an update must see the version it replaces as an earlier command's */
+	/*
+	 * An update must see the version it replaces as an earlier command's
+	 * (a frozen version, from COPY FREEZE, counts as committed already)
+	 */
 	{
 		bool		should_free;
 		HeapTuple	ht = ExecFetchSlotHeapTuple(row, false, &should_free);
 
-		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmin(ht->t_data)) &&
+		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(ht->t_data)) &&
 			HeapTupleHeaderGetCmin(ht->t_data) >= GetCurrentCommandId(false))
 			CommandCounterIncrement();
 		if (should_free)
