@@ -53,6 +53,7 @@
 
 #include "compat.h"
 #include "engine.h"
+#include "entity_keys.h"
 #include "guard.h"
 #include "schedule.h"
 #include "source_read.h"
@@ -163,6 +164,8 @@ struct AsofEngine
 	TupleDesc	keydesc;
 	TupleTableSlot *keyslot;
 	TupleHashTable keyhash;
+	AsofEntityKeys *fastkeys;	/* one integer or text key: entity_keys.h */
+	bool		fastkeys_varlena;
 	int32		nentities;
 	int64		nlookups;
 
@@ -368,6 +371,11 @@ setup_keys(AsofEngine *e)
 									   AllocSetContextCreate(e->cxt, "asof entity keys",
 															 ALLOCSET_DEFAULT_SIZES),
 									   e->tmpcxt);
+	if (n == 1)
+	{
+		e->fastkeys = asof_entity_keys_create(v->key_types[0], v->key_collations[0], e->cxt);
+		e->fastkeys_varlena = !get_typbyval(v->key_types[0]);
+	}
 }
 
 static void
@@ -633,6 +641,30 @@ lookup_entity(AsofEngine *e, Datum *keys, bool *keynulls, bool insert)
 			return 0;			/* a NULL key never matches */
 	if (++e->nlookups % 1024 == 0)
 		MemoryContextReset(e->tmpcxt);
+	if (e->fastkeys)
+	{
+		Datum		k = keys[0];
+		int32		id;
+
+		if (e->fastkeys_varlena && VARATT_IS_EXTENDED(DatumGetPointer(k)))
+		{
+			MemoryContext old = MemoryContextSwitchTo(e->tmpcxt);
+
+			k = PointerGetDatum(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(k)));
+			MemoryContextSwitchTo(old);
+		}
+		id = asof_entity_keys_lookup(e->fastkeys, k, false, 0, &isnew);
+		if (id != 0 || !insert)
+			return id;
+		/* a new entity: the map keeps the engine's own (detoasted) copy */
+		id = ++e->nentities;
+		remember_entity(e, keys);
+		k = e->ent_keys[id * n];
+		if (e->fastkeys_varlena)
+			k = PointerGetDatum(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(k)));
+		(void) asof_entity_keys_lookup(e->fastkeys, k, true, id, &isnew);
+		return id;
+	}
 	ExecClearTuple(slot);
 	memcpy(slot->tts_values, keys, sizeof(Datum) * n);
 	memset(slot->tts_isnull, 0, sizeof(bool) * n);
