@@ -1210,13 +1210,11 @@ admit(AsofEngine *e)
  * ----------------------------------------------------------------------
  */
 static int
-pend_cmp(AsofEngine *e, const PendRow *a, const PendRow *b)
+pend_cmp_ties(AsofEngine *e, const PendRow *a, const PendRow *b)
 {
 	const bool *an = PENDROW_NULLS(a, e->ninputs);
 	const bool *bn = PENDROW_NULLS(b, e->ninputs);
 
-	if (a->vis != b->vis)
-		return a->vis < b->vis ? -1 : 1;
 	if (a->te != b->te)
 		return a->te < b->te ? -1 : 1;
 	if (a->ta != b->ta)
@@ -1240,6 +1238,15 @@ pend_cmp(AsofEngine *e, const PendRow *a, const PendRow *b)
 			return c;
 	}
 	return 0;
+}
+
+/* most comparisons decide on the visibility moment alone */
+static inline int
+pend_cmp(AsofEngine *e, const PendRow *a, const PendRow *b)
+{
+	if (a->vis != b->vis)
+		return a->vis < b->vis ? -1 : 1;
+	return pend_cmp_ties(e, a, b);
 }
 
 static void
