@@ -128,6 +128,7 @@ typedef struct WinGroup
 	int			nfeat;
 	int		   *feats;			/* feature indexes */
 	bool		byref;			/* some feature keeps by-ref values */
+	WinRow	   *free;			/* rows that left, for reuse (entity context) */
 	WinRow	  **heap;			/* min-heap by te */
 	int			n;
 	int			cap;
@@ -233,6 +234,7 @@ struct AsofEngine
 	 */
 	bool		by_entity;
 	PendRow   **pend;
+	PendRow    *pend_free;		/* admitted rows, for reuse (entity context) */
 	int			npend;
 	int			pendcap;
 	bool		sp_valid;		/* the current spine row */
@@ -1119,7 +1121,9 @@ group_expire(AsofEngine *e, WinGroup *g)
 			if (!nulls[j] && e->specs[f].repr == ASOF_REPR_DATUM && !e->specs[f].typbyval)
 				pfree(DatumGetPointer(row->values[j]));
 		}
-		pfree(row);
+		/* all rows of a group have one size: keep it for the next one */
+		*(WinRow **) row = g->free;
+		g->free = row;
 	}
 }
 
@@ -1139,8 +1143,14 @@ admit_row(AsofEngine *e, int64 te, int64 ta, const Datum *in, const bool *innull
 
 		if (te < g->start)
 			continue;			/* already out of this window */
-		row = MemoryContextAlloc(e->entcxt,
-								 offsetof(WinRow, values) + g->nfeat * (sizeof(Datum) + sizeof(bool)));
+		if (g->free)
+		{
+			row = g->free;
+			g->free = *(WinRow **) row;
+		}
+		else
+			row = MemoryContextAlloc(e->entcxt,
+									 offsetof(WinRow, values) + g->nfeat * (sizeof(Datum) + sizeof(bool)));
 		nulls = WINROW_NULLS(row, g->nfeat);
 		row->te = te;
 		for (int j = 0; j < g->nfeat; j++)
@@ -1315,7 +1325,8 @@ admit_pending(AsofEngine *e, int64 k)
 		for (int i = 0; i < e->ninputs; i++)
 			if (!nulls[i] && !e->input_byval[i])
 				pfree(DatumGetPointer(row->values[i]));
-		pfree(row);
+		*(PendRow **) row = e->pend_free;
+		e->pend_free = row;
 	}
 }
 
@@ -1441,12 +1452,14 @@ static void
 reset_entity(AsofEngine *e)
 {
 	e->npend = 0;
+	e->pend_free = NULL;
 	MemoryContextReset(e->entcxt);
 	for (int f = 0; f < e->nfeat; f++)
 		asof_agg_reset(&e->states[f]);
 	for (int gi = 0; gi < e->ngroups; gi++)
 	{
 		e->groups[gi].heap = NULL;
+		e->groups[gi].free = NULL;
 		e->groups[gi].n = 0;
 		e->groups[gi].cap = 0;
 	}
@@ -1590,8 +1603,14 @@ entity_receive(TupleTableSlot *in, DestReceiver *self)
 	if (Max(te, ta) >= e->ent_klimit)
 		return true;			/* visible to no spine row of the entity */
 
-	row = MemoryContextAlloc(e->entcxt, offsetof(PendRow, values) +
-							 n * (sizeof(Datum) + sizeof(bool)));
+	if (e->pend_free)
+	{
+		row = e->pend_free;
+		e->pend_free = *(PendRow **) row;
+	}
+	else
+		row = MemoryContextAlloc(e->entcxt, offsetof(PendRow, values) +
+								 n * (sizeof(Datum) + sizeof(bool)));
 	nulls = PENDROW_NULLS(row, n);
 	row->vis = Max(te, ta);
 	row->te = te;
