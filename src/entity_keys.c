@@ -17,6 +17,7 @@
 #include "common/hashfn.h"
 #include "utils/lsyscache.h"
 
+#include "compat.h"
 #include "entity_keys.h"
 
 typedef struct KeyEntry
