@@ -56,6 +56,14 @@
  */
 #define READ_BY_ENTITY_MAX_FRACTION 0.25
 
+/*
+ * ... and when the range holds at least this many rows per entity of the
+ * spine: below it the cost of a query per entity (executor start and end,
+ * about as much as reading a few dozen rows) outweighs the sort it saves
+ * (a spine of many entities with few rows each).
+ */
+#define READ_BY_ENTITY_MIN_ROWS 64
+
 /* The alias of the per-entity bounds in the lookup query. */
 #define BOUNDS_ALIAS "asof_read_bounds"
 
@@ -347,6 +355,17 @@ lookup_last_bound(const AsofFeatureView *v, const Needs *n, const AsofSourceRang
 	return true;
 }
 
+/* The source's estimated rows (pg_class.reltuples), 0 when unknown. */
+static double
+source_tuples(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	double		n = rel->rd_rel->reltuples;
+
+	relation_close(rel, AccessShareLock);
+	return n > 0 ? n : 0;
+}
+
 /*
  * The share of the source's rows with event time in [lo, hi), from the
  * histogram of the event time column (ANALYZE); -1 when there is none (an
@@ -540,7 +559,9 @@ asof_source_read_plan(const AsofFeatureView *v, int ninputs, char **inputs,
 	if (keys_ok && r->klast && r->tfirst &&
 		(asof_engine_read_by_entity == ASOF_READ_BY_ENTITY_ON ||
 		 (asof_engine_read_by_entity == ASOF_READ_BY_ENTITY_AUTO && p->has_index &&
-		  p->fraction >= 0 && p->fraction <= READ_BY_ENTITY_MAX_FRACTION)))
+		  p->fraction >= 0 && p->fraction <= READ_BY_ENTITY_MAX_FRACTION &&
+		  p->fraction * source_tuples(v->source) >=
+		  (double) READ_BY_ENTITY_MIN_ROWS * r->nentities)))
 		entity_query(v, ninputs, inputs, eqs, p);
 
 	/* phase 3: the query */

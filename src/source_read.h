@@ -40,7 +40,8 @@
  *
  *	  Reads by entity.  When the range covers a small share of the source
  *	  (at most READ_BY_ENTITY_MAX_FRACTION of its rows by the event time's
- *	  histogram), an index on (entity columns, event time) exists and the
+ *	  histogram, and at least READ_BY_ENTITY_MIN_ROWS rows per entity of
+ *	  the spine), an index on (entity columns, event time) exists and the
  *	  keys compare with built-in equality, the plan also carries a query for
  *	  one entity, ordered by event time, with that entity's own bounds:
  *	  event times in [its kfirst - Wmax (or its first prediction time -

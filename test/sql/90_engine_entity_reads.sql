@@ -159,6 +159,24 @@ SELECT asof.build_training_set('er_trap_wide', 'er_wide', 't', '{er_trap}') AS r
 SET asof.engine_read_by_entity = on;
 SELECT asof.build_training_set('er_trap_wide', 'er_wide', 't', '{er_trap}') AS rows;
 RESET asof.engine_read_by_entity;
+-- many entities with few rows each in the range: a query per entity
+-- would cost more than the sort it saves, so auto reads in one sorted
+-- read (by destination: every flight of 2001-03-01, ORD among the
+-- destinations, and one flight to ATL on 2001-03-10; the trap is on rows
+-- to ORD from 2001-03-05 on)
+CREATE INDEX ON er (destination, dep_time);
+SELECT asof.create_feature_view('er_trap_dest', 'er', '{destination}', 'dep_time', ARRAY[
+    'sum(1 / (destination <> ''ORD'' OR dep_time < ''2001-03-05'')::int) over 1 day as s_1d']);
+CREATE VIEW er_dests AS
+  SELECT * FROM er_flights WHERE t >= '2001-03-01' AND t < '2001-03-02'
+  UNION ALL
+  (SELECT * FROM er_flights WHERE destination = 'ATL' AND t >= '2001-03-10' ORDER BY t LIMIT 1);
+SELECT count(DISTINCT destination) AS destinations, count(*) AS rows,
+       count(*) FILTER (WHERE destination = 'ORD') AS to_ord FROM er_dests;
+SELECT asof.build_training_set('er_trap_dests', 'er_dests', 't', '{er_trap_dest}') AS rows;
+SET asof.engine_read_by_entity = on;
+SELECT asof.build_training_set('er_trap_dests', 'er_dests', 't', '{er_trap_dest}') AS rows;
+RESET asof.engine_read_by_entity;
 -- features_at reads one entity the same way
 SELECT asof.features_at('er_trap', '{ORD}', timestamp '2001-03-01 12:00');
 SELECT asof.features_at('er_trap', '{ORD}', timestamp '2001-03-06 12:00');
@@ -166,7 +184,7 @@ SELECT asof.features_at('er_trap', '{ORD}', timestamp '2001-03-06 12:00');
 SET asof.engine_read_by_entity = sometimes;
 
 -- clean up
-DROP TABLE er_on, er_off, er_ref, er_trap_on, er_trap_auto, er_trap_wide;
-SELECT asof.drop_feature_view(v) FROM unnest('{er_win, er_ttl, er_route, er_trap}'::text[]) v;
-DROP VIEW er_hour, er_day, er_week, er_start, er_end, er_stale, er_two, er_wide;
+DROP TABLE er_on, er_off, er_ref, er_trap_on, er_trap_auto, er_trap_wide, er_trap_dests;
+SELECT asof.drop_feature_view(v) FROM unnest('{er_win, er_ttl, er_route, er_trap, er_trap_dest}'::text[]) v;
+DROP VIEW er_hour, er_day, er_week, er_start, er_end, er_stale, er_two, er_wide, er_dests;
 DROP TABLE er_flights, er;
