@@ -20,6 +20,12 @@
  *	  (a build is a bulk operation, like CREATE INDEX); the
  *	  per-entity state holds only the rows currently inside some window.
  *
+ *	  For a spine narrow in time (source_read.h, "Reads by entity") the
+ *	  source is instead read with one query per entity, ordered by event
+ *	  time, and merged as its rows arrive (merge_by_entity): rows wait in
+ *	  a heap in the source sort's order until they are visible, so they
+ *	  are admitted in the same order and the results are the same bytes.
+ *
  *	  Owns: the source query (asof_engine_source_sql, the one place the
  *	  engine's reads are built), the sorts, the merge.
  *	  Must not: create tables, talk to the catalog, know how results are
