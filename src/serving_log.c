@@ -72,8 +72,8 @@ PGDLLEXPORT void asof_serving_log_worker_main(Datum arg);
 #define LOG_DATABASES 8
 /* entries a worker writes in one transaction */
 #define LOG_BATCH 1000
-/* a worker without entries for this long exits (ms) */
-#define LOG_IDLE_EXIT_MS 10000
+/* a worker without entries for this long exits (ms): DROP DATABASE waits 5 s for other sessions */
+#define LOG_IDLE_EXIT_MS 2000
 /* a requested worker that has not started after this long is requested again (ms) */
 #define LOG_START_RETRY_MS 2000
 
@@ -869,7 +869,8 @@ asof_serving_log_flush(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_GETARG_INT32(0) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeout_ms must be a non-negative number of milliseconds")));
+				 errmsg("timeout_ms must be a non-negative number of milliseconds"),
+				 errhint("Pass the longest wait in milliseconds, for example asof.serving_log_flush(10000).")));
 	timeout_ms = PG_GETARG_INT32(0);
 	if (log_shared == NULL || my_last_seq == 0)
 		PG_RETURN_BOOL(true);
