@@ -143,6 +143,11 @@ static uint64 my_last_seq = 0;
 /* the worker's slot */
 static int	my_slot = -1;
 
+/* SIGTERM (shutdown, DROP DATABASE ... FORCE): write what is queued, then exit */
+static volatile sig_atomic_t got_sigterm = false;
+/* the longest a terminated worker keeps writing (ms) */
+#define LOG_DRAIN_MS 3000
+
 struct AsofLogBatch
 {
 	NameData	view;
@@ -698,6 +703,19 @@ write_batch(LogEntry **entries, int n, uint64 *written, uint64 *failed)
 	return ok;
 }
 
+static void
+log_worker_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	/* a second SIGTERM (pg_terminate_backend twice) ends it at once */
+	if (got_sigterm)
+		die(postgres_signal_arg);
+	got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
 void
 asof_serving_log_worker_main(Datum arg)
 {
@@ -708,8 +726,9 @@ asof_serving_log_worker_main(Datum arg)
 	LogEntry  **entries;
 	uint64	   *positions;
 	TimestampTz idle_since;
+	TimestampTz term_since = 0;
 
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, log_worker_sigterm);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
 	memcpy(&slot, MyBgworkerEntry->bgw_extra, sizeof(int));
@@ -760,7 +779,14 @@ asof_serving_log_worker_main(Datum arg)
 		}
 		MemoryContextReset(batch_cxt);
 		MemoryContextSwitchTo(batch_cxt);
+		if (got_sigterm && term_since == 0)
+			term_since = GetCurrentTimestamp();
+		if (got_sigterm &&
+			TimestampDifferenceExceeds(term_since, GetCurrentTimestamp(), LOG_DRAIN_MS))
+			proc_exit(0);		/* what is left goes back to the queue */
 		n = take_batch(dbid, entries, positions);
+		if (n == 0 && got_sigterm)
+			proc_exit(0);
 		if (n > 0)
 		{
 			uint64		written;
