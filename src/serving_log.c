@@ -54,6 +54,7 @@
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -70,6 +71,8 @@ PGDLLEXPORT void asof_serving_log_worker_main(Datum arg);
 
 /* databases whose entries can be queued at once (one worker each) */
 #define LOG_DATABASES 8
+/* the worker looks for entries this often (ms); asof.serving_log_flush wakes it */
+#define LOG_DELAY_MS 10L
 /* entries a worker writes in one transaction */
 #define LOG_BATCH 1000
 /* a worker without entries for this long exits (ms): DROP DATABASE waits 5 s for other sessions */
@@ -486,9 +489,14 @@ asof_serving_log_end(AsofLogBatch *b)
 		log_shared->head += src->len;
 		log_shared->logged++;
 	}
+	/*
+	 * The worker polls every LOG_DELAY_MS (so that it writes batches, not
+	 * one transaction per request); woken early only when the ring is half
+	 * full.
+	 */
 	if (slot_needs_start(slot))
 		start = true;
-	else
+	else if (log_shared->head - log_shared->tail > log_shared->size / 2)
 		latch = log_shared->slots[slot].latch;
 	if (full)
 		(void) orphan_start(&orphan, &orphan_db);
@@ -608,6 +616,66 @@ finish_batch(uint64 *positions, int n, uint64 written, uint64 failed)
 }
 
 /*
+ * INSERT entries i..j-1 (one view, one time type) into the view's log
+ * table: one statement over arrays of the columns (unnest), so a batch
+ * costs one executor run per view, not one per entry.  Returns the rows
+ * written; 0 when the view has no log table any more.  SPI connected.
+ */
+static uint64
+insert_group(LogEntry **entries, int i, int j)
+{
+	LogEntry   *first = entries[i];
+	Oid			types[1] = {TEXTOID};
+	Datum		v[1] = {CStringGetTextDatum(NameStr(first->view))};
+	Oid			timearr = first->tz ? TIMESTAMPTZARRAYOID : TIMESTAMPARRAYOID;
+	Oid			ptypes[6] = {TIMESTAMPTZARRAYOID, timearr, timearr, TEXTARRAYOID, JSONBARRAYOID, NAMEARRAYOID};
+	Datum		args[6];
+	int			n = j - i;
+	Datum	   *served = palloc(sizeof(Datum) * n);
+	Datum	   *at = palloc(sizeof(Datum) * n);
+	Datum	   *tick = palloc(sizeof(Datum) * n);
+	Datum	   *entity = palloc(sizeof(Datum) * n);
+	Datum	   *features = palloc(sizeof(Datum) * n);
+	Datum	   *role = palloc(sizeof(Datum) * n);
+	char	   *table;
+
+	asof_online_spi("SELECT o.log_table::pg_catalog.text FROM asof.online_tables o "
+					"WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
+					1, types, v, NULL, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		return 0;
+	table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	for (int k = 0; k < n; k++)
+	{
+		LogEntry   *e = entries[i + k];
+
+		served[k] = TimestampTzGetDatum(e->served_at);
+		at[k] = Int64GetDatum(e->at);
+		tick[k] = Int64GetDatum(e->tick);
+		/* the entity as an array literal: text[] rows cannot be unnested as arrays */
+		entity[k] = DirectFunctionCall1(textin, OidFunctionCall1(F_ARRAY_OUT,
+																 PointerGetDatum(ENTRY_ENTITY(e))));
+		features[k] = PointerGetDatum(ENTRY_FEATURES(e));
+		role[k] = NameGetDatum(&e->role);
+	}
+	args[0] = PointerGetDatum(construct_array(served, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_array(at, n, first->tz ? TIMESTAMPTZOID : TIMESTAMPOID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(construct_array(tick, n, first->tz ? TIMESTAMPTZOID : TIMESTAMPOID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[3] = PointerGetDatum(construct_array(entity, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_array(features, n, JSONBOID, -1, false, TYPALIGN_INT));
+	args[5] = PointerGetDatum(construct_array(role, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
+	asof_online_spi(psprintf("INSERT INTO %s (served_at, at, tick, entity, features, role) "
+							 "SELECT u.s, u.a, u.t, u.e::pg_catalog.text[], u.f, u.r "
+							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+							 "pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(s, a, t, e, f, r)",
+							 table),
+					6, ptypes, args, NULL, SPI_OK_INSERT);
+	return SPI_processed;
+}
+
+/*
  * INSERT entries into their views' log tables in one transaction, as the
  * extension's owner (search_path pg_catalog, pg_temp, security-restricted).
  * An entry whose view has no log table any more is counted as failed.
@@ -618,6 +686,7 @@ write_batch(LogEntry **entries, int n, uint64 *written, uint64 *failed)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool ok = true;
+	volatile uint64 w = 0;
 
 	*written = *failed = 0;
 	SetCurrentStatementStartTimestamp();
@@ -627,64 +696,18 @@ write_batch(LogEntry **entries, int n, uint64 *written, uint64 *failed)
 	PG_TRY();
 	{
 		AsofAsOwner s;
-		SPIPlanPtr	plan = NULL;
-		const char *plan_view = NULL;
-		bool		plan_tz = false;
 
 		asof_as_owner_begin(&s, true);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n;)
 		{
-			LogEntry   *e = entries[i];
-			Datum		values[6];
-			char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+			int			j = i + 1;
 
-			if (plan_view == NULL || strcmp(plan_view, NameStr(e->view)) != 0 ||
-				plan_tz != e->tz)
-			{
-				Oid			types[1] = {TEXTOID};
-				Datum		v[1] = {CStringGetTextDatum(NameStr(e->view))};
-				Oid			ptypes[6] = {TIMESTAMPTZOID, TIMESTAMPOID, TIMESTAMPOID,
-				TEXTARRAYOID, JSONBOID, NAMEOID};
-				char	   *table;
-
-				if (plan)
-					SPI_freeplan(plan);
-				plan = NULL;
-				plan_view = NameStr(e->view);
-				plan_tz = e->tz;
-				asof_online_spi("SELECT o.log_table::pg_catalog.text FROM asof.online_tables o "
-								"WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
-								1, types, v, NULL, SPI_OK_SELECT);
-				if (SPI_processed == 1)
-				{
-					table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-					if (e->tz)
-						ptypes[1] = ptypes[2] = TIMESTAMPTZOID;
-					plan = SPI_prepare(psprintf("INSERT INTO %s (served_at, at, tick, entity, features, role) "
-												"VALUES ($1, $2, $3, $4, $5, $6)", table),
-									   6, ptypes);
-					if (plan == NULL)
-						elog(ERROR, "could not prepare the insert into %s", table);
-				}
-			}
-			if (plan == NULL)
-			{
-				(*failed)++;
-				continue;
-			}
-			values[0] = TimestampTzGetDatum(e->served_at);
-			values[1] = Int64GetDatum(e->at);
-			values[2] = Int64GetDatum(e->tick);
-			values[3] = PointerGetDatum(ENTRY_ENTITY(e));
-			values[4] = PointerGetDatum(ENTRY_FEATURES(e));
-			values[5] = NameGetDatum(&e->role);
-			if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "could not insert into the serving log of feature view \"%s\"",
-					 NameStr(e->view));
-			(*written)++;
+			while (j < n && entries[j]->tz == entries[i]->tz &&
+				   strcmp(NameStr(entries[j]->view), NameStr(entries[i]->view)) == 0)
+				j++;
+			w += insert_group(entries, i, j);
+			i = j;
 		}
-		if (plan)
-			SPI_freeplan(plan);
 		asof_as_owner_end(&s);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -700,6 +723,11 @@ write_batch(LogEntry **entries, int n, uint64 *written, uint64 *failed)
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 	pgstat_report_activity(STATE_IDLE, NULL);
+	if (ok)
+	{
+		*written = w;
+		*failed = n - w;
+	}
 	return ok;
 }
 
@@ -808,9 +836,10 @@ asof_serving_log_worker_main(Datum arg)
 				}
 			}
 			idle_since = GetCurrentTimestamp();
-			continue;
+			if (n == LOG_BATCH || got_sigterm)
+				continue;		/* more may be queued */
 		}
-		if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), LOG_IDLE_EXIT_MS))
+		else if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), LOG_IDLE_EXIT_MS))
 		{
 			bool		left = false;
 
@@ -834,7 +863,7 @@ asof_serving_log_worker_main(Datum arg)
 			continue;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000L, PG_WAIT_EXTENSION);
+						 LOG_DELAY_MS, PG_WAIT_EXTENSION);
 	}
 }
 

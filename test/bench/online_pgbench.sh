@@ -212,6 +212,12 @@ DECLARE j text; BEGIN FOR i IN 1..n LOOP
 CREATE FUNCTION bench_loop_logged(n int) RETURNS void LANGUAGE plpgsql SET asof.log_serving = on AS \$f\$
 DECLARE j text; BEGIN FOR i IN 1..n LOOP
   SELECT asof.online_features('bench_origin', '{ORD}', $at)::text INTO j; END LOOP; END \$f\$;
+CREATE FUNCTION bench_loop_batch(n int) RETURNS void LANGUAGE plpgsql AS \$f\$
+DECLARE j bigint; BEGIN FOR i IN 1..n LOOP
+  SELECT count(*) INTO j FROM asof.online_features_batch('bench_origin', '$origins', $at, NULL::asof_online.bench_origin__served); END LOOP; END \$f\$;
+CREATE FUNCTION bench_loop_batchlogged(n int) RETURNS void LANGUAGE plpgsql SET asof.log_serving = on AS \$f\$
+DECLARE j bigint; BEGIN FOR i IN 1..n LOOP
+  SELECT count(*) INTO j FROM asof.online_features_batch('bench_origin', '$origins', $at, NULL::asof_online.bench_origin__served); END LOOP; END \$f\$;
 SQL
 	asof_as_postgres "$ASOF_BINDIR/pg_ctl" -D "$ASOF_TMP/bench_online" -m fast -w stop >/dev/null
 	cg() { # cg SQL N: instructions of one single-user run
@@ -224,6 +230,8 @@ SQL
 		awk '/^(summary|totals):/ {print $2; exit}' "$out"
 	}
 	per_call() { local i1 i2; i1=$(cg "$1" 200); i2=$(cg "$1" 1200); echo $(((i2 - i1) / 1000)); }
+	# the batch: 10 and 60 calls (6,000 entries fit in the default buffer, so none is dropped)
+	per_batch() { local i1 i2; i1=$(cg "$1" 10); i2=$(cg "$1" 60); echo $(((i2 - i1) / 50)); }
 	ifl=$(per_call floor)
 	ion=$(per_call online)
 	ilg=$(per_call logged)
@@ -231,4 +239,8 @@ SQL
 	printf '  floor (indexed one-row SELECT)   %9d\n' "$ifl"
 	printf '  online_features, one entity      %9d   %.2fx the floor\n' "$ion" "$(echo "$ion / $ifl" | bc -l)"
 	printf '  the same with asof.log_serving   %9d   %.2fx without (the queueing only)\n' "$ilg" "$(echo "$ilg / $ion" | bc -l)"
+	iba=$(per_batch batch)
+	ibl=$(per_batch batchlogged)
+	printf '  online_features_batch, 100       %9d\n' "$iba"
+	printf '  the same with asof.log_serving   %9d   %.2fx without (the jsonb per row and the queueing)\n' "$ibl" "$(echo "$ibl / $iba" | bc -l)"
 fi
