@@ -67,6 +67,15 @@ SELECT asof.serving_log_flush();
 SELECT at, tick, entity, entity[1] IS NULL AS null_entity, features
   FROM asof_online.sl_v__log WHERE at > '2001-01-01 03:30' OR at = '2001-01-01 02:45' ORDER BY at, entity;
 
+-- entity values that need quoting in an array literal come back as given
+SELECT asof.online_features('sl_v', ARRAY[e], '2001-01-01 02:50'::timestamp) IS NOT NULL AS served
+  FROM unnest(ARRAY['a,{b}"c\d', 'NULL', '', ' x ']) e;
+SELECT asof.serving_log_flush();
+SELECT entity, entity[1] IS NULL AS null_entity, length(entity[1]) AS length
+  FROM asof_online.sl_v__log WHERE at = '2001-01-01 02:50' ORDER BY entity[1];
+SELECT count(*) AS same_as_given FROM asof_online.sl_v__log
+ WHERE at = '2001-01-01 02:50' AND entity[1] IN ('a,{b}"c\d', 'NULL', '', ' x ');
+
 -- a timestamptz view: at and tick are timestamptz; the tick served is the
 -- UTC wall clock of the snapshot
 CREATE TABLE sl_tz_src (k text, te timestamptz, v int);
@@ -156,9 +165,9 @@ SET asof.guard = off;
 SELECT tick, entity, features FROM asof_online.sl_gv__log ORDER BY tick;
 RESET asof.guard;
 
--- the counters since this test started: 11 entries logged and written
--- (2 + 3 + 1 + 1 + 1 + 1 + 2; the failed and NULL-"at" requests are not
--- entries), nothing dropped, nothing left
+-- the counters since this test started: 15 entries logged and written
+-- (2 + 3 + 1 + 1 + 4 + 1 + 1 + 2; the failed and NULL-"at" requests are
+-- not entries), nothing dropped, nothing left
 SELECT s.logged - b.logged AS logged, s.written - b.written AS written, s.queued,
        s.failed - b.failed AS failed, s.dropped_buffer_full - b.dropped_buffer_full AS dropped_full,
        s.dropped_standby - b.dropped_standby AS dropped_standby,
