@@ -282,10 +282,11 @@ static bool
 slot_needs_start(int i)
 {
 	LogSlot    *s = &log_shared->slots[i];
-	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz now;
 
 	if (s->pid != 0)
 		return false;
+	now = GetCurrentTimestamp();
 	if (s->starting && !TimestampDifferenceExceeds(s->requested, now, LOG_START_RETRY_MS))
 		return false;
 	s->starting = true;
