@@ -60,7 +60,6 @@ typedef struct ServeEntry
 	AsofSchedule sched;
 	SPIPlanPtr	serve;
 	SPIPlanPtr	batch;
-	SPIPlanPtr	batch_log;		/* batch + the served jsonb, prepared when logging */
 } ServeEntry;
 
 static HTAB *serve_cache = NULL;
@@ -101,9 +100,7 @@ load_entry(ServeEntry *e, const char *name)
 		SPI_freeplan(e->serve);
 	if (e->batch)
 		SPI_freeplan(e->batch);
-	if (e->batch_log)
-		SPI_freeplan(e->batch_log);
-	e->serve = e->batch = e->batch_log = NULL;
+	e->serve = e->batch = NULL;
 	e->online_table = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	e->served_type = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	serve = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
@@ -122,14 +119,6 @@ load_entry(ServeEntry *e, const char *name)
 		elog(ERROR, "could not prepare the serving queries of feature view \"%s\"", name);
 	SPI_keepplan(e->serve);
 	SPI_keepplan(e->batch);
-	if (asof_log_serving)
-	{
-		/* the batch query with the jsonb object of each row, for the serving log */
-		e->batch_log = SPI_prepare(asof_online_batch_log_sql(v), 3, ptypes);
-		if (e->batch_log == NULL)
-			elog(ERROR, "could not prepare the serving queries of feature view \"%s\"", name);
-		SPI_keepplan(e->batch_log);
-	}
 	e->valid = true;
 }
 
@@ -161,11 +150,11 @@ get_entry(const char *name)
 	if (!found)
 	{
 		e->valid = false;
-		e->serve = e->batch = e->batch_log = NULL;
+		e->serve = e->batch = NULL;
 	}
 	nsp = get_namespace_oid(ONLINE_SCHEMA, true);
 	if (e->valid && OidIsValid(nsp) && get_relname_relid(name, nsp) == e->online_table &&
-		OidIsValid(e->online_table) && (e->batch_log != NULL || !asof_log_serving))
+		OidIsValid(e->online_table))
 		return e;
 	e->valid = false;
 	load_entry(e, name);
@@ -272,9 +261,9 @@ check_guard(ServeEntry *e, const char *name, int64 k)
 }
 
 /*
- * The serving log: the request served by serve_one (entity as given, the
- * tick served, the jsonb returned).  A request without a time (NULL "at")
- * is not logged.
+ * The serving log (serving_log.c): the request serve_one served (the
+ * entity as given, the tick served, the jsonb returned).  A request
+ * without a time (NULL "at") is not logged.
  */
 static void
 log_one(ServeEntry *e, const char *name, ArrayType *arr, int64 at, Datum tick,
@@ -287,7 +276,45 @@ log_one(ServeEntry *e, const char *name, ArrayType *arr, int64 at, Datum tick,
 
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elemnulls, &n);
 	asof_serving_log_add(b, DatumGetInt64(tick), asof_serving_log_entity(elems, elemnulls, n),
-						 DatumGetJsonbP(features));
+						 PointerGetDatum(DatumGetJsonbP(features)), InvalidOid);
+	asof_serving_log_end(b);
+}
+
+/*
+ * The serving log of a batch: one entry per row the batch query returned
+ * (SPI_tuptable, rows in input order): the entity's row of arr (2-D), the
+ * row's tick, and the row itself as a value of the served type (the
+ * worker turns it into the jsonb online_features returns, off the serving
+ * path).
+ */
+static void
+log_batch(ServeEntry *e, const char *name, ArrayType *arr, int64 at)
+{
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			n;
+	AsofLogBatch *b = asof_serving_log_begin(name, e->time_type == TIMESTAMPTZOID, at);
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elemnulls, &n);
+	if ((uint64) n != SPI_processed * e->nkeys)
+		elog(ERROR, "serving query of feature view \"%s\" returned %llu rows for %d entity values",
+			 name, (unsigned long long) SPI_processed, n);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		tick = heap_getattr(SPI_tuptable->vals[i], e->nkeys + 1, SPI_tuptable->tupdesc, &isnull);
+		Datum		row;
+
+		if (isnull)
+			continue;			/* no snapshot: an error was raised before */
+		row = heap_copy_tuple_as_datum(SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		/* the batch query's row has the served type's columns (as the tuplestore's rows) */
+		HeapTupleHeaderSetTypeId(DatumGetHeapTupleHeader(row), e->served_type);
+		HeapTupleHeaderSetTypMod(DatumGetHeapTupleHeader(row), -1);
+		asof_serving_log_add(b, DatumGetInt64(tick),
+							 asof_serving_log_entity(elems + i * e->nkeys, elemnulls + i * e->nkeys, e->nkeys),
+							 row, e->served_type);
+	}
 	asof_serving_log_end(b);
 }
 
@@ -362,41 +389,6 @@ asof_online_features_now(PG_FUNCTION_ARGS)
 }
 
 /*
- * The batch with the serving log: the rows of batch_log (the served
- * columns, then the jsonb object online_features returns) go into store
- * without the jsonb, and one log entry per row: the entity's row of arr
- * (2-D, rows in input order as the query returns them), the row's tick.
- */
-static void
-log_batch(ServeEntry *e, const char *name, ArrayType *arr, int64 at,
-		  Tuplestorestate *store, TupleDesc desc)
-{
-	Datum	   *elems;
-	bool	   *elemnulls;
-	int			n;
-	Datum	   *values = palloc(sizeof(Datum) * (desc->natts + 1));
-	bool	   *isnull = palloc(sizeof(bool) * (desc->natts + 1));
-	AsofLogBatch *b = asof_serving_log_begin(name, e->time_type == TIMESTAMPTZOID, at);
-
-	Assert(SPI_tuptable->tupdesc->natts == desc->natts + 1);
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elemnulls, &n);
-	if ((uint64) n != SPI_processed * e->nkeys)
-		elog(ERROR, "serving query of feature view \"%s\" returned %llu rows for %d entities",
-			 name, (unsigned long long) SPI_processed, n / Max(e->nkeys, 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, isnull);
-		tuplestore_putvalues(store, desc, values, isnull);
-		if (isnull[e->nkeys] || isnull[desc->natts])
-			continue;			/* no snapshot: an error was raised before */
-		asof_serving_log_add(b, DatumGetInt64(values[e->nkeys]),
-							 asof_serving_log_entity(elems + i * e->nkeys, elemnulls + i * e->nkeys, e->nkeys),
-							 DatumGetJsonbP(values[desc->natts]));
-	}
-	asof_serving_log_end(b);
-}
-
-/*
  * asof.online_features_batch(feature_view text, entities text[], at
  * timestamp[tz], served anyelement) -> setof anyelement: one row per
  * entity, in input order.  entities: a 2-D array, one row of key values
@@ -420,7 +412,6 @@ asof_online_features_batch(PG_FUNCTION_ARGS)
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	int			n;
-	bool		logging;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -465,8 +456,7 @@ asof_online_features_batch(PG_FUNCTION_ARGS)
 	args[2] = Int64GetDatum(at);
 	if (!have)
 		nulls[1] = nulls[2] = 'n';
-	logging = asof_log_serving && have && e->batch_log != NULL;
-	run_serving_plan(logging ? e->batch_log : e->batch, args, nulls, 0, name);
+	run_serving_plan(e->batch, args, nulls, 0, name);
 	if (SPI_processed > 0 && have)
 	{
 		bool		isnull;
@@ -480,13 +470,11 @@ asof_online_features_batch(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(per_query);
 	desc = lookup_rowtype_tupdesc_copy(served, -1);
 	store = tuplestore_begin_heap(true, false, work_mem);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		tuplestore_puttuple(store, SPI_tuptable->vals[i]);
 	MemoryContextSwitchTo(old);
-	/* the tuplestore copies rows into its own (per-query) memory */
-	if (logging)
-		log_batch(e, name, arr, at, store, desc);
-	else
-		for (uint64 i = 0; i < SPI_processed; i++)
-			tuplestore_puttuple(store, SPI_tuptable->vals[i]);
+	if (asof_log_serving && have)
+		log_batch(e, name, arr, at);
 	SPI_finish();
 	rsinfo->returnMode = SFRM_Materialize;
 	rsinfo->setResult = store;

@@ -50,9 +50,6 @@ extern void asof_online_spi(const char *sql, int nargs, Oid *types, Datum *value
 extern char *asof_online_create_table(const AsofFeatureView *v, int retain_ticks);
 extern void asof_online_protect_table(const AsofFeatureView *v, const char *table);
 
-/* online_table.c: the batch query with the served jsonb per row (serving log). */
-extern char *asof_online_batch_log_sql(const AsofFeatureView *v);
-
 /* A last / last_nonnull feature: stored with the event time of its row. */
 static inline bool
 asof_feature_is_last(const AsofFeature *f)

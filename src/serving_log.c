@@ -58,7 +58,9 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "compat.h"
 #include "online.h"
@@ -98,8 +100,9 @@ typedef struct LogEntry
 	int64		tick;
 	NameData	view;
 	NameData	role;
+	Oid			served_type;	/* InvalidOid: "features" is the jsonb; else a row of this type */
 	uint32		entity_len;		/* text[] varlena, after the header */
-	uint32		features_len;	/* jsonb varlena, after the entity */
+	uint32		features_len;	/* jsonb or row varlena, after the entity */
 } LogEntry;
 
 #define ENTRY_HDR MAXALIGN(sizeof(LogEntry))
@@ -352,14 +355,16 @@ asof_serving_log_begin(const char *view, bool tz, int64 at)
 }
 
 void
-asof_serving_log_add(AsofLogBatch *b, int64 tick, ArrayType *entity, Jsonb *features)
+asof_serving_log_add(AsofLogBatch *b, int64 tick, ArrayType *entity, Datum served,
+					 Oid served_type)
 {
 	LogEntry	e;
 	Size		elen = VARSIZE(entity);
-	Size		flen = VARSIZE(features);
+	Size		flen = VARSIZE(DatumGetPointer(served));
 	Size		len = ENTRY_HDR + MAXALIGN(elen) + MAXALIGN(flen);
 	int			start;
 
+	Assert(!VARATT_IS_EXTENDED(DatumGetPointer(served)));
 	if (log_shared == NULL || len > log_shared->size)
 	{
 		b->too_large++;			/* can never fit: dropped as buffer full */
@@ -375,6 +380,7 @@ asof_serving_log_add(AsofLogBatch *b, int64 tick, ArrayType *entity, Jsonb *feat
 	e.tick = tick;
 	e.view = b->view;
 	e.role = b->role;
+	e.served_type = served_type;
 	e.entity_len = (uint32) elen;
 	e.features_len = (uint32) flen;
 	start = b->buf.len;
@@ -382,7 +388,7 @@ asof_serving_log_add(AsofLogBatch *b, int64 tick, ArrayType *entity, Jsonb *feat
 	memset(b->buf.data + start, 0, len);
 	memcpy(b->buf.data + start, &e, sizeof(e));
 	memcpy(b->buf.data + start + ENTRY_HDR, entity, elen);
-	memcpy(b->buf.data + start + ENTRY_HDR + MAXALIGN(elen), features, flen);
+	memcpy(b->buf.data + start + ENTRY_HDR + MAXALIGN(elen), DatumGetPointer(served), flen);
 	b->buf.len += len;
 	b->n++;
 }
@@ -617,10 +623,58 @@ finish_batch(uint64 *positions, int n, uint64 written, uint64 failed)
 }
 
 /*
- * INSERT entries i..j-1 (one view, one time type) into the view's log
- * table: one statement over arrays of the columns (unnest), so a batch
- * costs one executor run per view, not one per entry.  Returns the rows
- * written; 0 when the view has no log table any more.  SPI connected.
+ * The jsonb object online_features returns, from a row of the served type
+ * expanded into the columns of "u": jsonb_build_object(feature, value, ...) over the
+ * feature columns (after "tick", named <view>__<feature>), 50 pairs per
+ * call (the argument limit), as online_table.c builds it for serving.
+ */
+static char *
+features_from_row(const char *view, Oid served_type)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc(served_type, -1);
+	StringInfoData s;
+	int			nf = 0;
+	bool		after_tick = false;
+	size_t		plen = strlen(view) + 2;
+
+	initStringInfo(&s);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *col = NameStr(att->attname);
+
+		if (att->attisdropped)
+			continue;
+		if (!after_tick)
+		{
+			after_tick = (strcmp(col, "tick") == 0);
+			continue;
+		}
+		if (strncmp(col, view, plen - 2) != 0 || strncmp(col + plen - 2, "__", 2) != 0)
+			elog(ERROR, "column \"%s\" of the served type of feature view \"%s\" is not a feature", col, view);
+		if (nf % 50 == 0)
+			appendStringInfoString(&s, nf == 0 ? "pg_catalog.jsonb_build_object(" :
+								   ") OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(");
+		else
+			appendStringInfoString(&s, ", ");
+		appendStringInfo(&s, "%s::pg_catalog.text, u.%s", quote_literal_cstr(col + plen),
+						 quote_identifier(col));
+		nf++;
+	}
+	ReleaseTupleDesc(desc);
+	if (nf == 0)
+		appendStringInfoString(&s, "pg_catalog.jsonb_build_object(");
+	appendStringInfoChar(&s, ')');
+	return s.data;
+}
+
+/*
+ * INSERT entries i..j-1 (one view, one time type, one kind) into the
+ * view's log table: one statement over arrays of the columns (unnest), so
+ * a batch costs one executor run per view, not one per entry.  Rows of the
+ * batch (served_type valid) become the jsonb here.  Returns the rows
+ * written; 0 when the view has no log table, or another served type, any
+ * more.  SPI connected.
  */
 static uint64
 insert_group(LogEntry **entries, int i, int j)
@@ -629,6 +683,7 @@ insert_group(LogEntry **entries, int i, int j)
 	Oid			types[1] = {TEXTOID};
 	Datum		v[1] = {CStringGetTextDatum(NameStr(first->view))};
 	Oid			timearr = first->tz ? TIMESTAMPTZARRAYOID : TIMESTAMPARRAYOID;
+	bool		rows = OidIsValid(first->served_type);
 	Oid			ptypes[6] = {TIMESTAMPTZARRAYOID, timearr, timearr, TEXTARRAYOID, JSONBARRAYOID, NAMEARRAYOID};
 	Datum		args[6];
 	int			n = j - i;
@@ -639,11 +694,14 @@ insert_group(LogEntry **entries, int i, int j)
 	Datum	   *features = palloc(sizeof(Datum) * n);
 	Datum	   *role = palloc(sizeof(Datum) * n);
 	char	   *table;
+	bool		isnull;
 
-	asof_online_spi("SELECT o.log_table::pg_catalog.text FROM asof.online_tables o "
+	asof_online_spi("SELECT o.log_table::pg_catalog.text, o.served_type::pg_catalog.oid FROM asof.online_tables o "
 					"WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
 					1, types, v, NULL, SPI_OK_SELECT);
-	if (SPI_processed != 1)
+	if (SPI_processed != 1 ||
+		(rows && DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) !=
+		 first->served_type))
 		return 0;
 	table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	for (int k = 0; k < n; k++)
@@ -665,13 +723,28 @@ insert_group(LogEntry **entries, int i, int j)
 	args[2] = PointerGetDatum(construct_array(tick, n, first->tz ? TIMESTAMPTZOID : TIMESTAMPOID, 8,
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	args[3] = PointerGetDatum(construct_array(entity, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[4] = PointerGetDatum(construct_array(features, n, JSONBOID, -1, false, TYPALIGN_INT));
+	if (rows)
+	{
+		ptypes[4] = get_array_type(first->served_type);
+		if (!OidIsValid(ptypes[4]))
+			return 0;
+		args[4] = PointerGetDatum(construct_array(features, n, first->served_type, -1, false, TYPALIGN_DOUBLE));
+	}
+	else
+		args[4] = PointerGetDatum(construct_array(features, n, JSONBOID, -1, false, TYPALIGN_INT));
 	args[5] = PointerGetDatum(construct_array(role, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
+	/*
+	 * The rows' unnest comes last: ROWS FROM expands a composite into its
+	 * columns, which keep the served type's names (the entity columns,
+	 * tick, <view>__<feature>); the aliases name the others.
+	 */
 	asof_online_spi(psprintf("INSERT INTO %s (served_at, at, tick, entity, features, role) "
-							 "SELECT u.s, u.a, u.t, u.e::pg_catalog.text[], u.f, u.r "
+							 "SELECT u.asof_l_s, u.asof_l_a, u.asof_l_t, u.asof_l_e::pg_catalog.text[], %s, u.asof_l_ro "
 							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-							 "pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(s, a, t, e, f, r)",
-							 table),
+							 "pg_catalog.unnest($4), pg_catalog.unnest($6), pg_catalog.unnest($5)) "
+							 "AS u(asof_l_s, asof_l_a, asof_l_t, asof_l_e, asof_l_ro%s)",
+							 table, rows ? features_from_row(NameStr(first->view), first->served_type) : "u.asof_l_f",
+							 rows ? "" : ", asof_l_f"),
 					6, ptypes, args, NULL, SPI_OK_INSERT);
 	return SPI_processed;
 }
@@ -704,6 +777,7 @@ write_batch(LogEntry **entries, int n, uint64 *written, uint64 *failed)
 			int			j = i + 1;
 
 			while (j < n && entries[j]->tz == entries[i]->tz &&
+				   entries[j]->served_type == entries[i]->served_type &&
 				   strcmp(NameStr(entries[j]->view), NameStr(entries[i]->view)) == 0)
 				j++;
 			w += insert_group(entries, i, j);

@@ -67,6 +67,14 @@ SELECT asof.serving_log_flush();
 SELECT at, tick, entity, entity[1] IS NULL AS null_entity, features
   FROM asof_online.sl_v__log WHERE at > '2001-01-01 03:30' OR at = '2001-01-01 02:45' ORDER BY at, entity;
 
+-- every logged object is what asof.online_features returns for the same
+-- entity and time (the batch's rows become the jsonb in the worker)
+SET asof.log_serving = off;
+SELECT count(*) AS logged_rows,
+       count(*) FILTER (WHERE features = asof.online_features('sl_v', entity, at)) AS same_as_online_features
+  FROM asof_online.sl_v__log;
+SET asof.log_serving = on;
+
 -- entity values that need quoting in an array literal come back as given
 SELECT asof.online_features('sl_v', ARRAY[e], '2001-01-01 02:50'::timestamp) IS NOT NULL AS served
   FROM unnest(ARRAY['a,{b}"c\d', 'NULL', '', ' x ']) e;
