@@ -11,8 +11,11 @@
  *	  (asof.serving_log_buffer bytes, requested at server start) and
  *	  returns; one background worker per database (started on demand by
  *	  the backend that queues for a database without one; at most
- *	  LOG_DATABASES databases at once) takes its database's entries and
- *	  INSERTs them, one transaction per batch, as the extension's owner.
+ *	  LOG_DATABASES databases at once) takes its database's entries every
+ *	  LOG_DELAY_MS and INSERTs them, one transaction per batch and one
+ *	  statement per view, as the extension's owner; the batch's entries are
+ *	  its served rows, turned into the served jsonb there, off the serving
+ *	  path.
  *	  The ring is never waited on: an entry that does not fit is dropped
  *	  and counted, as is every entry on a hot standby (nothing can be
  *	  written there).  Entries still in the ring are lost on a crash or an
