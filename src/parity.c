@@ -49,6 +49,7 @@
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
@@ -184,17 +185,14 @@ refuse_heldout_request(const AsofFeatureView *v, int64 cutoff)
 			 errhint("Pass an earlier until, or run the report as the serving or monitoring role (asof.guard = off).")));
 }
 
-/* to_jsonb of a typed value, as asof.features_at builds its object */
-static Datum
-value_jsonb(Datum v, Oid type)
+/* to_jsonb of values of one type, as asof.features_at builds its object */
+static void
+value_jsonb_init(FmgrInfo *fi, Oid type)
 {
-	FmgrInfo	fi;
-
-	fmgr_info(F_TO_JSONB, &fi);
-	fi.fn_expr = (Node *) makeFuncExpr(F_TO_JSONB, JSONBOID,
-									   list_make1(makeNullConst(type, -1, InvalidOid)),
-									   InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-	return FunctionCall1(&fi, v);
+	fmgr_info(F_TO_JSONB, fi);
+	fi->fn_expr = (Node *) makeFuncExpr(F_TO_JSONB, JSONBOID,
+										list_make1(makeNullConst(type, -1, InvalidOid)),
+										InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 }
 
 /* a key of a jsonb object, NULL when absent; JSON null is returned as is */
@@ -324,6 +322,8 @@ asof_parity_values(PG_FUNCTION_ARGS)
 	Oid		   *typioparam;
 	Datum	   *fvals;
 	bool	   *fnulls;
+	FmgrInfo   *tojson;
+	MemoryContext rowcxt;
 	Portal		portal;
 	Datum		args[2];
 	char		argnulls[2] = {' ', ' '};
@@ -366,6 +366,12 @@ asof_parity_values(PG_FUNCTION_ARGS)
 		getTypeInputInfo(v->key_types[i], &typinput[i], &typioparam[i]);
 	fvals = palloc(sizeof(Datum) * Max(v->nfeatures, 1));
 	fnulls = palloc(sizeof(bool) * Max(v->nfeatures, 1));
+	tojson = palloc(sizeof(FmgrInfo) * Max(v->nfeatures, 1));
+	for (int f = 0; f < v->nfeatures; f++)
+		value_jsonb_init(&tojson[f], v->features[f].result_type);
+	/* what one request needs, reset after each (tuplestores copy) */
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "pg_asof parity request",
+								   ALLOCSET_DEFAULT_SIZES);
 
 	old = MemoryContextSwitchTo(per_query);
 	reqdesc = CreateTemplateTupleDesc(R_NCOLS);
@@ -421,6 +427,7 @@ asof_parity_values(PG_FUNCTION_ARGS)
 			Datum	   *elems;
 			bool	   *elemnulls;
 			int			nelems;
+			MemoryContext spicxt = MemoryContextSwitchTo(rowcxt);
 
 			for (int c = 0; c < 5; c++)
 				d[c] = SPI_getbinval(tup, desc, c + 1, &isnull[c]);
@@ -450,9 +457,9 @@ asof_parity_values(PG_FUNCTION_ARGS)
 			{
 				if (e == NULL)
 				{
-					old = MemoryContextSwitchTo(per_query);
+					MemoryContextSwitchTo(per_query);
 					e = asof_engine_create(v);
-					MemoryContextSwitchTo(old);
+					MemoryContextSwitchTo(rowcxt);
 				}
 				for (int i = 0; i < v->nkeys; i++)
 				{
@@ -461,9 +468,7 @@ asof_parity_values(PG_FUNCTION_ARGS)
 						keys[i] = OidInputFunctionCall(typinput[i], TextDatumGetCString(elems[i]),
 													   typioparam[i], -1);
 				}
-				old = MemoryContextSwitchTo(per_query);
 				asof_engine_add_spine(e, ncompared, keys, keynulls, at, true);
-				MemoryContextSwitchTo(old);
 				ncompared++;
 			}
 
@@ -476,9 +481,10 @@ asof_parity_values(PG_FUNCTION_ARGS)
 			reqslot->tts_values[R_STALE] = BoolGetDatum(stale);
 			memset(reqslot->tts_isnull, 0, sizeof(bool) * R_NCOLS);
 			ExecStoreVirtualTuple(reqslot);
-			old = MemoryContextSwitchTo(per_query);
 			tuplestore_puttupleslot(reqs, reqslot);
-			MemoryContextSwitchTo(old);
+			ExecClearTuple(reqslot);
+			MemoryContextSwitchTo(spicxt);
+			MemoryContextReset(rowcxt);
 			nreq++;
 		}
 		SPI_freetuptable(SPI_tuptable);
@@ -520,6 +526,7 @@ asof_parity_values(PG_FUNCTION_ARGS)
 		{
 			Jsonb	   *features;
 			bool		stale;
+			MemoryContext outer = MemoryContextSwitchTo(rowcxt);
 
 			slot_getallattrs(reqslot);
 			features = DatumGetJsonbP(reqslot->tts_values[R_FEATURES]);
@@ -562,7 +569,7 @@ asof_parity_values(PG_FUNCTION_ARGS)
 				else
 				{
 					offline = fnulls[f] ? NULL :
-						DatumGetJsonbP(value_jsonb(fvals[f], feat->result_type));
+						DatumGetJsonbP(FunctionCall1(&tojson[f], fvals[f]));
 					o[O_OFFLINE] = offline ? JsonbPGetDatum(offline) :
 						DirectFunctionCall1(jsonb_in, CStringGetDatum("null"));
 					o[O_EQUAL] = BoolGetDatum(compare_values(served, offline, feat->result_type,
@@ -572,10 +579,10 @@ asof_parity_values(PG_FUNCTION_ARGS)
 				o[O_ABS_DIFF] = Float8GetDatum(abs_diff);
 				o[O_ABS_SUM] = Float8GetDatum(abs_sum);
 				on[O_ABS_DIFF] = on[O_ABS_SUM] = !has_diff;
-				old = MemoryContextSwitchTo(per_query);
 				tuplestore_putvalues(out, outdesc, o, on);
-				MemoryContextSwitchTo(old);
 			}
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(rowcxt);
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (n != ncompared)
@@ -585,6 +592,7 @@ asof_parity_values(PG_FUNCTION_ARGS)
 		asof_engine_end(e);
 	tuplestore_end(reqs);
 	ExecDropSingleTupleTableSlot(reqslot);
+	MemoryContextDelete(rowcxt);
 	(void) nreq;
 
 	rsinfo->returnMode = SFRM_Materialize;
