@@ -228,10 +228,10 @@ SELECT count(*) FROM asof.parity_mismatches('pp_origin', since => '2002-01-01+00
 -- a continuous view has no online table and no log
 SELECT asof.create_feature_view('pp_cont', 'pp_fl', '{origin}', 'dep_time', '{count(*) over 1 day}');
 SELECT * FROM asof.parity_report('pp_cont');
-SELECT (SELECT count(*) FROM asof_online.pp_origin__log) AS log_rows,
-       (SELECT count(*) FROM asof.training_sets) AS training_sets,
-       (SELECT count(*) FROM asof.materializations) AS materializations,
-       * FROM pp_before;
+SELECT (SELECT count(*) FROM asof_online.pp_origin__log) AS log_rows, b.log_rows AS log_rows_before,
+       (SELECT count(*) FROM asof.training_sets) - b.training_sets AS new_training_sets,
+       (SELECT count(*) FROM asof.materializations) - b.materializations AS new_materializations
+  FROM pp_before b;
 RESET asof.clock;
 
 -- clean up

@@ -95,8 +95,8 @@ ROLLBACK;
 SET asof.guard = off;
 SELECT (SELECT count(*) FROM asof_online.pg_v__log) AS log_rows,
        (SELECT count(*) FROM asof.holdout_log) - h.holdout_log AS new_holdout_records,
-       (SELECT count(*) FROM asof.training_sets) AS training_sets,
-       h.log_rows AS log_rows_before, h.training_sets AS training_sets_before
+       (SELECT count(*) FROM asof.training_sets) - h.training_sets AS new_training_sets,
+       h.log_rows AS log_rows_before
   FROM pg_before h;
 RESET asof.guard;
 
