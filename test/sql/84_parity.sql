@@ -182,6 +182,13 @@ END $$;
 INSERT INTO asof.ingestion_tracking VALUES ('pp_fl', 'asof_ingested_at', '2001-03-16 00:00+00', current_user);
 SELECT feature, to_char(tick, 'HH24') AS tick, explanation
   FROM asof.parity_mismatches('pp_origin', max_rows => 2);
+-- a row stamped at the job's very time cannot be placed: listed, after_job NULL
+UPDATE pp_fl SET asof_ingested_at = '2001-03-16 00:00+00' WHERE origin = 'LAT' AND destination = 'LDX';
+SELECT feature, explanation->'arrived_after_job' AS arrived_after_job, explanation->'rows' AS rows
+  FROM asof.parity_mismatches('pp_origin', max_rows => 1);
+UPDATE pp_fl SET asof_ingested_at = '2001-03-15 11:00+00' WHERE origin = 'LAT' AND destination = 'LDX';
+SELECT feature, explanation->'arrived_after_job' AS arrived_after_job, explanation->'rows' AS rows
+  FROM asof.parity_mismatches('pp_origin', max_rows => 1);
 DELETE FROM asof.ingestion_tracking WHERE relation = 'pp_fl'::regclass;
 DO $$ BEGIN
   IF (SELECT created FROM pp_scaffold) THEN DROP TABLE asof.ingestion_tracking; END IF;
