@@ -80,6 +80,27 @@ SELECT * FROM asof.parity_report('pg_v', until => '2001-01-02 00:00+00');
 RESET ROLE;
 DELETE FROM asof_online.pg_v__log WHERE served_at = '2001-01-01 23:00+00';
 
+-- A late row in the training period: e0, te 2001-01-01 10:30, v 999
+-- (available time = event time), inserted after every job.  It is visible
+-- from tick 12:00 on and in the 1-day window up to tick 2001-01-02 06:00,
+-- and 999 is above every v: count_1d and max_v_1d differ for e0 at ticks
+-- 12:00 and 18:00 of 2001-01-01 (what the data scientist may see: 2 each)
+-- and also at 2001-01-02 00:00 and 06:00 (held out: the monitoring role
+-- sees 4 each).
+INSERT INTO pg_src VALUES ('e0', '2001-01-01 10:30', 999);
+SET ROLE regress_parity_ds;
+SELECT feature, requests, compared, mismatches
+  FROM asof.parity_report('pg_v', until => '2001-01-02 00:00+00');
+-- the explanation reads the source as this role: rows before the split only
+SELECT feature, tick, served, offline, explanation->'visible_offline' AS visible,
+       (SELECT max(r->>'event_time') FROM jsonb_array_elements(explanation->'rows') r) AS latest_row
+  FROM asof.parity_mismatches('pg_v', until => '2001-01-02 00:00+00');
+RESET ROLE;
+SET asof.guard = off;
+SELECT feature, requests, compared, mismatches FROM asof.parity_report('pg_v');
+RESET asof.guard;
+DELETE FROM pg_src WHERE v = 999;
+
 -- the guard applies to superusers too
 SELECT * FROM asof.parity_report('pg_v');
 -- and an opening of the test set is not a way to run it: refused in a
