@@ -143,14 +143,7 @@ SELECT feature, requests FROM asof.parity_report('pp_origin', '2001-03-16 00:00+
 --   avg_f_6h    as avg_6h: 6 mismatches, missing.
 -- The stale requests (LAT, ORD at 2001-03-16 00:30) are counted as stale
 -- and not compared, though LAT's would differ.  No other entity changes.
--- The source records arrival times (asof.track_ingestion, branch
--- issue-9-ingest; SCAFFOLD until it is merged: the column and the
--- registry row are made here by hand, then by asof.track_ingestion).
--- Existing rows have none; the late flight arrived at 2001-03-16 00:30,
--- after the job (materialized_at: asof.now() of the materialization, the
--- clock 2001-03-16 00:00).
-ALTER TABLE pp_fl ADD COLUMN asof_ingested_at timestamptz;
-INSERT INTO pp_fl VALUES ('2001-03-15 12:00', 'LAT', 'LDX', 80, 50, '2001-03-16 00:30+00');
+INSERT INTO pp_fl VALUES ('2001-03-15 12:00', 'LAT', 'LDX', 80, 50);
 SELECT feature, requests, stale, compared, mismatches, missing, extra,
        mismatch_rate = mismatches::float8 / compared AS rate_ok,
        smape, max_abs_diff
@@ -170,29 +163,33 @@ SELECT feature, entity, string_agg(to_char(tick, 'HH24'), ',' ORDER BY tick) AS 
 SELECT feature, to_char(tick, 'HH24') AS tick, served, offline, explanation
   FROM asof.parity_mismatches('pp_origin', max_rows => 3);
 SELECT count(*) FROM asof.parity_mismatches('pp_origin', max_rows => 0);
--- with the ingestion registry (SCAFFOLD, see above), the explanation keeps
--- the rows that arrived after the job: the late flight alone
-CREATE TEMP TABLE pp_scaffold AS SELECT to_regclass('asof.ingestion_tracking') IS NULL AS created;
-DO $$ BEGIN
-  IF to_regclass('asof.ingestion_tracking') IS NULL THEN
-    CREATE TABLE asof.ingestion_tracking (relation regclass PRIMARY KEY, column_name name NOT NULL,
-                                          tracked_since timestamptz NOT NULL, tracked_by name NOT NULL);
-  END IF;
-END $$;
-INSERT INTO asof.ingestion_tracking VALUES ('pp_fl', 'asof_ingested_at', '2001-03-16 00:00+00', current_user);
+-- With arrival times (asof.track_ingestion): the rows already there are
+-- stamped as arrived at 2001-03-15 23:00, before the job (materialized_at
+-- is asof.now() of the materialization: the clock, 2001-03-16 00:00); the
+-- late flight is inserted again under the clock 2001-03-16 00:30, so it
+-- arrived after the job.  The data, and so the report, are unchanged; the
+-- explanation keeps the rows that arrived after the job: the late flight.
+DELETE FROM pp_fl WHERE origin = 'LAT' AND destination = 'LDX';
+SELECT asof.track_ingestion('pp_fl', existing => '2001-03-15 23:00+00');
+SET asof.clock = '2001-03-16 00:30+00';
+INSERT INTO pp_fl VALUES ('2001-03-15 12:00', 'LAT', 'LDX', 80, 50);
+SELECT asof_ingested_at FROM pp_fl WHERE origin = 'LAT' AND destination = 'LDX';
 SELECT feature, to_char(tick, 'HH24') AS tick, explanation
   FROM asof.parity_mismatches('pp_origin', max_rows => 2);
--- a row stamped at the job's very time cannot be placed: listed, after_job NULL
-UPDATE pp_fl SET asof_ingested_at = '2001-03-16 00:00+00' WHERE origin = 'LAT' AND destination = 'LDX';
+-- stamped at the job's very time (the clock at 2001-03-16 00:00): it cannot
+-- be placed, it is listed with after_job NULL
+DELETE FROM pp_fl WHERE origin = 'LAT' AND destination = 'LDX';
+SET asof.clock = '2001-03-16 00:00+00';
+INSERT INTO pp_fl VALUES ('2001-03-15 12:00', 'LAT', 'LDX', 80, 50);
 SELECT feature, explanation->'arrived_after_job' AS arrived_after_job, explanation->'rows' AS rows
   FROM asof.parity_mismatches('pp_origin', max_rows => 1);
-UPDATE pp_fl SET asof_ingested_at = '2001-03-15 11:00+00' WHERE origin = 'LAT' AND destination = 'LDX';
+-- stamped before the job (a clock moved back): not an explanation, no row
+DELETE FROM pp_fl WHERE origin = 'LAT' AND destination = 'LDX';
+SET asof.clock = '2001-03-15 23:30+00';
+INSERT INTO pp_fl VALUES ('2001-03-15 12:00', 'LAT', 'LDX', 80, 50);
 SELECT feature, explanation->'arrived_after_job' AS arrived_after_job, explanation->'rows' AS rows
   FROM asof.parity_mismatches('pp_origin', max_rows => 1);
-DELETE FROM asof.ingestion_tracking WHERE relation = 'pp_fl'::regclass;
-DO $$ BEGIN
-  IF (SELECT created FROM pp_scaffold) THEN DROP TABLE asof.ingestion_tracking; END IF;
-END $$;
+SET asof.clock = '2001-03-16 01:00+00';
 
 -- Tolerance.  Two copies of LAT's request at 10:15 (served n_1d 1, avg_6h
 -- 20 (of integers: must be identical), max_1d 20, last_delay and last_dest NULL (06:00 is older
@@ -247,4 +244,5 @@ DROP TABLE asof_online.pp_origin__log;   -- SCAFFOLD (the real log goes with its
 SELECT asof.drop_feature_view('pp_origin');
 SELECT asof.drop_feature_view('pp_cont');
 DROP FUNCTION pp_serve(text, timestamp);
+SELECT asof.untrack_ingestion('pp_fl');
 DROP TABLE pp_fl;
