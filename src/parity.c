@@ -98,22 +98,18 @@ enum
 };
 
 /*
- * The serving log of a view: asof.online_tables.log_table when that column
- * exists (the serving log's registry), else asof_online."<view>__log".
- * InvalidOid when there is none.  SPI is connected.
+ * The serving log of a view (asof.online_tables.log_table, created with
+ * the online table by asof.materialize).  SPI is connected.
  */
 static Oid
 find_log_table(const char *name)
 {
-	Oid			nsp = get_namespace_oid("asof", false);
-	Oid			reg = get_relname_relid("online_tables", nsp);
-	Oid			onsp;
 	Datum		arg = CStringGetTextDatum(name);
+	Datum		d;
 	bool		isnull;
 
-	if (!OidIsValid(reg))
-		elog(ERROR, "registry table asof.online_tables is missing");
-	if (SPI_execute_with_args("SELECT 1 FROM asof.online_tables o WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
+	if (SPI_execute_with_args("SELECT o.log_table::pg_catalog.oid FROM asof.online_tables o "
+							  "WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
 							  1, (Oid[]) {TEXTOID}, &arg, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read asof.online_tables");
 	if (SPI_processed == 0)
@@ -123,22 +119,10 @@ find_log_table(const char *name)
 				 errdetail("The parity report compares what was served from the online table with the engine."),
 				 errhint("Materialize it with asof.materialize(%s), and serve it with asof.log_serving = on.",
 						 quote_literal_cstr(name))));
-	if (get_attnum(reg, "log_table") != InvalidAttrNumber)
-	{
-		Datum		d;
-
-		if (SPI_execute_with_args("SELECT o.log_table::pg_catalog.oid FROM asof.online_tables o "
-								  "WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
-								  1, (Oid[]) {TEXTOID}, &arg, NULL, true, 0) != SPI_OK_SELECT ||
-			SPI_processed != 1)
-			elog(ERROR, "could not read asof.online_tables");
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		return isnull ? InvalidOid : DatumGetObjectId(d);
-	}
-	onsp = get_namespace_oid(ONLINE_SCHEMA, true);
-	if (!OidIsValid(onsp))
-		return InvalidOid;
-	return get_relname_relid(psprintf("%s__log", name), onsp);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "feature view \"%s\" has no serving log in asof.online_tables", name);
+	return DatumGetObjectId(d);
 }
 
 /*
@@ -389,11 +373,6 @@ asof_parity_values(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	log = find_log_table(name);
-	if (!OidIsValid(log))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("feature view \"%s\" has no serving log", name),
-				 errhint("Serve it with asof.log_serving = on.")));
 	logname = DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(log)));
 	args[0] = TimestampTzGetDatum(since);
 	args[1] = TimestampTzGetDatum(until);

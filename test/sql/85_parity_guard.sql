@@ -9,10 +9,8 @@
 -- transaction that unsealed a table; never numbers computed from hidden
 -- rows, and nothing changes.
 --
--- SCAFFOLD: until the serving log (branch issue-9-log) is merged, the log
--- is created here with the contract's columns and protected like the
--- online table (time column tick, features a future column, the source's
--- split); afterwards the view's real log (linked to the source) replaces it.
+-- The log is protected and linked to the source like the online table
+-- (time column tick, the source's split).
 --
 SET TimeZone = 'UTC';
 SET asof.progress_interval = 0;
@@ -33,20 +31,23 @@ SET asof.clock = '2001-01-03 00:00+00';
 SELECT count(asof.materialize('pg_v', t)) AS ticks
   FROM generate_series('2001-01-01 00:00'::timestamp, '2001-01-02 18:00', '6 hours') t;
 SELECT asof.grant_online_read('pg_v', 'regress_parity_ds');
--- SCAFFOLD (see the header)
-CREATE TABLE asof_online.pg_v__log (served_at timestamptz NOT NULL, at timestamp NOT NULL,
-    tick timestamp NOT NULL, entity text[] NOT NULL, features jsonb NOT NULL, role name NOT NULL);
-SELECT asof.protect('asof_online.pg_v__log', 'tick', '{}', '{features}');
-SELECT asof.split('asof_online.pg_v__log', '2001-01-02 00:00');
-GRANT SELECT ON asof_online.pg_v__log TO regress_parity_ds;
--- serving at t + 30 min for both entities, served_at = t + 31 min, for the
--- ticks 2001-01-01 06:00 .. 2001-01-02 18:00: 3 ticks before the split,
--- 4 at or after it (held out)
-INSERT INTO asof_online.pg_v__log
-SELECT t + interval '31 minutes', t + interval '30 minutes', t, ARRAY[e],
-       asof.online_features('pg_v', ARRAY[e], t + interval '30 minutes'), current_user
-  FROM generate_series('2001-01-01 06:00'::timestamp, '2001-01-02 18:00', '6 hours') t,
-       unnest('{e0,e1}'::text[]) e;
+SELECT table_name, time_column, test_from, training_set_of
+  FROM asof.protected_tables WHERE table_name = 'asof_online.pg_v__log'::regclass;
+-- serving (logged) at t + 30 min for both entities, the clock at t + 31 min
+-- (served_at), for the ticks 2001-01-01 06:00 .. 2001-01-02 18:00: 3 ticks
+-- before the split, 4 at or after it (held out)
+SET asof.log_serving = on;
+DO $$
+DECLARE t timestamp;
+BEGIN
+  FOR t IN SELECT generate_series('2001-01-01 06:00'::timestamp, '2001-01-02 18:00', '6 hours') LOOP
+    PERFORM set_config('asof.clock', (t + interval '31 minutes')::text || '+00', false);
+    PERFORM asof.online_features('pg_v', ARRAY[e], t + interval '30 minutes') FROM unnest('{e0,e1}'::text[]) e;
+  END LOOP;
+END $$;
+RESET asof.log_serving;
+SELECT asof.serving_log_flush();
+SET asof.clock = '2001-01-03 00:00+00';
 -- the monitoring role (guard off) sees everything: 14 requests, 0 mismatches
 SELECT feature, requests, stale, compared, mismatches FROM asof.parity_report('pg_v');
 CREATE TEMP TABLE pg_before AS
@@ -125,8 +126,6 @@ RESET asof.guard;
 RESET asof.clock;
 SET client_min_messages = warning;
 DROP TABLE pg_before;
-SELECT asof.unprotect('asof_online.pg_v__log');
-DROP TABLE asof_online.pg_v__log;
 SELECT asof.drop_feature_view('pg_v');
 SELECT asof.unprotect('pg_src');
 DROP TABLE pg_src;
