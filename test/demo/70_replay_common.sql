@@ -25,7 +25,7 @@ SELECT to_regprocedure('asof.run_due_materializations()') IS NOT NULL
          AND NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') AS have_replay,
        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser,
        EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') AS have_cron_here,
-       to_regprocedure('asof.serving_log_flush()') IS NOT NULL
+       to_regprocedure('asof.serving_log_flush(integer)') IS NOT NULL
          AND EXISTS (SELECT FROM pg_settings WHERE name = 'asof.log_serving') AS have_log,
        to_regprocedure('asof.track_ingestion(regclass,name,timestamptz)') IS NOT NULL AS have_ingest,
        to_regprocedure('asof.parity_report(text,timestamptz,timestamptz)') IS NOT NULL AS have_parity

@@ -95,12 +95,13 @@ DECLARE
     k integer := 0;
     views text[];
     serve_sql text;
-    with_log boolean := to_regprocedure('asof.serving_log_flush()') IS NOT NULL;
+    with_log boolean := to_regprocedure('asof.serving_log_flush(integer)') IS NOT NULL;
     with_ingest boolean := to_regprocedure('asof.track_ingestion(regclass,name,timestamptz)') IS NOT NULL;
     r record;
     n bigint;
     m bigint;
     n_values bigint := 0;
+    dropped0 bigint;
     t0 timestamptz := clock_timestamp();
     t timestamptz;
     ing_s float8 := 0;
@@ -122,6 +123,8 @@ BEGIN
     PERFORM set_config('asof.guard', 'off', false);
     IF with_log THEN
         PERFORM set_config('asof.log_serving', 'on', false);
+        SELECT s.dropped_buffer_full + s.dropped_standby + s.dropped_no_worker + s.failed
+          INTO dropped0 FROM asof.serving_log_status() s;
     END IF;
 
     -- What the flights will do: when each is ingested into each live table.
@@ -209,6 +212,11 @@ BEGIN
             n_values := n_values + m;
         END LOOP;
         PERFORM set_config('role', 'none', false);
+        -- the serving log's buffer is never waited on by serving (a full
+        -- one drops entries): let its worker catch up at every tick
+        IF with_log AND NOT asof.serving_log_flush(600000) THEN
+            RAISE EXCEPTION 'replay: the serving log did not catch up within 10 minutes';
+        END IF;
         COMMIT;
         srv_s := srv_s + extract(epoch FROM clock_timestamp() - t);
 
@@ -238,6 +246,13 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     rows_in := rows_in + n;
     late_in := late_in + (SELECT count(*) FROM replay_arrivals WHERE late AND late_at >= last_tick);
+    IF with_log THEN
+        SELECT s.dropped_buffer_full + s.dropped_standby + s.dropped_no_worker + s.failed - dropped0
+          INTO n FROM asof.serving_log_status() s;
+        IF n > 0 THEN
+            RAISE EXCEPTION 'replay: % serving log entries were dropped or failed (asof.serving_log_status())', n;
+        END IF;
+    END IF;
     PERFORM set_config('asof.clock', '', false);
     PERFORM set_config('asof.guard', 'on', false);
     PERFORM set_config('asof.log_serving', 'off', false) WHERE with_log;

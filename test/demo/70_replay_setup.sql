@@ -31,7 +31,7 @@
 \i test/demo/70_replay_common.sql
 \if :have_replay
 SET client_min_messages = warning;
-DROP TABLE IF EXISTS flights_live, flights_late CASCADE;
+DROP TABLE IF EXISTS flights_live, flights_late, replay_offline_live, replay_offline_late CASCADE;
 RESET client_min_messages;
 SELECT :'replay_from'::timestamp - interval '1 hour' AS first_tick,
        :'replay_from'::timestamp - interval '8 days' AS history_from \gset
