@@ -19,11 +19,12 @@
 \if :have_log
 SELECT to_regclass('asof_online."origin_late_ingest__log"') IS NOT NULL AS have_ingest_views \gset
 SET client_min_messages = warning;
+DROP TABLE IF EXISTS replay_offline_live, replay_offline_late;
 SELECT asof.build_training_set('asof_demo.replay_offline_live', spine => 'asof_demo.flights_live',
          at => 'dep_time', feature_views => '{origin_live}') AS offline_live_rows \gset
 SELECT asof.build_training_set('asof_demo.replay_offline_late', spine => 'asof_demo.flights_late',
          at => 'dep_time',
-         feature_views => CASE WHEN :have_ingest_views THEN '{origin_late,origin_late_ingest}'
+         feature_views => CASE WHEN :'have_ingest_views'::boolean THEN '{origin_late,origin_late_ingest}'
                                ELSE '{origin_late}' END::text[]) AS offline_late_rows \gset
 RESET client_min_messages;
 

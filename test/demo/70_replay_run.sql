@@ -246,6 +246,7 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     rows_in := rows_in + n;
     late_in := late_in + (SELECT count(*) FROM replay_arrivals WHERE late AND late_at >= last_tick);
+    COMMIT;     -- (the ingestion stamps are taken here, under the clock)
     IF with_log THEN
         SELECT s.dropped_buffer_full + s.dropped_standby + s.dropped_no_worker + s.failed - dropped0
           INTO n FROM asof.serving_log_status() s;

@@ -150,6 +150,10 @@ SELECT count(*) AS granted
  WHERE m.feature_view IN ('origin_live', 'route_live', 'origin_late', 'route_late',
                         'origin_late_ingest', 'route_late_ingest') \gset
 
+-- The serving role also monitors (asof.parity_report recomputes through
+-- the engine with its privileges): it reads the live tables.
+GRANT SELECT ON flights_live, flights_late TO asof_demo_serving;
+
 \echo
 \echo 'The live tables: the history loaded before the first tick.'
 SET asof.guard = off;
