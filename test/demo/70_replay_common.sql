@@ -1,8 +1,7 @@
 -- test/demo/70_replay_common.sql: included by every file of the production
 -- replay (step 7 of the flights demo, make replay: test/demo/70_replay_*.sql).
 -- Sets the replay's period (psql variables replay_from and replay_until,
--- timestamps; defaults: the first two days of May 2001, the demo's short
--- version) and finds out which pieces this build and this server have, so
+-- timestamps; defaults: 1 May 2001, the demo's short version) and finds out which pieces this build and this server have, so
 -- that a part whose API is missing says so and is skipped, never faked:
 --   have_replay  the production side (asof.run_due_materializations,
 --                asof.clock) and a superuser (asof.clock is superuser-only)
@@ -16,7 +15,7 @@
 \endif
 \if :{?replay_until}
 \else
-\set replay_until '2001-05-03 00:00'
+\set replay_until '2001-05-02 00:00'
 \endif
 SET search_path = asof_demo, public;
 SELECT to_regprocedure('asof.run_due_materializations()') IS NOT NULL

@@ -67,9 +67,14 @@ CREATE TABLE flights_live (
     delay       integer
 );
 CREATE TABLE flights_late (LIKE flights_live);
-CREATE INDEX ON flights_live (origin, destination);
+-- What a production source has: indexes on each view's entity and event
+-- time (asof.features_at, asof.parity_report) and on the event time
+-- (asof.materialize reads a window of it).
+CREATE INDEX ON flights_live (origin, dep_time);
+CREATE INDEX ON flights_live (origin, destination, dep_time);
 CREATE INDEX ON flights_live (dep_time);
-CREATE INDEX ON flights_late (origin, destination);
+CREATE INDEX ON flights_late (origin, dep_time);
+CREATE INDEX ON flights_late (origin, destination, dep_time);
 CREATE INDEX ON flights_late (dep_time);
 
 -- The history: the flights landed before the first tick (production's
