@@ -19,6 +19,8 @@
 -- offline, ingested after tau): 5 requests.
 --
 SET asof.progress_interval = 0;
+\set replay_from '2001-05-01 00:00'
+\set replay_until '2001-05-03 00:00'
 \set ECHO none
 \i test/demo/70_replay_common.sql
 \set ECHO all
