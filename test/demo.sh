@@ -262,7 +262,7 @@ else
 	run_sql 70_replay_parity.sql || die "7. replay: parity"
 	run_sql 70_replay_auc.sql || die "7. replay: served AUC"
 	rr=$(scalar "SELECT ticks || ' ticks, ' || to_char(rows_ingested / total_s, 'FM999,999') || ' rows/s, ' || to_char(ticks / total_s, 'FM990.00') || ' ticks/s' FROM asof_demo.replay_runs ORDER BY started DESC LIMIT 1" 2>/dev/null)
-	record "7. replay ($DEMO_REPLAY_DAYS days)" "$(secs "$t" "$(now)")" "${rr:-skipped}"
+	record "7. replay, $DEMO_REPLAY_DAYS day(s) of May" "$(secs "$t" "$(now)")" "${rr:-skipped}"
 fi
 
 # --- results ----------------------------------------------------------------
