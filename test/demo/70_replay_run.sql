@@ -214,8 +214,10 @@ BEGIN
         PERFORM set_config('role', 'none', false);
         -- the serving log's buffer is never waited on by serving (a full
         -- one drops entries): let its worker catch up at every tick
-        IF with_log AND NOT asof.serving_log_flush(600000) THEN
-            RAISE EXCEPTION 'replay: the serving log did not catch up within 10 minutes';
+        IF with_log THEN
+            IF NOT asof.serving_log_flush(600000) THEN
+                RAISE EXCEPTION 'replay: the serving log did not catch up within 10 minutes';
+            END IF;
         END IF;
         COMMIT;
         srv_s := srv_s + extract(epoch FROM clock_timestamp() - t);
