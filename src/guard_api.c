@@ -54,12 +54,6 @@ PG_FUNCTION_INFO_V1(asof_split_report);
 PG_FUNCTION_INFO_V1(asof_unseal);
 PG_FUNCTION_INFO_V1(asof_invalidate);
 
-static char *
-table_text(Oid relid)
-{
-	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
-}
-
 /*
  * The role the checks and the audit are about: the caller of the public
  * guard function running (its implementation runs as the extension's
@@ -83,7 +77,7 @@ check_owner(Oid relid)
 	if (!asof_table_ownercheck(relid, acting_role()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", table_text(relid))));
+				 errmsg("must be owner of table %s", asof_table_text(relid))));
 }
 
 static char *
@@ -230,7 +224,7 @@ log_event(Oid relid, const char *event, const char *detail)
 	char		nulls[5] = {' ', ' ', ' ', ' ', detail ? ' ' : 'n'};
 
 	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetTextDatum(table_text(relid));
+	values[1] = CStringGetTextDatum(asof_table_text(relid));
 	values[2] = CStringGetTextDatum(event);
 	values[3] = CStringGetTextDatum(current_role_name());
 	values[4] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
@@ -408,7 +402,7 @@ asof_register(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of relation %s does not exist",
-						NameStr(*PG_GETARG_NAME(1)), table_text(relid))));
+						NameStr(*PG_GETARG_NAME(1)), asof_table_text(relid))));
 
 	for (i = 0; i < 6; i++)
 	{
@@ -476,7 +470,7 @@ asof_set_split(PG_FUNCTION_ARGS)
 		SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s is not protected", table_text(relid))));
+				 errmsg("table %s is not protected", asof_table_text(relid))));
 	{
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
@@ -497,7 +491,7 @@ asof_set_split(PG_FUNCTION_ARGS)
 		log_event(relid, "move split", psprintf("test_from %s -> %s", previous, test_from));
 		ereport(LOG,
 				(errmsg("pg_asof: split of table %s moved from %s to %s by role \"%s\"",
-						table_text(relid), previous, test_from, current_role_name())));
+						asof_table_text(relid), previous, test_from, current_role_name())));
 	}
 	asof_registry_invalidate(relid);
 
@@ -513,7 +507,7 @@ asof_set_split(PG_FUNCTION_ARGS)
 						   "split_at = pg_catalog.now() WHERE tbl = $1::pg_catalog.regclass",
 						   3, types, values, NULL, SPI_OK_UPDATE);
 			log_event(lfirst_oid(lc), previous ? "move split" : "split",
-					  psprintf("test_from %s (follows %s)", test_from, table_text(relid)));
+					  psprintf("test_from %s (follows %s)", test_from, asof_table_text(relid)));
 			asof_registry_invalidate(lfirst_oid(lc));
 		}
 	}
@@ -667,7 +661,7 @@ asof_split_report(PG_FUNCTION_ARGS)
 		SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s is not protected", table_text(relid))));
+				 errmsg("table %s is not protected", asof_table_text(relid))));
 	time_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	for (i = 2; i <= 3; i++)
 	{
@@ -790,7 +784,7 @@ asof_unseal(PG_FUNCTION_ARGS)
 	if (g == NULL || g->regrelid != relid || !g->has_split)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s has no split to unseal", table_text(relid))));
+				 errmsg("table %s has no split to unseal", asof_table_text(relid))));
 
 	SPI_connect();
 	values[0] = ObjectIdGetDatum(relid);
@@ -802,10 +796,10 @@ asof_unseal(PG_FUNCTION_ARGS)
 		before = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 
-	asof_audit_autonomous(relid, table_text(relid), "unseal", reason);
+	asof_audit_autonomous(relid, asof_table_text(relid), "unseal", reason);
 	ereport(LOG,
 			(errmsg("pg_asof: test set of table %s unsealed by role \"%s\": %s",
-					table_text(relid), current_role_name(), reason),
+					asof_table_text(relid), current_role_name(), reason),
 			 errhidestmt(true)));
 	asof_guard_mark_unsealed(relid);
 	PG_RETURN_INT64(before);
@@ -829,7 +823,7 @@ asof_guard_link(Oid relid, Oid spine)
 	if (g == NULL || g->regrelid != spine || !g->has_split)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s is not protected with a split", table_text(spine))));
+				 errmsg("table %s is not protected with a split", asof_table_text(spine))));
 	test_from = pstrdup(g->test_from);	/* the cache may be reloaded below */
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = ObjectIdGetDatum(spine);
@@ -839,7 +833,7 @@ asof_guard_link(Oid relid, Oid spine)
 				   "test_from = $3, split_by = $4, split_at = pg_catalog.now() "
 				   "WHERE tbl = $1::pg_catalog.regclass",
 				   4, types, values, NULL, SPI_OK_UPDATE);
-	log_event(relid, "split", psprintf("test_from %s (follows %s)", test_from, table_text(spine)));
+	log_event(relid, "split", psprintf("test_from %s (follows %s)", test_from, asof_table_text(spine)));
 	asof_registry_invalidate(relid);
 }
 

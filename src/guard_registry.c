@@ -590,3 +590,13 @@ asof_registry_invalidate(Oid relid)
 	/* This backend too, at once (others at commit). */
 	cache_valid = false;
 }
+
+/*
+ * relid as regclass prints it: schema-qualified when it is not visible on
+ * search_path, quoted when needed.  For messages and hints.
+ */
+char *
+asof_table_text(Oid relid)
+{
+	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+}

@@ -98,4 +98,7 @@ extern void asof_registry_forget(Oid relid);
 /* The relations registered in asof.protected_registry, for DROP EXTENSION. */
 extern List *asof_registry_registered_relids(void);
 
+/* A relation's name as regclass prints it (schema-qualified when needed), for messages. */
+extern char *asof_table_text(Oid relid);
+
 #endif							/* PG_ASOF_GUARD_REGISTRY_H */
