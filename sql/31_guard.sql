@@ -188,7 +188,8 @@ BEGIN
   END IF;
   -- The table and its partitions and children (all protected with it).
   SELECT t.tgname INTO trig FROM pg_catalog.pg_trigger t
-   WHERE t.tgrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND NOT t.tgisinternal LIMIT 1;
+   WHERE t.tgrelid IN (SELECT m.relid FROM asof._members(tbl) m) AND NOT t.tgisinternal
+     AND NOT asof._ingestion_trigger_ok(t.oid) LIMIT 1;  -- asof.track_ingestion's own (part 57)
   IF FOUND THEN
     RAISE EXCEPTION 'table "%" cannot be protected while it or one of its partitions or children has triggers', tbl
       USING ERRCODE = 'object_in_use',

@@ -141,4 +141,23 @@ asof_rte_required_perms(List *perminfos, RangeTblEntry *rte)
 #define ASOF_EXECUTOR_RUN_ARGS queryDesc, direction, count, execute_once
 #endif
 
+/*
+ * EvalPlanQualInit took the result relations from 16 on; the executor's
+ * simple update (ingestion.c) passes an EPQState it never uses.  A
+ * VirtualTransactionId names its backend by procNumber from 17 on
+ * (backendId before), looked up with ProcNumberGetProc (BackendIdGetProc).
+ */
+#if PG_VERSION_NUM >= 160000
+#define asof_epq_init(epq, estate) EvalPlanQualInit((epq), (estate), NULL, NIL, -1, NIL)
+#else
+#define asof_epq_init(epq, estate) EvalPlanQualInit((epq), (estate), NULL, NIL, -1)
+#endif
+#if PG_VERSION_NUM >= 170000
+#include "storage/procarray.h"
+#define asof_vxid_proc(vxid) ProcNumberGetProc((vxid).procNumber)
+#else
+#include "storage/sinvaladt.h"
+#define asof_vxid_proc(vxid) BackendIdGetProc((vxid).backendId)
+#endif
+
 #endif							/* PG_ASOF_COMPAT_H */

@@ -11,8 +11,10 @@
  *		refused after the split: a backup must not lose rows silently (G2);
  *	  - CREATE TRIGGER, CREATE RULE, CREATE/ALTER POLICY and FORCE ROW LEVEL
  *		SECURITY on a protected table are refused: they run code on whole
- *		rows (G3); so are dropping the guard's policies and renaming
- *		registered columns;
+ *		rows (G3); except the two triggers of asof.track_ingestion, exactly
+ *		as it creates them (asof_ingestion_create_trigger_ok: its functions
+ *		by OID, its shape, the registered column as the one argument); so
+ *		are dropping the guard's policies and renaming registered columns;
  *	  - DROP EXTENSION pg_asof is refused while tables are protected unless
  *		CASCADE, which unprotects them and says so (G7);
  *	  - LOAD while tables are protected (a module loaded later could
@@ -67,6 +69,7 @@
 #include "guard.h"
 #include "guard_ddl.h"
 #include "guard_registry.h"
+#include "ingestion.h"
 
 static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
@@ -100,6 +103,9 @@ check_create_trigger(CreateTrigStmt *stmt)
 	const AsofGuardedRel *g = asof_registry_lookup(relid);
 
 	if (g == NULL)
+		return;
+	/* the ingestion-time triggers of asof.track_ingestion, exactly (ingestion.c) */
+	if (asof_ingestion_create_trigger_ok(relid, stmt))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -152,7 +158,8 @@ asof_ddl_has_user_triggers(Oid relid)
 			int			i;
 
 			for (i = 0; i < rel->trigdesc->numtriggers; i++)
-				if (!rel->trigdesc->triggers[i].tgisinternal)
+				if (!rel->trigdesc->triggers[i].tgisinternal &&
+					!asof_ingestion_trigger_ok(RelationGetRelid(rel), &rel->trigdesc->triggers[i]))
 					found = true;
 		}
 		relation_close(rel, AccessShareLock);

@@ -54,6 +54,7 @@
 #include "engine.h"
 #include "feature_view.h"
 #include "guard.h"
+#include "ingestion.h"
 #include "online.h"
 #include "schedule.h"
 
@@ -569,6 +570,14 @@ asof_materialize(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("publication time of tick %s of feature view \"%s\" is out of range",
 						time_text(v, tick), vname)));
+
+	/*
+	 * 1b. wait for the transactions writing to the source, so that a row
+	 * they stamp before the tick is in the snapshot (ingestion_wait.c);
+	 * before this transaction locks the view's online table, which such a
+	 * writer may be reading
+	 */
+	asof_wait_for_source_writers(v->source, vname);
 
 	/* 2. serialize with other materializations of the view; published? */
 	asof_as_owner_begin(&as_owner, true);

@@ -21,14 +21,14 @@ SELECT p.oid::regprocedure AS function, obj_description(p.oid, 'pg_proc') IS NOT
  WHERE p.pronamespace = 'asof'::regnamespace
    AND p.proname IN ('profile', 'validate', 'validate_feature_view', 'feature_view_values',
                      '_validate_snapshot', '_number_text')
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 SELECT c.oid::regclass AS table_name, obj_description(c.oid, 'pg_class') IS NOT NULL AS commented,
        c.relrowsecurity AS rls, has_table_privilege('public', c.oid, 'SELECT') AS public_select,
        has_table_privilege('public', c.oid, 'INSERT') AS public_insert,
        c.oid = ANY (e.extconfig) AS dumped
   FROM pg_class c, pg_extension e
  WHERE e.extname = 'pg_asof' AND c.oid IN ('asof.profile_history'::regclass, 'asof.validation_alerts'::regclass)
- ORDER BY 1::text;
+ ORDER BY c.oid::regclass::text;
 SELECT polname, polcmd FROM pg_policy WHERE polrelid = 'asof.validation_alerts'::regclass;
 -- They work.
 CREATE TABLE t (ts timestamp, x int);

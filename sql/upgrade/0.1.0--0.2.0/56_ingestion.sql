@@ -1,0 +1,1 @@
+../../56_ingestion_state.sql
