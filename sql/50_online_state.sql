@@ -18,10 +18,11 @@ CREATE TABLE asof.online_tables (
     retain_ticks integer NOT NULL CHECK (retain_ticks > 0),
     serve_sql text NOT NULL,
     batch_sql text NOT NULL,
-    created timestamptz NOT NULL
+    created timestamptz NOT NULL,
+    log_table regclass NOT NULL
 );
 COMMENT ON TABLE asof.online_tables IS
-'pg_asof: one row per feature view with an online table: the table, its served row type (the columns of asof.online_features_batch), how many recent ticks it keeps, and the two serving queries (generated at creation).  Written only by asof.materialize (retain_ticks: 48 when created).';
+'pg_asof: one row per feature view with an online table: the table, its served row type (the columns of asof.online_features_batch), how many recent ticks it keeps, the two serving queries (generated at creation), and its serving log table asof_online."<view>__log" (asof.log_serving).  Written only by asof.materialize (retain_ticks: 48 when created).';
 
 CREATE TABLE asof.materializations (
     feature_view text NOT NULL,

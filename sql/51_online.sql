@@ -66,7 +66,7 @@ CREATE OR REPLACE FUNCTION asof.grant_online_read(feature_view text, role regrol
     AS 'MODULE_PATHNAME', 'asof_grant_online_read'
     LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION asof.grant_online_read(text, regrole) IS
-'Lets role (regrole) read the online table of feature view feature_view (text), and so serve it with asof.online_features and asof.online_features_batch (GRANT SELECT on asof_online.<view>).  Caller: the view''s owner or a superuser.  Errors: 55000 no online table yet (materialize first), 42501 not the owner, 42704 unknown view.';
+'Lets role (regrole) read the online table of feature view feature_view (text), and so serve it with asof.online_features and asof.online_features_batch, and read its serving log (GRANT SELECT on asof_online.<view> and asof_online."<view>__log"; nobody is granted writes on the log).  Caller: the view''s owner or a superuser.  Errors: 55000 no online table yet (materialize first), 42501 not the owner, 42704 unknown view.';
 
 CREATE OR REPLACE FUNCTION asof.revoke_online_read(feature_view text, role regrole)
     RETURNS void
@@ -84,7 +84,7 @@ CREATE OR REPLACE FUNCTION asof._online_sql_drop() RETURNS event_trigger
 DECLARE
   o record;
 BEGIN
-  FOR o IN SELECT t.feature_view, t.online_table, t.served_type
+  FOR o IN SELECT t.feature_view, t.online_table, t.served_type, t.log_table
              FROM asof.online_tables t
              JOIN pg_catalog.pg_event_trigger_dropped_objects() d
                ON d.object_type OPERATOR(pg_catalog.=) 'view'
@@ -92,6 +92,7 @@ BEGIN
               AND d.object_name OPERATOR(pg_catalog.=) t.feature_view
   LOOP
     EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %s', o.online_table);
+    EXECUTE pg_catalog.format('DROP TABLE IF EXISTS %s', o.log_table);
     EXECUTE pg_catalog.format('DROP TYPE IF EXISTS %s', o.served_type);
     DELETE FROM asof.online_tables WHERE feature_view OPERATOR(pg_catalog.=) o.feature_view;
   END LOOP;
@@ -108,7 +109,7 @@ BEGIN
 END $$;
 REVOKE EXECUTE ON FUNCTION asof._online_sql_drop() FROM PUBLIC;
 COMMENT ON FUNCTION asof._online_sql_drop() IS
-'Internal event trigger function: drops the online table and served type of every feature view whose helper view was dropped, and its materialization and schedule records.';
+'Internal event trigger function: drops the online table, serving log table and served type of every feature view whose helper view was dropped, and its materialization and schedule records.';
 DROP EVENT TRIGGER IF EXISTS asof_online_sql_drop;
 CREATE EVENT TRIGGER asof_online_sql_drop ON sql_drop
     EXECUTE FUNCTION asof._online_sql_drop();

@@ -20,6 +20,12 @@
  *	  (a build is a bulk operation, like CREATE INDEX); the
  *	  per-entity state holds only the rows currently inside some window.
  *
+ *	  For a spine narrow in time (source_read.h, "Reads by entity") the
+ *	  source is instead read with one query per entity, ordered by event
+ *	  time, and merged as its rows arrive (merge_by_entity): rows wait in
+ *	  a heap in the source sort's order until they are visible, so they
+ *	  are admitted in the same order and the results are the same bytes.
+ *
  *	  Owns: the source query (asof_engine_source_sql, the one place the
  *	  engine's reads are built), the sorts, the merge.
  *	  Must not: create tables, talk to the catalog, know how results are
@@ -43,6 +49,7 @@
 #include "tcop/dest.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -52,12 +59,16 @@
 
 #include "compat.h"
 #include "engine.h"
+#include "entity_keys.h"
 #include "guard.h"
 #include "schedule.h"
 #include "source_read.h"
 #include "window.h"
 
 #define PROGRESS_EVERY 65536
+
+/* asof.engine_read_by_entity (source_read.h; defined in training_set.c) */
+int			asof_engine_read_by_entity = ASOF_READ_BY_ENTITY_AUTO;
 
 /* Position of the first feature input in a source sort tuple (0-based). */
 #define SRC_INPUT0 5
@@ -101,6 +112,21 @@ typedef struct WinRow
 
 #define WINROW_NULLS(row, nfeat) ((bool *) ((row)->values + (nfeat)))
 
+/*
+ * A source row of a read by entity, read but not yet visible: its
+ * visibility moment, times and feature inputs (ninputs values, then
+ * ninputs bools).
+ */
+typedef struct PendRow
+{
+	int64		vis;
+	int64		te;
+	int64		ta;
+	Datum		values[FLEXIBLE_ARRAY_MEMBER];
+} PendRow;
+
+#define PENDROW_NULLS(row, ninputs) ((bool *) ((row)->values + (ninputs)))
+
 /* The features sharing one window length, and the rows inside it. */
 typedef struct WinGroup
 {
@@ -108,6 +134,7 @@ typedef struct WinGroup
 	int			nfeat;
 	int		   *feats;			/* feature indexes */
 	bool		byref;			/* some feature keeps by-ref values */
+	WinRow	   *free;			/* rows that left, for reuse (entity context) */
 	WinRow	  **heap;			/* min-heap by te */
 	int			n;
 	int			cap;
@@ -136,11 +163,16 @@ struct AsofEngine
 	char	  **inputs;
 	Oid		   *input_types;
 	int			nfloat_inputs;
+	int		   *input_float;	/* 4, 8: a float4/float8 input, else 0 */
+	bool	   *input_byval;
+	int16	   *input_len;
 
 	/* entity keys -> dense ids (1, 2, ...) */
 	TupleDesc	keydesc;
 	TupleTableSlot *keyslot;
 	TupleHashTable keyhash;
+	AsofEntityKeys *fastkeys;	/* one integer or text key: entity_keys.h */
+	bool		fastkeys_varlena;
 	int32		nentities;
 	int64		nlookups;
 
@@ -152,6 +184,8 @@ struct AsofEngine
 	 */
 	Datum	   *ent_keys;
 	int64	   *ent_kfirst;
+	int64	   *ent_klast;		/* per entity id: its largest k */
+	int64	   *ent_tfirst;		/* and smallest t */
 	int32		ent_cap;
 	bool		have_range;
 	int64		kmin;
@@ -197,6 +231,28 @@ struct AsofEngine
 	int64		src_vis;
 	int64		src_te;
 	int64		src_ta;
+
+	/*
+	 * Reads by entity (source_read.h): the source rows of the current
+	 * entity arrive ordered by event time and wait in a min-heap by the
+	 * source sort's order until they become visible; the spine rows are
+	 * merged as the rows arrive (merge_by_entity).
+	 */
+	bool		by_entity;
+	PendRow   **pend;
+	PendRow    *pend_free;		/* admitted rows, for reuse (entity context) */
+	int			npend;
+	int			pendcap;
+	bool		sp_valid;		/* the current spine row */
+	int32		sp_id;
+	int64		sp_k;
+	int64		sp_t;
+	int64		sp_ordinal;
+	bool		sp_have_k;		/* the entity's state is at sp_prev_k */
+	int64		sp_prev_k;
+	int64		sp_done;
+	int64		ent_klimit;		/* the current entity's largest k */
+	int64		ent_prev_te;
 
 	AsofProgressFn progress;
 	void	   *progress_arg;
@@ -274,6 +330,22 @@ setup_features(AsofEngine *e)
 	}
 }
 
+/* The feature inputs' types, for rows of reads by entity. */
+static void
+setup_inputs(AsofEngine *e)
+{
+	e->input_float = palloc0(sizeof(int) * Max(e->ninputs, 1));
+	e->input_byval = palloc0(sizeof(bool) * Max(e->ninputs, 1));
+	e->input_len = palloc0(sizeof(int16) * Max(e->ninputs, 1));
+	for (int i = 0; i < e->ninputs; i++)
+	{
+		Oid			base = getBaseType(e->input_types[i]);
+
+		e->input_float[i] = base == FLOAT8OID ? 8 : base == FLOAT4OID ? 4 : 0;
+		get_typlenbyval(e->input_types[i], &e->input_len[i], &e->input_byval[i]);
+	}
+}
+
 static void
 setup_keys(AsofEngine *e)
 {
@@ -307,6 +379,11 @@ setup_keys(AsofEngine *e)
 									   AllocSetContextCreate(e->cxt, "asof entity keys",
 															 ALLOCSET_DEFAULT_SIZES),
 									   e->tmpcxt);
+	if (n == 1)
+	{
+		e->fastkeys = asof_entity_keys_create(v->key_types[0], v->key_collations[0], e->cxt);
+		e->fastkeys_varlena = !get_typbyval(v->key_types[0]);
+	}
 }
 
 static void
@@ -420,6 +497,7 @@ asof_engine_create(AsofFeatureView *view)
 		elog(ERROR, "feature view \"%s\" has a cadence of zero or below", view->name);
 
 	setup_features(e);
+	setup_inputs(e);
 	setup_keys(e);
 	setup_sorts(e);
 	e->kvalues = palloc0(sizeof(Datum) * e->nfeat);
@@ -514,11 +592,15 @@ remember_entity(AsofEngine *e, Datum *keys)
 		{
 			e->ent_keys = repalloc_huge(e->ent_keys, sizeof(Datum) * n * cap);
 			e->ent_kfirst = repalloc_huge(e->ent_kfirst, sizeof(int64) * cap);
+			e->ent_klast = repalloc_huge(e->ent_klast, sizeof(int64) * cap);
+			e->ent_tfirst = repalloc_huge(e->ent_tfirst, sizeof(int64) * cap);
 		}
 		else
 		{
 			e->ent_keys = MemoryContextAllocHuge(e->cxt, sizeof(Datum) * n * cap);
 			e->ent_kfirst = MemoryContextAllocHuge(e->cxt, sizeof(int64) * cap);
+			e->ent_klast = MemoryContextAllocHuge(e->cxt, sizeof(int64) * cap);
+			e->ent_tfirst = MemoryContextAllocHuge(e->cxt, sizeof(int64) * cap);
 		}
 		e->ent_cap = cap;
 	}
@@ -531,6 +613,8 @@ remember_entity(AsofEngine *e, Datum *keys)
 		e->ent_keys[id * n + i] = datumCopy(keys[i], typbyval, typlen);
 	}
 	e->ent_kfirst[id] = PG_INT64_MAX;
+	e->ent_klast[id] = PG_INT64_MIN;
+	e->ent_tfirst[id] = PG_INT64_MAX;
 }
 
 /* A spine row that needs the source: widen the range the read covers. */
@@ -538,6 +622,8 @@ static void
 note_spine_range(AsofEngine *e, int32 id, int64 k, int64 t)
 {
 	e->ent_kfirst[id] = Min(e->ent_kfirst[id], k);
+	e->ent_klast[id] = Max(e->ent_klast[id], k);
+	e->ent_tfirst[id] = Min(e->ent_tfirst[id], t);
 	if (!e->have_range)
 	{
 		e->kmin = e->kmax = k;
@@ -563,6 +649,30 @@ lookup_entity(AsofEngine *e, Datum *keys, bool *keynulls, bool insert)
 			return 0;			/* a NULL key never matches */
 	if (++e->nlookups % 1024 == 0)
 		MemoryContextReset(e->tmpcxt);
+	if (e->fastkeys)
+	{
+		Datum		k = keys[0];
+		int32		id;
+
+		if (e->fastkeys_varlena && VARATT_IS_EXTENDED(DatumGetPointer(k)))
+		{
+			MemoryContext old = MemoryContextSwitchTo(e->tmpcxt);
+
+			k = PointerGetDatum(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(k)));
+			MemoryContextSwitchTo(old);
+		}
+		id = asof_entity_keys_lookup(e->fastkeys, k, false, 0, &isnew);
+		if (id != 0 || !insert)
+			return id;
+		/* a new entity: the map keeps the engine's own (detoasted) copy */
+		id = ++e->nentities;
+		remember_entity(e, keys);
+		k = e->ent_keys[id * n];
+		if (e->fastkeys_varlena)
+			k = PointerGetDatum(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(k)));
+		(void) asof_entity_keys_lookup(e->fastkeys, k, true, id, &isnew);
+		return id;
+	}
 	ExecClearTuple(slot);
 	memcpy(slot->tts_values, keys, sizeof(Datum) * n);
 	memset(slot->tts_isnull, 0, sizeof(bool) * n);
@@ -841,11 +951,16 @@ source_error_context(void *arg)
 			   ((AsofFeatureView *) arg)->name);
 }
 
+static void merge_by_entity(AsofEngine *e, AsofSourceRead *plan,
+							AsofSourceRange *range, int32 *ids, bool read_only);
+
 /*
  * The bounded read (source_read.h): only the rows of the spine's entities
- * with event times the spine's answers need.
+ * with event times the spine's answers need.  Returns true when it was a
+ * read by entity, which merged as it read (merge_by_entity); otherwise the
+ * rows are in the source sort.
  */
-static void
+static bool
 read_source(AsofEngine *e, bool read_only)
 {
 	ErrorContextCallback errcb;
@@ -853,16 +968,22 @@ read_source(AsofEngine *e, bool read_only)
 	AsofSourceRange range;
 	AsofSourceRead *plan;
 	int			nk = e->view->nkeys;
+	int32	   *ids = palloc(sizeof(int32) * e->nentities);
 
-	/* the entities some spine row needs, their keys and first k */
+	/* the entities some spine row needs, their keys, first and last k */
 	memset(&range, 0, sizeof(range));
 	range.keys = palloc(sizeof(Datum) * nk * e->nentities);
 	range.kfirst = palloc(sizeof(int64) * e->nentities);
+	range.klast = palloc(sizeof(int64) * e->nentities);
+	range.tfirst = palloc(sizeof(int64) * e->nentities);
 	for (int32 id = 1; id <= e->nentities; id++)
 	{
 		if (e->ent_kfirst[id] == PG_INT64_MAX)
 			continue;
 		memcpy(range.keys + range.nentities * nk, e->ent_keys + id * nk, sizeof(Datum) * nk);
+		range.klast[range.nentities] = e->ent_klast[id];
+		range.tfirst[range.nentities] = e->ent_tfirst[id];
+		ids[range.nentities] = id;
 		range.kfirst[range.nentities++] = e->ent_kfirst[id];
 	}
 	range.kmin = e->kmin;
@@ -881,19 +1002,33 @@ read_source(AsofEngine *e, bool read_only)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	plan = asof_source_read_plan(e->view, e->ninputs, e->inputs, &range, read_only);
-	if (e->guard_exempt_sealed)
-		asof_guard_exempt_next_plan(e->view->source);
-	asof_guard_source_read_begin();
-	asof_engine_run_query(plan->sql, plan->params, read_only, true, &r.pub);
-	asof_guard_source_read_end(e->view->source, e->view->event_time);
+
+	/*
+	 * Reads by entity run one query per entity: the guard's one-shot
+	 * exemption of sealed rows covers one query, so those builds read in
+	 * one query.
+	 */
+	e->by_entity = plan->entity_sql != NULL && !e->guard_exempt_sealed;
+	if (e->by_entity)
+		merge_by_entity(e, plan, &range, ids, read_only);
+	else
+	{
+		if (e->guard_exempt_sealed)
+			asof_guard_exempt_next_plan(e->view->source);
+		asof_guard_source_read_begin();
+		asof_engine_run_query(plan->sql, plan->params, read_only, true, &r.pub);
+		asof_guard_source_read_end(e->view->source, e->view->event_time);
+	}
 	error_context_stack = errcb.previous;
 	ereport(DEBUG1,
 			(errmsg_internal("feature view \"%s\": %d entities, event times [%s, %s), %s: " INT64_FORMAT " source rows read, " INT64_FORMAT " kept",
 							 e->view->name, range.nentities,
 							 plan->has_lo ? pstrdup(timestamptz_to_str(plan->lo)) : "-infinity",
 							 pstrdup(timestamptz_to_str(plan->hi)),
+							 e->by_entity ? "one query per entity" :
 							 plan->by_entity ? "by entity" : "all entities",
 							 e->nread, e->nsource)));
+	return e->by_entity;
 }
 
 int64
@@ -992,16 +1127,19 @@ group_expire(AsofEngine *e, WinGroup *g)
 			if (!nulls[j] && e->specs[f].repr == ASOF_REPR_DATUM && !e->specs[f].typbyval)
 				pfree(DatumGetPointer(row->values[j]));
 		}
-		pfree(row);
+		/* all rows of a group have one size: keep it for the next one */
+		*(WinRow **) row = g->free;
+		g->free = row;
 	}
 }
 
-/* The current source row became visible: into windows and last values. */
+/*
+ * A source row became visible: into windows and last values.  in[] and
+ * innull[] are its feature inputs (by input index).
+ */
 static void
-admit(AsofEngine *e)
+admit_row(AsofEngine *e, int64 te, int64 ta, const Datum *in, const bool *innull)
 {
-	TupleTableSlot *s = e->srcslot;
-	int64		te = e->src_te;
 
 	for (int gi = 0; gi < e->ngroups; gi++)
 	{
@@ -1011,8 +1149,14 @@ admit(AsofEngine *e)
 
 		if (te < g->start)
 			continue;			/* already out of this window */
-		row = MemoryContextAlloc(e->entcxt,
-								 offsetof(WinRow, values) + g->nfeat * (sizeof(Datum) + sizeof(bool)));
+		if (g->free)
+		{
+			row = g->free;
+			g->free = *(WinRow **) row;
+		}
+		else
+			row = MemoryContextAlloc(e->entcxt,
+									 offsetof(WinRow, values) + g->nfeat * (sizeof(Datum) + sizeof(bool)));
 		nulls = WINROW_NULLS(row, g->nfeat);
 		row->te = te;
 		for (int j = 0; j < g->nfeat; j++)
@@ -1026,14 +1170,14 @@ admit(AsofEngine *e)
 				row->values[j] = (Datum) 0;
 				nulls[j] = false;
 			}
-			else if (s->tts_isnull[SRC_INPUT0 + col])
+			else if (innull[col])
 			{
 				row->values[j] = (Datum) 0;
 				nulls[j] = true;
 			}
 			else
 			{
-				Datum		v = s->tts_values[SRC_INPUT0 + col];
+				Datum		v = in[col];
 
 				nulls[j] = false;
 				if (spec->repr == ASOF_REPR_NONE)
@@ -1052,7 +1196,7 @@ admit(AsofEngine *e)
 					v = asof_agg_normalize(spec, v);
 				row->values[j] = v;
 			}
-			asof_agg_add(&e->states[f], row->values[j], nulls[j], te, e->src_ta, g->start);
+			asof_agg_add(&e->states[f], row->values[j], nulls[j], te, ta, g->start);
 		}
 		group_push(e, g, row);
 	}
@@ -1063,8 +1207,132 @@ admit(AsofEngine *e)
 
 		if (e->feat_group[f] >= 0)
 			continue;
-		asof_agg_add(&e->states[f], s->tts_values[SRC_INPUT0 + col], s->tts_isnull[SRC_INPUT0 + col],
-					 te, e->src_ta, 0);
+		asof_agg_add(&e->states[f], in[col], innull[col], te, ta, 0);
+	}
+}
+
+/* The current source row of the sorted read became visible. */
+static void
+admit(AsofEngine *e)
+{
+	admit_row(e, e->src_te, e->src_ta, e->srcslot->tts_values + SRC_INPUT0,
+			  e->srcslot->tts_isnull + SRC_INPUT0);
+}
+
+/* ----------------------------------------------------------------------
+ * Rows of a read by entity waiting to become visible: a min-heap in the
+ * order of the source sort (vis, te, ta, floating-point inputs with NULLs
+ * last), so that rows are admitted in the same order as from the sort.
+ * ----------------------------------------------------------------------
+ */
+static int
+pend_cmp_ties(AsofEngine *e, const PendRow *a, const PendRow *b)
+{
+	const bool *an = PENDROW_NULLS(a, e->ninputs);
+	const bool *bn = PENDROW_NULLS(b, e->ninputs);
+
+	if (a->te != b->te)
+		return a->te < b->te ? -1 : 1;
+	if (a->ta != b->ta)
+		return a->ta < b->ta ? -1 : 1;
+	for (int i = 0; i < e->ninputs; i++)
+	{
+		int			c;
+
+		if (e->input_float[i] == 0)
+			continue;
+		if (an[i] || bn[i])
+		{
+			if (an[i] && bn[i])
+				continue;
+			return an[i] ? 1 : -1;
+		}
+		c = e->input_float[i] == 8 ?
+			float8_cmp_internal(DatumGetFloat8(a->values[i]), DatumGetFloat8(b->values[i])) :
+			float4_cmp_internal(DatumGetFloat4(a->values[i]), DatumGetFloat4(b->values[i]));
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
+/* most comparisons decide on the visibility moment alone */
+static inline int
+pend_cmp(AsofEngine *e, const PendRow *a, const PendRow *b)
+{
+	if (a->vis != b->vis)
+		return a->vis < b->vis ? -1 : 1;
+	return pend_cmp_ties(e, a, b);
+}
+
+static void
+pend_push(AsofEngine *e, PendRow *row)
+{
+	int			i;
+
+	if (e->npend == e->pendcap)
+	{
+		int			cap = e->pendcap ? e->pendcap * 2 : 256;
+
+		if (e->pend)
+			e->pend = repalloc_huge(e->pend, sizeof(PendRow *) * cap);
+		else
+			e->pend = MemoryContextAllocHuge(e->cxt, sizeof(PendRow *) * cap);
+		e->pendcap = cap;
+	}
+	i = e->npend++;
+	e->pend[i] = row;
+	while (i > 0 && pend_cmp(e, e->pend[(i - 1) / 2], e->pend[i]) > 0)
+	{
+		PendRow    *t = e->pend[i];
+
+		e->pend[i] = e->pend[(i - 1) / 2];
+		e->pend[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static PendRow *
+pend_pop(AsofEngine *e)
+{
+	PendRow    *top = e->pend[0];
+	int			i = 0;
+
+	e->pend[0] = e->pend[--e->npend];
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+		PendRow    *t;
+
+		if (c >= e->npend)
+			break;
+		if (c + 1 < e->npend && pend_cmp(e, e->pend[c + 1], e->pend[c]) < 0)
+			c++;
+		if (pend_cmp(e, e->pend[i], e->pend[c]) <= 0)
+			break;
+		t = e->pend[i];
+		e->pend[i] = e->pend[c];
+		e->pend[c] = t;
+		i = c;
+	}
+	return top;
+}
+
+/* Admit the waiting rows that became visible before k, in sort order. */
+static void
+admit_pending(AsofEngine *e, int64 k)
+{
+	while (e->npend > 0 && e->pend[0]->vis < k)
+	{
+		PendRow    *row = pend_pop(e);
+		bool	   *nulls = PENDROW_NULLS(row, e->ninputs);
+
+		admit_row(e, row->te, row->ta, row->values, nulls);
+		for (int i = 0; i < e->ninputs; i++)
+			if (!nulls[i] && !e->input_byval[i])
+				pfree(DatumGetPointer(row->values[i]));
+		*(PendRow **) row = e->pend_free;
+		e->pend_free = row;
 	}
 }
 
@@ -1127,11 +1395,14 @@ advance_to(AsofEngine *e, int32 id, int64 k, bool *have_src)
 			g->start = PG_INT64_MIN;
 		group_expire(e, g);
 	}
-	while (*have_src && e->src_id == id && e->src_vis < k)
-	{
-		admit(e);
-		*have_src = next_source(e);
-	}
+	if (e->by_entity)
+		admit_pending(e, k);
+	else
+		while (*have_src && e->src_id == id && e->src_vis < k)
+		{
+			admit(e);
+			*have_src = next_source(e);
+		}
 
 	old = MemoryContextSwitchTo(e->kcxt);
 	for (int gi = 0; gi < e->ngroups; gi++)
@@ -1186,12 +1457,15 @@ emit(AsofEngine *e, int64 ordinal, int64 t)
 static void
 reset_entity(AsofEngine *e)
 {
+	e->npend = 0;
+	e->pend_free = NULL;
 	MemoryContextReset(e->entcxt);
 	for (int f = 0; f < e->nfeat; f++)
 		asof_agg_reset(&e->states[f]);
 	for (int gi = 0; gi < e->ngroups; gi++)
 	{
 		e->groups[gi].heap = NULL;
+		e->groups[gi].free = NULL;
 		e->groups[gi].n = 0;
 		e->groups[gi].cap = 0;
 	}
@@ -1249,21 +1523,235 @@ merge(AsofEngine *e)
 	reset_entity(e);
 }
 
+/* ----------------------------------------------------------------------
+ * Reads by entity (source_read.h): one query per entity, its rows ordered
+ * by event time, merged as they arrive.  A spine row at k is answered as
+ * soon as a row with event time >= k arrives (or the entity's rows end):
+ * every row visible at k (max(te, ta) < k, so te < k) has arrived by then.
+ * Rows wait in the pending heap until they are visible; the source is
+ * never sorted as a whole.
+ * ----------------------------------------------------------------------
+ */
+static void
+next_spine(AsofEngine *e)
+{
+	TupleTableSlot *s = e->spineslot;
+
+	e->sp_valid = tuplesort_gettupleslot(e->spinesort, true, false, s, NULL);
+	if (!e->sp_valid)
+		return;
+	slot_getallattrs(s);
+	e->sp_id = DatumGetInt32(s->tts_values[1]);
+	e->sp_k = DatumGetInt64(s->tts_values[2]);
+	e->sp_t = DatumGetInt64(s->tts_values[3]);
+	e->sp_ordinal = DatumGetInt64(s->tts_values[4]);
+}
+
+/* Answer the current spine row, move to the next one. */
+static void
+spine_step(AsofEngine *e)
+{
+	if (!e->sp_have_k || e->sp_k != e->sp_prev_k)
+	{
+		bool		unused = false;
+
+		advance_to(e, e->sp_id, e->sp_k, &unused);
+		e->sp_prev_k = e->sp_k;
+		e->sp_have_k = true;
+	}
+	emit(e, e->sp_ordinal, e->sp_t);
+	if (++e->sp_done % PROGRESS_EVERY == 0)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (e->progress)
+			e->progress(e->progress_arg, "merging", e->sp_done, e->nspine_sorted);
+	}
+	next_spine(e);
+}
+
+/* A copy of feature input i's by-reference value, in the entity's context. */
+static Datum
+datumCopyInContext(AsofEngine *e, Datum value, int i)
+{
+	MemoryContext old = MemoryContextSwitchTo(e->entcxt);
+	Datum		copy = datumCopy(value, false, e->input_len[i]);
+
+	MemoryContextSwitchTo(old);
+	return copy;
+}
+
+static bool
+entity_receive(TupleTableSlot *in, DestReceiver *self)
+{
+	AsofEngine *e = ((SourceReceiver *) self)->e;
+	int			nk = e->view->nkeys;
+	int			n = e->ninputs;
+	int32		id = e->src_id;
+	int64		te,
+				ta;
+	PendRow    *row;
+	bool	   *nulls;
+
+	slot_getallattrs(in);
+	e->nread++;
+	if (in->tts_isnull[nk] || in->tts_isnull[nk + 1])
+		return true;			/* NULL te or ta: never visible */
+	te = DatumGetInt64(in->tts_values[nk]);
+	ta = DatumGetInt64(in->tts_values[nk + 1]);
+	if (te < e->ent_prev_te)
+		elog(ERROR, "source rows of feature view \"%s\" arrived out of event time order",
+			 e->view->name);
+	e->ent_prev_te = te;
+
+	/* every row visible at k <= te has arrived: answer those spine rows */
+	while (e->sp_valid && e->sp_id == id && e->sp_k <= te)
+		spine_step(e);
+	if (Max(te, ta) >= e->ent_klimit)
+		return true;			/* visible to no spine row of the entity */
+
+	if (e->pend_free)
+	{
+		row = e->pend_free;
+		e->pend_free = *(PendRow **) row;
+	}
+	else
+		row = MemoryContextAlloc(e->entcxt, offsetof(PendRow, values) +
+								 n * (sizeof(Datum) + sizeof(bool)));
+	nulls = PENDROW_NULLS(row, n);
+	row->vis = Max(te, ta);
+	row->te = te;
+	row->ta = ta;
+	for (int i = 0; i < n; i++)
+	{
+		nulls[i] = in->tts_isnull[nk + 2 + i];
+		row->values[i] = (Datum) 0;
+		if (!nulls[i])
+			row->values[i] = e->input_byval[i] ? in->tts_values[nk + 2 + i] :
+				datumCopyInContext(e, in->tts_values[nk + 2 + i], i);
+	}
+	pend_push(e, row);
+	if (++e->nsource % PROGRESS_EVERY == 0)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (e->progress)
+			e->progress(e->progress_arg, "reading the source", e->nsource, -1);
+	}
+	return true;
+}
+
+static void
+merge_by_entity(AsofEngine *e, AsofSourceRead *plan, AsofSourceRange *range,
+				int32 *ids, bool read_only)
+{
+	AsofFeatureView *v = e->view;
+	int			nk = v->nkeys;
+	SourceReceiver r;
+	SPIExecuteOptions opts;
+	ParamListInfo params = makeParamList(nk + 2);
+	MemoryContext cxt = CurrentMemoryContext;
+	int			nest;
+	int			ci = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = entity_receive;
+	r.pub.rStartup = source_startup;
+	r.pub.rShutdown = receiver_noop;
+	r.pub.rDestroy = receiver_noop;
+	r.pub.mydest = DestNone;
+	r.e = e;
+	memset(&opts, 0, sizeof(opts));
+	opts.params = params;
+	opts.read_only = read_only;
+	opts.dest = &r.pub;
+
+	if (e->progress)
+		e->progress(e->progress_arg, "sorting", e->nspine_sorted, -1);
+	tuplesort_performsort(e->spinesort);
+	next_spine(e);
+
+	/* as asof_engine_run_query: TimeZone UTC, a search_path nothing hijacks */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	/*
+	 * The rows of one entity in event time order straight from the index:
+	 * a bitmap scan would return them in block order and need a sort.
+	 */
+	(void) set_config_option("enable_bitmapscan", "off", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PG_TRY();
+	{
+		SPIPlanPtr	sp = SPI_prepare(plan->entity_sql, nk + 2, plan->entity_types);
+
+		if (sp == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", plan->entity_sql,
+				 SPI_result_code_string(SPI_result));
+		while (e->sp_valid)
+		{
+			int32		id = e->sp_id;
+			int			rc;
+
+			reset_entity(e);
+			e->sp_have_k = false;
+			e->src_id = id;
+			e->ent_prev_te = PG_INT64_MIN;
+			e->ent_klimit = e->ent_klast[id];
+			while (ci < range->nentities && ids[ci] != id)
+				ci++;
+			if (ci == range->nentities)
+				elog(ERROR, "entity %d of the spine has no bounds", id);
+			asof_source_read_entity(v, plan, range, ci, params);
+			asof_guard_source_read_begin();
+			rc = SPI_execute_plan_extended(sp, &opts);
+			if (rc < 0)
+				elog(ERROR, "could not run \"%s\": %s", plan->entity_sql,
+					 SPI_result_code_string(rc));
+			asof_guard_source_read_end(v->source, v->event_time);
+			/* the entity's rows ended: answer its remaining spine rows */
+			while (e->sp_valid && e->sp_id == id)
+				spine_step(e);
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		hide_internal_query(edata, plan->entity_sql);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	reset_entity(e);
+}
+
 void
 asof_engine_run(AsofEngine *e, Datum *filter_keys)
 {
 	MemoryContext old;
+	bool		merged = false;
 
 	/* no spine row needs the source: no need to read it at all */
 	if (e->have_range)
-		read_source(e, filter_keys != NULL);
+		merged = read_source(e, filter_keys != NULL);
 
 	old = MemoryContextSwitchTo(e->cxt);
-	if (e->progress)
-		e->progress(e->progress_arg, "sorting", e->nsource + e->nspine_sorted, -1);
-	tuplesort_performsort(e->srcsort);
-	tuplesort_performsort(e->spinesort);
-	merge(e);
+	if (!merged)
+	{
+		if (e->progress)
+			e->progress(e->progress_arg, "sorting", e->nsource + e->nspine_sorted, -1);
+		tuplesort_performsort(e->srcsort);
+		tuplesort_performsort(e->spinesort);
+		merge(e);
+	}
 	tuplesort_end(e->srcsort);
 	e->srcsort = NULL;
 	tuplesort_end(e->spinesort);

@@ -41,6 +41,7 @@
 #include "guard.h"
 #include "online.h"
 #include "schedule.h"
+#include "serving_log.h"
 
 PG_FUNCTION_INFO_V1(asof_online_features);
 PG_FUNCTION_INFO_V1(asof_online_features_now);
@@ -259,6 +260,64 @@ check_guard(ServeEntry *e, const char *name, int64 k)
 		asof_guard_refuse_features_at(e->source, name);
 }
 
+/*
+ * The serving log (serving_log.c): the request serve_one served (the
+ * entity as given, the tick served, the jsonb returned).  A request
+ * without a time (NULL "at") is not logged.
+ */
+static void
+log_one(ServeEntry *e, const char *name, ArrayType *arr, int64 at, Datum tick,
+		Datum features)
+{
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			n;
+	AsofLogBatch *b = asof_serving_log_begin(name, e->time_type == TIMESTAMPTZOID, at);
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elemnulls, &n);
+	asof_serving_log_add(b, DatumGetInt64(tick), asof_serving_log_entity(elems, elemnulls, n),
+						 PointerGetDatum(DatumGetJsonbP(features)), InvalidOid);
+	asof_serving_log_end(b);
+}
+
+/*
+ * The serving log of a batch: one entry per row the batch query returned
+ * (SPI_tuptable, rows in input order): the entity's row of arr (2-D), the
+ * row's tick, and the row itself as a value of the served type (the
+ * worker turns it into the jsonb online_features returns, off the serving
+ * path).
+ */
+static void
+log_batch(ServeEntry *e, const char *name, ArrayType *arr, int64 at)
+{
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			n;
+	AsofLogBatch *b = asof_serving_log_begin(name, e->time_type == TIMESTAMPTZOID, at);
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elemnulls, &n);
+	if ((uint64) n != SPI_processed * e->nkeys)
+		elog(ERROR, "serving query of feature view \"%s\" returned %llu rows for %d entity values",
+			 name, (unsigned long long) SPI_processed, n);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		tick = heap_getattr(SPI_tuptable->vals[i], e->nkeys + 1, SPI_tuptable->tupdesc, &isnull);
+		Datum		row;
+
+		if (isnull)
+			continue;			/* no snapshot: an error was raised before */
+		row = heap_copy_tuple_as_datum(SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		/* the batch query's row has the served type's columns (as the tuplestore's rows) */
+		HeapTupleHeaderSetTypeId(DatumGetHeapTupleHeader(row), e->served_type);
+		HeapTupleHeaderSetTypMod(DatumGetHeapTupleHeader(row), -1);
+		asof_serving_log_add(b, DatumGetInt64(tick),
+							 asof_serving_log_entity(elems + i * e->nkeys, elemnulls + i * e->nkeys, e->nkeys),
+							 row, e->served_type);
+	}
+	asof_serving_log_end(b);
+}
+
 /* features of one entity; at_argno: the argument holding "at", -1: now */
 static Datum
 serve_one(FunctionCallInfo fcinfo, int at_argno)
@@ -307,6 +366,10 @@ serve_one(FunctionCallInfo fcinfo, int at_argno)
 		no_snapshot(name, e, k);
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	result = SPI_datumTransfer(result, false, -1);
+	if (asof_log_serving && have)
+		log_one(e, name, arr, at,
+				SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+				result);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -410,6 +473,8 @@ asof_online_features_batch(PG_FUNCTION_ARGS)
 	for (uint64 i = 0; i < SPI_processed; i++)
 		tuplestore_puttuple(store, SPI_tuptable->vals[i]);
 	MemoryContextSwitchTo(old);
+	if (asof_log_serving && have)
+		log_batch(e, name, arr, at);
 	SPI_finish();
 	rsinfo->returnMode = SFRM_Materialize;
 	rsinfo->setResult = store;

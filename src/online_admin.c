@@ -293,7 +293,8 @@ grant_online(FunctionCallInfo fcinfo, bool grant)
 	check_view_owner(name, grant ? "grant reads of its online table" : "revoke reads of its online table");
 	values[0] = CStringGetTextDatum(name);
 	asof_as_owner_begin(&s, false);
-	run("SELECT online_table::pg_catalog.text FROM asof.online_tables WHERE feature_view OPERATOR(pg_catalog.=) $1",
+	run("SELECT online_table::pg_catalog.text || ', ' || log_table::pg_catalog.text "
+		"FROM asof.online_tables WHERE feature_view OPERATOR(pg_catalog.=) $1",
 		1, types, values, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,

@@ -190,6 +190,31 @@ serving_sql(const AsofFeatureView *v, const char *table, char **serve, char **ba
 }
 
 /*
+ * The serving log table asof_online."<view>__log" (docs/online.md,
+ * "Serving log"): written only by the serving log's worker
+ * (serving_log.c), as the extension's owner; nobody else gets more than
+ * SELECT (asof.grant_online_read).  As the extension's owner, SPI
+ * connected.  Returns its qualified name.
+ */
+static char *
+create_log_table(const AsofFeatureView *v)
+{
+	char	   *log = quote_qualified_identifier(ONLINE_SCHEMA, psprintf("%s__log", v->name));
+	const char *timetype = format_type_be_qualified(v->time_type);
+
+	asof_online_spi(psprintf("CREATE TABLE %s (served_at pg_catalog.timestamptz NOT NULL, "
+							 "at %s NOT NULL, tick %s NOT NULL, entity pg_catalog.text[] NOT NULL, "
+							 "features pg_catalog.jsonb NOT NULL, role pg_catalog.name NOT NULL)",
+							 log, timetype, timetype),
+					0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	asof_online_spi(psprintf("CREATE INDEX ON %s (served_at)", log), 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	asof_online_spi(psprintf("COMMENT ON TABLE %s IS %s", log,
+							 quote_literal_cstr(psprintf("pg_asof serving log of feature view \"%s\": one row per entity served by asof.online_features or asof.online_features_batch while asof.log_serving was on (request time, tick served, values served, role), written only by pg_asof's background worker.  Read it with asof.grant_online_read.  Dropped with the feature view.", v->name))),
+					0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	return log;
+}
+
+/*
  * Create the online table, its served type and its registry row, as the
  * extension's owner (connected to SPI).  Returns the qualified table name.
  */
@@ -204,8 +229,8 @@ asof_online_create_table(const AsofFeatureView *v, int retain_ticks)
 	const char *timetype = format_type_be_qualified(v->time_type);
 	char	   *serve;
 	char	   *batch;
-	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[5];
+	Oid			types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[6];
 
 	if (strlen(tname) >= NAMEDATALEN)
 		ereport(ERROR,
@@ -272,40 +297,76 @@ asof_online_create_table(const AsofFeatureView *v, int retain_ticks)
 	values[2] = CStringGetTextDatum(served);
 	values[3] = CStringGetTextDatum(serve);
 	values[4] = CStringGetTextDatum(batch);
+	values[5] = CStringGetTextDatum(create_log_table(v));
 	asof_online_spi(psprintf("INSERT INTO asof.online_tables (feature_view, online_table, served_type, "
-					 "retain_ticks, serve_sql, batch_sql, created) "
-					 "VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.regtype, %d, $4, $5, pg_catalog.now())",
+					 "retain_ticks, serve_sql, batch_sql, created, log_table) "
+					 "VALUES ($1, $2::pg_catalog.regclass, $3::pg_catalog.regtype, %d, $4, $5, pg_catalog.now(), "
+					 "$6::pg_catalog.regclass)",
 					 retain_ticks),
-			5, types, values, NULL, SPI_OK_INSERT);
+			6, types, values, NULL, SPI_OK_INSERT);
 	return table;
 }
 
 /*
+ * Protect table (time column "tick"; future_cols, entity_cols: name[]
+ * literals) and link it to the protected table prot, unless it is
+ * protected already.
+ */
+static void
+protect_linked(const char *table, const char *prot, const char *future_cols,
+			   const char *entity_cols)
+{
+	Datum		values[2];
+	Oid			online;
+	Oid			source;
+
+	values[0] = CStringGetTextDatum(prot);
+	values[1] = CStringGetTextDatum(table);
+	asof_online_spi("SELECT 1 FROM asof.protected_registry o WHERE o.tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			1, (Oid[]) {TEXTOID}, &values[1], NULL, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		return;					/* protected already */
+	/*
+	 * Derived data like a training set (G3): no statistics on any column;
+	 * the features may be derived from labels: future columns; linked to
+	 * the protected source, whose split it follows.
+	 */
+	online = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(table)));
+	source = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(prot)));
+	asof_guard_stop_statistics(online);
+	/*
+	 * asof.protect's implementation, directly: this runs as the
+	 * extension's owner, who owns the online table, in a
+	 * security-restricted operation, where the public entry point
+	 * refuses to run.
+	 */
+	asof_online_spi(psprintf("SELECT asof._protect(%u, $2::pg_catalog.regclass, 'tick', '{}'::pg_catalog.name[], "
+							 "%s, %s, NULL)", GetUserId(), future_cols, entity_cols),
+					2, (Oid[]) {TEXTOID, TEXTOID}, values, NULL, SPI_OK_SELECT);
+	asof_guard_link(online, source);
+}
+
+/*
  * The leakage guard: when the source reads a protected table (itself or
- * through views), the online table is protected too, with "tick" as its
- * time column, and linked to that table as a training set is linked to its
- * spine: it takes the table's split and follows it, so ticks at or after
- * the split are hidden from every role the guard applies to.  Done at each
+ * through views), the online table and the serving log are protected too,
+ * with "tick" as their time column, and linked to that table as a
+ * training set is linked to its spine: they take the table's split and
+ * follow it, so ticks at or after the split are hidden from every role
+ * the guard applies to.  The features (the online table's feature
+ * columns, the log's "features") are future columns.  Done at each
  * materialize, so a source protected later is followed too.  As the
  * extension's owner, connected to SPI.
  */
 void
 asof_online_protect_table(const AsofFeatureView *v, const char *table)
 {
-	Datum		values[2];
 	StringInfoData keys;
 	StringInfoData feats;
-
 	char	   *prot = asof_online_protected_input(v->source, false);
+	Datum		name;
 
 	if (prot == NULL)
 		return;
-	values[1] = CStringGetTextDatum(table);
-	asof_online_spi("SELECT 1 FROM asof.protected_registry o WHERE o.tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-			1, (Oid[]) {TEXTOID}, &values[1], NULL, SPI_OK_SELECT);
-	if (SPI_processed > 0)
-		return;					/* protected already */
-	values[0] = CStringGetTextDatum(prot);
 	initStringInfo(&keys);
 	appendStringInfoString(&keys, "ARRAY[");
 	for (int k = 0; k < v->nkeys; k++)
@@ -317,25 +378,13 @@ asof_online_protect_table(const AsofFeatureView *v, const char *table)
 		appendStringInfo(&feats, "%s%s", i ? ", " : "",
 						 quote_literal_cstr(psprintf("%s__%s", v->name, v->features[i].name)));
 	appendStringInfoString(&feats, "]::pg_catalog.name[]");
-	/*
-	 * Derived data like a training set (G3): no statistics on any column;
-	 * the features may be derived from labels: future columns; linked to
-	 * the protected source, whose split it follows.
-	 */
-	{
-		Oid			online = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(table)));
-		Oid			source = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(prot)));
+	protect_linked(table, prot, feats.data, keys.data);
 
-		asof_guard_stop_statistics(online);
-		/*
-		 * asof.protect's implementation, directly: this runs as the
-		 * extension's owner, who owns the online table, in a
-		 * security-restricted operation, where the public entry point
-		 * refuses to run.
-		 */
-		asof_online_spi(psprintf("SELECT asof._protect(%u, $2::pg_catalog.regclass, 'tick', '{}'::pg_catalog.name[], "
-								 "%s, %s, NULL)", GetUserId(), feats.data, keys.data),
-						2, (Oid[]) {TEXTOID, TEXTOID}, values, NULL, SPI_OK_SELECT);
-		asof_guard_link(online, source);
-	}
+	name = CStringGetTextDatum(v->name);
+	asof_online_spi("SELECT o.log_table::pg_catalog.text FROM asof.online_tables o "
+					"WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
+					1, (Oid[]) {TEXTOID}, &name, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 1)
+		protect_linked(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), prot,
+					   "'{features}'::pg_catalog.name[]", "'{}'::pg_catalog.name[]");
 }

@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "pg_asof.h"
+#include "serving_log.h"
 
 PG_MODULE_MAGIC;
 
@@ -51,6 +52,7 @@ _PG_init(void)
 	asof_training_set_init();
 	asof_guard_init();
 	asof_clock_init();
+	asof_serving_log_init();
 
 	asof_reserve_guc_prefix("asof");
 }

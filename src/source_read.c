@@ -22,6 +22,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
@@ -45,6 +46,21 @@
  * sequential scan costs about as little as an index.
  */
 #define INDEX_HINT_MIN_BLOCKS 1024
+
+/*
+ * Reads by entity (source_read.h) when the range holds at most this share
+ * of the source's rows: beyond it, one scan of the whole range and a sort
+ * cost less than index scans that visit most of the table.
+ */
+#define READ_BY_ENTITY_MAX_FRACTION 0.25
+
+/*
+ * ... and when the range holds at least this many rows per entity of the
+ * spine: below it the cost of a query per entity (executor start and end,
+ * about as much as reading a few dozen rows) outweighs the sort it saves
+ * (a spine of many entities with few rows each).
+ */
+#define READ_BY_ENTITY_MIN_ROWS 64
 
 /* The alias of the per-entity bounds in the lookup query. */
 #define BOUNDS_ALIAS "asof_read_bounds"
@@ -337,6 +353,118 @@ lookup_last_bound(const AsofFeatureView *v, const Needs *n, const AsofSourceRang
 	return true;
 }
 
+/* The source's estimated rows (pg_class.reltuples), 0 when unknown. */
+static double
+source_tuples(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	double		n = rel->rd_rel->reltuples;
+
+	relation_close(rel, AccessShareLock);
+	return n > 0 ? n : 0;
+}
+
+/*
+ * The share of the source's rows with event time in [lo, hi), from the
+ * histogram of the event time column (ANALYZE); -1 when there is none (an
+ * expression, no statistics).
+ */
+static double
+range_fraction(const AsofFeatureView *v, bool has_lo, int64 lo, int64 hi)
+{
+	AttrNumber	te = column_of(v->source, v->event_time);
+	HeapTuple	st;
+	AttStatsSlot sslot;
+	double		fraction = -1;
+
+	if (te == InvalidAttrNumber)
+		return -1;
+	st = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(v->source),
+						 Int16GetDatum(te), BoolGetDatum(false));
+	if (!HeapTupleIsValid(st))
+		st = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(v->source),
+							 Int16GetDatum(te), BoolGetDatum(true));
+	if (!HeapTupleIsValid(st))
+		return -1;
+	if (get_attstatsslot(&sslot, st, STATISTIC_KIND_HISTOGRAM, InvalidOid,
+						 ATTSTATSSLOT_VALUES))
+	{
+		int			in = 0;
+
+		/* bounds inside the range, over the buckets (one more each side) */
+		for (int i = 0; i < sslot.nvalues; i++)
+		{
+			int64		x = DatumGetInt64(sslot.values[i]);
+
+			if ((!has_lo || x >= lo) && x < hi)
+				in++;
+		}
+		if (sslot.nvalues >= 2)
+			fraction = Min(1.0, (double) (in + 1) / (double) (sslot.nvalues - 1));
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(st);
+	return fraction;
+}
+
+/* The query of one entity (source_read.h), ordered by event time. */
+static void
+entity_query(const AsofFeatureView *v, int ninputs, char **inputs, char **eqs,
+			 AsofSourceRead *p)
+{
+	StringInfoData sql;
+	int			nk = v->nkeys;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, asof_engine_source_sql(v, ninputs, inputs, false));
+	p->entity_types = palloc(sizeof(Oid) * (nk + 2));
+	for (int i = 0; i < nk; i++)
+	{
+		appendStringInfo(&sql, "%s %s %s $%d", i ? " AND" : " WHERE",
+						 quote_identifier(v->key_names[i]), eqs[i], i + 1);
+		p->entity_types[i] = v->key_types[i];
+	}
+	appendStringInfo(&sql, " AND (%s) OPERATOR(pg_catalog.<) $%d"
+					 " AND (%s) OPERATOR(pg_catalog.>=) $%d ORDER BY (%s)",
+					 v->event_time, nk + 1, v->event_time, nk + 2, v->event_time);
+	p->entity_types[nk] = v->time_type;
+	p->entity_types[nk + 1] = v->time_type;
+	p->entity_sql = sql.data;
+}
+
+void
+asof_source_read_entity(const AsofFeatureView *v, const AsofSourceRead *p,
+						const AsofSourceRange *r, int i, ParamListInfo params)
+{
+	int			nk = v->nkeys;
+	bool		has_lo = p->has_lo;
+	int64		lo = PG_INT64_MAX;
+	int64		x;
+
+	for (int j = 0; j < nk; j++)
+		set_param(params, j, r->keys[i * nk + j], v->key_types[j]);
+	set_param(params, nk, Int64GetDatum(r->klast[i]), v->time_type);
+	if (has_lo && p->windows)
+	{
+		if (asof_time_minus(r->kfirst[i], p->wmax, &x))
+			lo = Min(lo, x);
+		else
+			has_lo = false;
+	}
+	if (has_lo && p->last_ttl)
+	{
+		if (asof_time_minus(r->tfirst[i], p->ttl, &x))
+			lo = Min(lo, x);
+		else
+			has_lo = false;
+	}
+	if (has_lo && p->last_lookup)
+		lo = Min(lo, p->lo);
+	/* -infinity: every finite event time is >= it (NULL ones never match) */
+	set_param(params, nk + 1, Int64GetDatum(has_lo ? lo : DT_NOBEGIN), v->time_type);
+	params->numParams = nk + 2;
+}
+
 /* ----------------------------------------------------------------------
  * The plan
  * ----------------------------------------------------------------------
@@ -418,6 +546,21 @@ asof_source_read_plan(const AsofFeatureView *v, int ninputs, char **inputs,
 		else
 			p->has_lo = false;
 	}
+	p->windows = n.windows;
+	p->wmax = n.wmax;
+	p->last_ttl = n.last && v->has_ttl;
+	p->ttl = v->ttl_us;
+	p->last_lookup = n.last && !v->has_ttl;
+
+	/* reads by entity: a small share of the source, through the index */
+	p->fraction = range_fraction(v, p->has_lo, p->lo, p->hi);
+	if (keys_ok && r->klast && r->tfirst &&
+		(asof_engine_read_by_entity == ASOF_READ_BY_ENTITY_ON ||
+		 (asof_engine_read_by_entity == ASOF_READ_BY_ENTITY_AUTO && p->has_index &&
+		  p->fraction >= 0 && p->fraction <= READ_BY_ENTITY_MAX_FRACTION &&
+		  p->fraction * source_tuples(v->source) >=
+		  (double) READ_BY_ENTITY_MIN_ROWS * r->nentities)))
+		entity_query(v, ninputs, inputs, eqs, p);
 
 	/* phase 3: the query */
 	p->by_entity = keys_ok && (r->nentities == 1 || v->nkeys == 1);

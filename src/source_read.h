@@ -38,6 +38,18 @@
  *	  `key = ANY ($n)` for a single key column; otherwise the caller must
  *	  drop rows of other entities itself (the engine's hash lookup does).
  *
+ *	  Reads by entity.  When the range covers a small share of the source
+ *	  (at most READ_BY_ENTITY_MAX_FRACTION of its rows by the event time's
+ *	  histogram, and at least READ_BY_ENTITY_MIN_ROWS rows per entity of
+ *	  the spine), an index on (entity columns, event time) exists and the
+ *	  keys compare with built-in equality, the plan also carries a query for
+ *	  one entity, ordered by event time, with that entity's own bounds:
+ *	  event times in [its kfirst - Wmax (or its first prediction time -
+ *	  ttl, or the global lower bound of last values without TTL), its
+ *	  largest effective time).  The engine runs it once per entity and
+ *	  merges as the rows arrive, without sorting the source
+ *	  (asof.engine_read_by_entity = on forces it, off turns it off).
+ *
  *	  The bounds only drop rows no answer needs: what the leakage guard
  *	  hides (its row filter applies to this query as to the unbounded one)
  *	  and which spine rows it holds out are unchanged.  The lookup for L is
@@ -64,6 +76,9 @@ typedef struct AsofSourceRange
 	int			nentities;		/* entities asked for, at least 1 */
 	Datum	   *keys;			/* nentities x nkeys values, entity-major */
 	int64	   *kfirst;			/* per entity: its first effective time */
+	int64	   *klast;			/* per entity: its last effective time and */
+	int64	   *tfirst;			/* smallest prediction time (both NULL: no
+								 * reads by entity) */
 	int64		kmin;			/* smallest effective time of any entity */
 	int64		kmax;			/* largest effective time */
 	int64		tmin;			/* smallest prediction time */
@@ -78,11 +93,46 @@ typedef struct AsofSourceRead
 	int64		hi;				/* event time < hi */
 	bool		by_entity;		/* the query keeps rows of E only */
 	bool		has_index;		/* an index on (entity, event time) exists */
+
+	/*
+	 * Reads by entity (asof_source_read_entity): NULL when not chosen;
+	 * else one query per entity, its parameters $1..$nkeys the entity's
+	 * keys, $nkeys+1 hi and $nkeys+2 lo, ordered by event time.
+	 */
+	char	   *entity_sql;
+	Oid		   *entity_types;	/* the parameters' types */
+	double		fraction;		/* estimated share of the source in [lo, hi),
+								 * -1 when unknown */
+	/* what the per-entity bounds are made of */
+	bool		windows;
+	int64		wmax;
+	bool		last_ttl;
+	int64		ttl;
+	bool		last_lookup;	/* last without TTL: the global lo */
 } AsofSourceRead;
+
+/* asof.engine_read_by_entity: auto, on, off (engine.c owns the setting) */
+typedef enum AsofReadByEntity
+{
+	ASOF_READ_BY_ENTITY_AUTO,
+	ASOF_READ_BY_ENTITY_ON,
+	ASOF_READ_BY_ENTITY_OFF
+} AsofReadByEntity;
+
+extern PGDLLIMPORT int asof_engine_read_by_entity;
 
 extern AsofSourceRead *asof_source_read_plan(const AsofFeatureView *view,
 											 int ninputs, char **inputs,
 											 const AsofSourceRange *range,
 											 bool read_only);
+
+/*
+ * The parameters of entity i's query (p->entity_sql): its keys and its own
+ * bounds, [tfirst - ttl or kfirst - Wmax or the global lo, klast).
+ */
+extern void asof_source_read_entity(const AsofFeatureView *view,
+									const AsofSourceRead *p,
+									const AsofSourceRange *range, int i,
+									ParamListInfo params);
 
 #endif							/* PG_ASOF_SOURCE_READ_H */

@@ -53,6 +53,7 @@
 #include "compat.h"
 #include "engine.h"
 #include "feature_view.h"
+#include "source_read.h"
 #include "spine_check.h"
 #include "guard.h"
 #include "pg_asof.h"
@@ -66,6 +67,13 @@ PG_FUNCTION_INFO_V1(asof_features_at);
 /* asof.progress_interval: seconds between progress notices (0: none) */
 static int	asof_progress_interval = 5;
 
+static const struct config_enum_entry read_by_entity_options[] = {
+	{"auto", ASOF_READ_BY_ENTITY_AUTO, false},
+	{"on", ASOF_READ_BY_ENTITY_ON, false},
+	{"off", ASOF_READ_BY_ENTITY_OFF, false},
+	{NULL, 0, false}
+};
+
 void
 asof_training_set_init(void)
 {
@@ -76,6 +84,13 @@ asof_training_set_init(void)
 							5, 0, 86400,
 							PGC_USERSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+	DefineCustomEnumVariable("asof.engine_read_by_entity",
+							 "How the engine reads a source for a spine narrow in time.",
+							 "auto: one query per entity, ordered by event time, when the spine's range holds a small share of the source and an index on (entity, event time) exists; on: whenever the keys allow it; off: never.",
+							 &asof_engine_read_by_entity,
+							 ASOF_READ_BY_ENTITY_AUTO, read_by_entity_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 }
 
 /* ----------------------------------------------------------------------

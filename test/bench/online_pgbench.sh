@@ -20,9 +20,15 @@
 #                 call (two statements), against the one-row floor
 #   features_at   ORD through asof.features_at (the engine over the
 #                 entity's history) against online_features for ORD
+#   serving log   online_features and the batch again with asof.log_serving
+#                 = on (PGOPTIONS), in the same rounds, as ratios to the
+#                 same calls with it off; the entries dropped (buffer full)
+#                 and the worker's rate (entries written per second)
 #   callgrind     instructions per call of the floor and of online_features
-#                 (valgrind, when installed): the measure a shared machine
-#                 cannot disturb
+#                 (valgrind, when installed), also with asof.log_serving =
+#                 on (the serving backend's part: the queueing; the worker
+#                 does not run in single-user mode): the measure a shared
+#                 machine cannot disturb
 #
 # Every pgbench run picks a random entity per transaction with \gset; -r
 # reports the measured statement's latency on its own.  Standalone: bash
@@ -119,13 +125,19 @@ SQL
 lat_last() { awk '/statement latencies/ {f=1; next} f && /^ +[0-9.]+ +[0-9]+ / {l=$1} END {print l}'; }
 lat_sum_select() { awk '/statement latencies/ {f=1; next} f && /online_features_batch/ {s+=$1} END {print s}'; }
 tps_of() { awk '/^tps/ {print $3; exit}'; }
-F=(); O=(); B=(); T2F=(); T2O=()
+# the same runs with the serving log on
+pgbench_log() { PGOPTIONS='-c asof.log_serving=on' pgbench "$@"; }
+status0=$(psql -At -c "SELECT logged, written, dropped_buffer_full FROM asof.serving_log_status()")
+F=(); O=(); B=(); T2F=(); T2O=(); OL=(); BL=(); T2OL=()
 for r in $(seq 1 "$rounds"); do
 	F+=("$(pgbench -r -c 1 -T "$seconds" -f "$ASOF_TMP/floor.sql" | lat_last)")
 	O+=("$(pgbench -r -c 1 -T "$seconds" -f "$ASOF_TMP/online.sql" | lat_last)")
+	OL+=("$(pgbench_log -r -c 1 -T "$seconds" -f "$ASOF_TMP/online.sql" | lat_last)")
 	B+=("$(pgbench -r -c 1 -T "$seconds" -f "$ASOF_TMP/batch.sql" | lat_sum_select)")
+	BL+=("$(pgbench_log -r -c 1 -T "$seconds" -f "$ASOF_TMP/batch.sql" | lat_sum_select)")
 	T2F+=("$(pgbench -c 2 -j 2 -T "$seconds" -f "$ASOF_TMP/floor.sql" | tps_of)")
 	T2O+=("$(pgbench -c 2 -j 2 -T "$seconds" -f "$ASOF_TMP/online.sql" | tps_of)")
+	T2OL+=("$(pgbench_log -c 2 -j 2 -T "$seconds" -f "$ASOF_TMP/online.sql" | tps_of)")
 done
 f=$(median "${F[@]}"); o=$(median "${O[@]}"); b=$(median "${B[@]}")
 t2f=$(median "${T2F[@]}"); t2o=$(median "${T2O[@]}")
@@ -136,6 +148,30 @@ printf '  online_features_batch, 100 entities x 2 views   %8.3f ms   %.1fx the o
 printf '  2 clients, transactions/s (with the entity pick): floor %s, online_features %s (%.2fx)\n' \
 	"$t2f" "$t2o" "$(echo "$t2o / $t2f" | bc -l)"
 echo "  rounds: floor ${F[*]}; online ${O[*]}; batch ${B[*]}"
+ol=$(median "${OL[@]}"); bl=$(median "${BL[@]}"); t2ol=$(median "${T2OL[@]}")
+psql -At -c "SELECT asof.serving_log_flush(600000)" >/dev/null
+status1=$(psql -At -c "SELECT logged, written, dropped_buffer_full FROM asof.serving_log_status()")
+echo "serving log (asof.log_serving = on against off, same rounds):"
+printf '  online_features, one entity, 1 client           %8.3f ms   %.2fx off (%.3f ms)\n' "$ol" "$(echo "$ol / $o" | bc -l)" "$o"
+printf '  online_features_batch, 100 entities x 2 views   %8.3f ms   %.2fx off (%.3f ms)\n' "$bl" "$(echo "$bl / $b" | bc -l)" "$b"
+printf '  2 clients, transactions/s: online_features %s with the log, %s without (%.2fx)\n' \
+	"$t2ol" "$t2o" "$(echo "$t2ol / $t2o" | bc -l)"
+IFS='|' read -r l0 w0 d0 <<<"$status0"
+IFS='|' read -r l1 w1 d1 <<<"$status1"
+echo "  entries: $((l1 - l0)) logged, $((w1 - w0)) written, $((d1 - d0)) dropped (buffer full)"
+echo "  rounds: online with the log ${OL[*]}; batch with the log ${BL[*]}"
+# the worker's rate: 5,000 entries queued by one batch call, then flushed
+psql -At <<'SQL'
+SET asof.log_serving = on;
+CREATE TEMP TABLE bench_log_t AS SELECT clock_timestamp() AS t0;
+SELECT count(*) FROM asof.online_features_batch('bench_origin',
+         (SELECT array_agg(origin) FROM (SELECT origin FROM bench_ents, generate_series(1, 5000) g LIMIT 5000) x),
+         (SELECT max(tick) FROM bench_floor) + interval '15 minutes', NULL::asof_online.bench_origin__served) \g /dev/null
+SELECT format('  worker: one batch call of %s entities served and its entries written in %s ms (%s entries/s)', 5000,
+              round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000),
+              round(5000 / extract(epoch FROM clock_timestamp() - t0)::numeric))
+  FROM bench_log_t WHERE asof.serving_log_flush(600000);
+SQL
 
 # features_at for ORD (the engine over the entity's history) against
 # online_features for ORD, same time, same session, 5 calls each
@@ -173,6 +209,15 @@ DECLARE j text; BEGIN FOR i IN 1..n LOOP
 CREATE FUNCTION bench_loop_online(n int) RETURNS void LANGUAGE plpgsql AS \$f\$
 DECLARE j text; BEGIN FOR i IN 1..n LOOP
   SELECT asof.online_features('bench_origin', '{ORD}', $at)::text INTO j; END LOOP; END \$f\$;
+CREATE FUNCTION bench_loop_logged(n int) RETURNS void LANGUAGE plpgsql SET asof.log_serving = on AS \$f\$
+DECLARE j text; BEGIN FOR i IN 1..n LOOP
+  SELECT asof.online_features('bench_origin', '{ORD}', $at)::text INTO j; END LOOP; END \$f\$;
+CREATE FUNCTION bench_loop_batch(n int) RETURNS void LANGUAGE plpgsql AS \$f\$
+DECLARE j bigint; BEGIN FOR i IN 1..n LOOP
+  SELECT count(*) INTO j FROM asof.online_features_batch('bench_origin', '$origins', $at, NULL::asof_online.bench_origin__served); END LOOP; END \$f\$;
+CREATE FUNCTION bench_loop_batchlogged(n int) RETURNS void LANGUAGE plpgsql SET asof.log_serving = on AS \$f\$
+DECLARE j bigint; BEGIN FOR i IN 1..n LOOP
+  SELECT count(*) INTO j FROM asof.online_features_batch('bench_origin', '$origins', $at, NULL::asof_online.bench_origin__served); END LOOP; END \$f\$;
 SQL
 	asof_as_postgres "$ASOF_BINDIR/pg_ctl" -D "$ASOF_TMP/bench_online" -m fast -w stop >/dev/null
 	cg() { # cg SQL N: instructions of one single-user run
@@ -185,9 +230,17 @@ SQL
 		awk '/^(summary|totals):/ {print $2; exit}' "$out"
 	}
 	per_call() { local i1 i2; i1=$(cg "$1" 200); i2=$(cg "$1" 1200); echo $(((i2 - i1) / 1000)); }
+	# the batch: 10 and 60 calls (6,000 entries fit in the default buffer, so none is dropped)
+	per_batch() { local i1 i2; i1=$(cg "$1" 10); i2=$(cg "$1" 60); echo $(((i2 - i1) / 50)); }
 	ifl=$(per_call floor)
 	ion=$(per_call online)
+	ilg=$(per_call logged)
 	echo "instructions per call (callgrind, cached plans in PL/pgSQL, single-user mode, entity ORD):"
 	printf '  floor (indexed one-row SELECT)   %9d\n' "$ifl"
 	printf '  online_features, one entity      %9d   %.2fx the floor\n' "$ion" "$(echo "$ion / $ifl" | bc -l)"
+	printf '  the same with asof.log_serving   %9d   %.2fx without (the queueing only)\n' "$ilg" "$(echo "$ilg / $ion" | bc -l)"
+	iba=$(per_batch batch)
+	ibl=$(per_batch batchlogged)
+	printf '  online_features_batch, 100       %9d\n' "$iba"
+	printf '  the same with asof.log_serving   %9d   %.2fx without (the jsonb per row and the queueing)\n' "$ibl" "$(echo "$ibl / $iba" | bc -l)"
 fi
