@@ -710,7 +710,8 @@ asof_materialize(PG_FUNCTION_ARGS)
 		asof_online_spi(psprintf("INSERT INTO asof.materializations AS m (feature_view, tick, published, entities, "
 						 "materialized_at, materialized_by, replaced) "
 						 "VALUES ($1, $2, $2 OPERATOR(pg_catalog.+) '" INT64_FORMAT " microseconds'::pg_catalog.interval, "
-						 "$3, pg_catalog.clock_timestamp(), %s, 0) "
+						 "$3, CASE WHEN pg_catalog.current_setting('asof.clock', true) OPERATOR(pg_catalog.<>) '' "
+						 "THEN asof.now() ELSE pg_catalog.clock_timestamp() END, %s, 0) "
 						 "ON CONFLICT (feature_view, tick) DO UPDATE SET entities = EXCLUDED.entities, "
 						 "materialized_at = EXCLUDED.materialized_at, materialized_by = EXCLUDED.materialized_by, "
 						 "replaced = m.replaced OPERATOR(pg_catalog.+) 1",

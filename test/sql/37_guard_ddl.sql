@@ -66,7 +66,7 @@ CREATE UNIQUE INDEX t_id_inc ON g37.t (id) INCLUDE (label);
 ALTER TABLE g37.t ADD PRIMARY KEY (id);
 CREATE UNIQUE INDEX ON g37.plain (id, label);
 SELECT indexrelid::regclass AS unique_index FROM pg_index
- WHERE indrelid = 'g37.t'::regclass AND indisunique ORDER BY 1::text;
+ WHERE indrelid = 'g37.t'::regclass AND indisunique ORDER BY indexrelid::regclass::text;
 
 -- 3. Statistics targets.  asof.protect set the label and future columns,
 -- the index expression column and the statistics object over a label to
@@ -86,7 +86,7 @@ ALTER TABLE g37.t ALTER COLUMN x SET STATISTICS 200;
 ALTER STATISTICS g37.s_clean SET STATISTICS 200;
 ALTER INDEX g37.plain_expr ALTER COLUMN 1 SET STATISTICS 100;
 SELECT attrelid::regclass, attname, coalesce(attstattarget, -1) AS attstattarget FROM pg_attribute
- WHERE attrelid IN ('g37.t'::regclass, 'g37.t_expr'::regclass) AND attnum > 0 ORDER BY 1::text, attnum;
+ WHERE attrelid IN ('g37.t'::regclass, 'g37.t_expr'::regclass) AND attnum > 0 ORDER BY attrelid::regclass::text, attnum;
 SELECT stxname, stxstattarget FROM pg_statistic_ext WHERE stxrelid = 'g37.t'::regclass ORDER BY 1;
 
 -- 4. CLUSTER orders the rows physically; ctid then shows label values, or
@@ -103,7 +103,7 @@ CLUSTER g37.t USING t_ts;
 CLUSTER g37.t;
 CLUSTER g37.plain USING plain_label;
 SELECT indexrelid::regclass AS clustered FROM pg_index
- WHERE indrelid IN ('g37.t'::regclass, 'g37.plain'::regclass) AND indisclustered ORDER BY 1::text;
+ WHERE indrelid IN ('g37.t'::regclass, 'g37.plain'::regclass) AND indisclustered ORDER BY indexrelid::regclass::text;
 -- A clustered index set before the table was protected: CLUSTER of the
 -- table and the bare CLUSTER (every table with a clustered index) refuse.
 RESET ROLE;
@@ -177,7 +177,7 @@ ALTER TYPE g37.row_t DROP ATTRIBUTE label CASCADE;
 ALTER TYPE g37.row_u ALTER ATTRIBUTE label TYPE bigint CASCADE;
 SELECT conname, convalidated FROM pg_constraint WHERE contypid IN ('g37.lab'::regtype, 'g37.other'::regtype) ORDER BY 1, 2;
 SELECT attrelid::regclass, format_type(atttypid, atttypmod) FROM pg_attribute
- WHERE attrelid IN ('g37.typed'::regclass, 'g37.typed_plain'::regclass) AND attname = 'label' ORDER BY 1::text;
+ WHERE attrelid IN ('g37.typed'::regclass, 'g37.typed_plain'::regclass) AND attname = 'label' ORDER BY attrelid::regclass::text;
 SET ROLE regress_g37_owner;
 
 -- 6. A partition or child that leaves a protected table loses its
@@ -201,7 +201,7 @@ ALTER TABLE g37.ppt DETACH PARTITION g37.ppt_a;
 ALTER TABLE g37.pih_c NO INHERIT g37.plain;
 SELECT inhrelid::regclass AS member, inhparent::regclass AS parent FROM pg_inherits
  WHERE inhparent IN ('g37.pt'::regclass, 'g37.ih'::regclass, 'g37.ppt'::regclass, 'g37.plain'::regclass)
- ORDER BY 1::text;
+ ORDER BY inhrelid::regclass::text;
 
 -- 7. A new partition or child of a protected table is checked as the
 -- catalog resolved it, whatever the syntax: CHECK constraints (in CREATE
@@ -229,7 +229,7 @@ ALTER TABLE g37.pt ATTACH PARTITION g37.pt_c FOR VALUES FROM ('2020-04-01') TO (
 SELECT c.relname AS not_created FROM (VALUES ('pt_b')) v(n) LEFT JOIN pg_class c
     ON c.relname = v.n AND c.relnamespace = 'g37'::regnamespace;
 SELECT inhrelid::regclass AS member FROM pg_inherits
- WHERE inhparent IN ('g37.pt'::regclass, 'g37.ih'::regclass) ORDER BY 1::text;
+ WHERE inhparent IN ('g37.pt'::regclass, 'g37.ih'::regclass) ORDER BY inhrelid::regclass::text;
 -- Without them it works; the statistics of the new member's label column
 -- and index expressions are deleted (a table attached after ANALYZE) and
 -- their targets set to 0, as asof.protect did for the parent.
@@ -242,7 +242,7 @@ ALTER TABLE g37.ih_d INHERIT g37.ih;
 SELECT attname AS ih_d_stats_after FROM pg_stats WHERE schemaname = 'g37' AND tablename = 'ih_d' ORDER BY 1;
 SELECT a.attrelid::regclass, a.attname, coalesce(a.attstattarget, -1) AS attstattarget FROM pg_attribute a
  WHERE a.attrelid IN ('g37.pt_b'::regclass, 'g37.ih_d'::regclass, 'g37.pt_b_expr_idx'::regclass)
-   AND a.attnum > 0 AND NOT a.attisdropped AND coalesce(a.attstattarget, -1) <> -1 ORDER BY 1::text, a.attnum;
+   AND a.attnum > 0 AND NOT a.attisdropped AND coalesce(a.attstattarget, -1) <> -1 ORDER BY a.attrelid::regclass::text, a.attnum;
 
 -- A superuser with the guard off may create a partition with a CHECK;
 -- its statistics are closed all the same (the guard is on again later).
@@ -252,7 +252,7 @@ CREATE TABLE g37.pt_e PARTITION OF g37.pt (CHECK (x >= 0)) FOR VALUES FROM ('202
 RESET asof.guard;
 SELECT a.attrelid::regclass, a.attname, coalesce(a.attstattarget, -1) AS attstattarget FROM pg_attribute a
  WHERE a.attrelid IN ('g37.pt_e'::regclass, 'g37.pt_e_expr_idx'::regclass)
-   AND a.attnum > 0 AND NOT a.attisdropped AND coalesce(a.attstattarget, -1) <> -1 ORDER BY 1::text, a.attnum;
+   AND a.attnum > 0 AND NOT a.attisdropped AND coalesce(a.attstattarget, -1) <> -1 ORDER BY a.attrelid::regclass::text, a.attnum;
 SET ROLE regress_g37_owner;
 
 -- 8. Publications: logical replication sends every row.  A publication
