@@ -9,6 +9,8 @@
 #   make installcheck           the regression and isolation suites against
 #                               your own running server (PGHOST, PGPORT...)
 #   make demo                   the flights demo (see README)
+#   make replay                 production replayed on the flights, May and
+#                               June (test/replay.sh, README)
 #   make bench                  the benchmarks (see test/bench/)
 #   make fuzz                   the guard's canary fuzzer, longer than in
 #                               make test, plus sqlsmith (test/fuzz/README.md)
@@ -75,12 +77,15 @@ $(OBJS): $(wildcard src/*.h)
 # "make test" runs on this machine's PostgreSQL 15; "make test PG=17" and
 # "make test PG=18" in a cached Debian root carrying that major
 # (test/chroot.sh).
-.PHONY: test demo bench fuzz validate-bench
+.PHONY: test demo replay bench fuzz validate-bench
 test:
 	bash test/run.sh $(PG)
 
 demo:
 	bash test/demo.sh
+
+replay:
+	bash test/replay.sh
 
 bench:
 	bash test/bench/run.sh

@@ -36,6 +36,7 @@
 #include "utils/typcache.h"
 
 #include "guard_registry.h"
+#include "online.h"
 #include "compat.h"
 #include "feature_spec.h"
 #include "guard.h"
@@ -159,13 +160,20 @@ call_implementation(FunctionCallInfo fcinfo, const char *signature)
 Datum
 asof_api_protect(PG_FUNCTION_ARGS)
 {
-	return call_implementation(fcinfo, "asof._protect(pg_catalog.oid, pg_catalog.regclass, pg_catalog.name, pg_catalog.name[], pg_catalog.name[], pg_catalog.name[], pg_catalog.text)");
+	Datum		result = call_implementation(fcinfo, "asof._protect(pg_catalog.oid, pg_catalog.regclass, pg_catalog.name, pg_catalog.name[], pg_catalog.name[], pg_catalog.name[], pg_catalog.text)");
+
+	/* online tables derived from it are protected with it (online_table.c) */
+	asof_online_follow_protected(PG_GETARG_OID(0));
+	return result;
 }
 
 Datum
 asof_api_split(PG_FUNCTION_ARGS)
 {
-	return call_implementation(fcinfo, "asof._split(pg_catalog.oid, pg_catalog.regclass, pg_catalog.text)");
+	Datum		result = call_implementation(fcinfo, "asof._split(pg_catalog.oid, pg_catalog.regclass, pg_catalog.text)");
+
+	asof_online_follow_protected(PG_GETARG_OID(0));
+	return result;
 }
 
 Datum

@@ -39,6 +39,8 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
+
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
@@ -58,15 +60,31 @@
 #include "guard_registry.h"
 #include "guard_sources.h"
 
+/*
+ * asof_source_shape_online: every protected table counts as hidden (split
+ * or not, unsealed or not, guard on or off), because an online table lives
+ * on past this transaction and every later split.
+ */
+static bool shape_all_protected = false;
+
 /* A protected table with a split, not unsealed here: the guard filters it. */
 static const AsofGuardedRel *
 hidden_rel(Oid relid)
 {
 	const AsofGuardedRel *g = asof_registry_lookup(relid);
 
+	if (g != NULL && shape_all_protected)
+		return OidIsValid(g->linked_to) ? NULL : g;
 	if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
 		return NULL;
 	return g;
+}
+
+/* Is a function not built in (code the analysis cannot see through)? */
+static bool
+is_user_function(Oid funcid, void *context)
+{
+	return funcid >= FirstNormalObjectId;
 }
 
 static void
@@ -105,6 +123,8 @@ expr_walker(Node *node, void *context)
 	}
 	if (IsA(node, Query))
 		return false;			/* reached through SubLink only */
+	if (check_functions_in_node(node, is_user_function, NULL))
+		w->s->user_code = true;
 	return expression_tree_walker(node, expr_walker, context);
 }
 
@@ -396,6 +416,70 @@ asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
 		memset(s, 0, sizeof(*s));
 		s->reads_protected = reads_protected;
 	}
+}
+
+void
+asof_source_shape_online(Oid source, const char *event_time, AsofSourceShape *s)
+{
+	Query	   *q;
+	Oid			first = InvalidOid;
+	Oid			timerel;
+
+	memset(s, 0, sizeof(*s));
+	shape_all_protected = true;
+	PG_TRY();
+	{
+		/* The phases of asof_source_shape, without "guard off: nothing hidden". */
+		q = rewritten_query(source, psprintf("(%s)", event_time));
+		(void) walk_query(q, s, &first);
+		timerel = trace_time(q, ((TargetEntry *) linitial(q->targetList))->expr);
+		s->time_exact = s->nreads == 1 && OidIsValid(timerel);
+		if (s->foreign && asof_registry_any_protected())
+			mark_inexact(s, "a foreign table", InvalidOid);
+	}
+	PG_FINALLY();
+	{
+		shape_all_protected = false;
+	}
+	PG_END_TRY();
+}
+
+void
+asof_source_refuse_online(const char *view, Oid source, const AsofSourceShape *s)
+{
+	char	   *src = get_rel_name(source);
+
+	if (list_length(s->hidden) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("feature view \"%s\" cannot be materialized: its source \"%s\" reads more than one protected table",
+						view, src),
+				 errdetail("Its online table and serving log can follow the train/test split of one protected table only (\"%s\" and \"%s\" are read): snapshots computed from the other's held-out rows would be readable before its split.",
+						   get_rel_name(linitial_oid(s->hidden)), get_rel_name(lsecond_oid(s->hidden))),
+				 errhint("Serve the view with asof.features_at, or define it over one protected table.")));
+	if (s->inexact != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("feature view \"%s\" cannot be materialized: its source \"%s\" reads %s through %s",
+						view, src,
+						OidIsValid(s->inexact_rel) ? psprintf("protected table \"%s\"", get_rel_name(s->inexact_rel)) : "tables",
+						s->inexact),
+				 errdetail("Its snapshots could combine training rows with rows a train/test split holds out, and its online table could then not hide them."),
+				 errhint("Materialize the source as a table with its own time column and protect it, or make the source a view that keeps one row per protected row.")));
+	if (s->hidden != NIL && !s->time_exact)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("feature view \"%s\" cannot be materialized: its event time is not the time column of protected table \"%s\"",
+						view, get_rel_name(linitial_oid(s->hidden))),
+				 errdetail("Its online table hides ticks at or after the table's split; with another event time, a tick before the split could be computed from held-out rows."),
+				 errhint("Use the protected table's time column, unchanged, as the event time (shift with available_time or delay instead).")));
+	if (s->user_code && asof_registry_any_protected())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("feature view \"%s\" cannot be materialized: its source \"%s\" calls a function that is not built in while tables are protected",
+						view, src),
+				 errdetail("A function may read a protected table the guard cannot see from the source's definition; the online table and serving log would then not be protected."),
+				 errhint("Replace the function with a view or an expression of built-in functions.")));
 }
 
 void

@@ -33,6 +33,7 @@ typedef struct AsofSourceShape
 	bool		time_exact;		/* event time is the hidden table's own time column */
 	bool		foreign;		/* reads a foreign table */
 	bool		reads_protected;	/* reads a protected table, split or not */
+	bool		user_code;		/* calls a function that is not built in */
 } AsofSourceShape;
 
 /*
@@ -42,6 +43,21 @@ typedef struct AsofSourceShape
  * asof.split of one of them waits for this transaction.
  */
 extern void asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s);
+
+/*
+ * The same analysis for an online table (materialize, protect): every
+ * protected table that is not itself linked counts as hidden, with or
+ * without a split, whether the guard applies or not.
+ */
+extern void asof_source_shape_online(Oid source, const char *event_time, AsofSourceShape *s);
+
+/*
+ * Refuses (ERROR, 0A000) to materialize a view whose online table could
+ * not be protected exactly: a source reading two protected tables, one
+ * inexactly or with another event time, or calling a function that is not
+ * built in while tables are protected.
+ */
+extern void asof_source_refuse_online(const char *view, Oid source, const AsofSourceShape *s);
 
 /*
  * Refuses (ERROR, 0A000) a source that reads a hidden table through a

@@ -31,6 +31,8 @@
 
 #include "feature_view.h"
 #include "guard.h"
+#include "guard_registry.h"
+#include "guard_sources.h"
 #include "online.h"
 
 /* "OPERATOR(schema.=)" of a type's default equality. */
@@ -322,10 +324,22 @@ protect_linked(const char *table, const char *prot, const char *future_cols,
 
 	values[0] = CStringGetTextDatum(prot);
 	values[1] = CStringGetTextDatum(table);
-	asof_online_spi("SELECT 1 FROM asof.protected_registry o WHERE o.tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+	asof_online_spi("SELECT o.linked_to::pg_catalog.text FROM asof.protected_registry o WHERE o.tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 			1, (Oid[]) {TEXTOID}, &values[1], NULL, SPI_OK_SELECT);
 	if (SPI_processed > 0)
-		return;					/* protected already */
+	{
+		char	   *linked = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		/* protected already: it must follow the table its source reads now */
+		if (linked == NULL || strcmp(linked, prot) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("online table %s follows the train/test split of %s, but its feature view now reads protected table %s",
+							table, linked ? linked : "no table", prot),
+					 errdetail("An online table follows the split of one protected table, chosen when it was first protected."),
+					 errhint("Drop and re-create the feature view (its online table is derived data), then materialize again.")));
+		return;
+	}
 	/*
 	 * Derived data like a training set (G3): no statistics on any column;
 	 * the features may be derived from labels: future columns; linked to
@@ -362,11 +376,20 @@ asof_online_protect_table(const AsofFeatureView *v, const char *table)
 {
 	StringInfoData keys;
 	StringInfoData feats;
-	char	   *prot = asof_online_protected_input(v->source, false);
+	AsofSourceShape shape;
+	char	   *prot;
 	Datum		name;
 
-	if (prot == NULL)
+	/*
+	 * Which protected table the source reads, exactly, or an error: every
+	 * protected table counts, split or not, guard on or off (the online
+	 * table outlives this call and every later split).
+	 */
+	asof_source_shape_online(v->source, v->event_time, &shape);
+	asof_source_refuse_online(v->name, v->source, &shape);
+	if (shape.hidden == NIL)
 		return;
+	prot = asof_table_text(linitial_oid(shape.hidden));
 	initStringInfo(&keys);
 	appendStringInfoString(&keys, "ARRAY[");
 	for (int k = 0; k < v->nkeys; k++)
@@ -387,4 +410,53 @@ asof_online_protect_table(const AsofFeatureView *v, const char *table)
 	if (SPI_processed == 1)
 		protect_linked(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), prot,
 					   "'{features}'::pg_catalog.name[]", "'{}'::pg_catalog.name[]");
+}
+
+static void
+follow_context(void *arg)
+{
+	errcontext("protecting the online table of feature view \"%s\" with the table it reads",
+			   (const char *) arg);
+}
+
+/*
+ * After asof.protect or asof.split of relid: the online tables of feature
+ * views whose source reads it are protected and linked to it now, not at
+ * their next materialize; one that follows another table's split, or whose
+ * source the guard could not follow, refuses the call
+ * (asof_online_protect_table).
+ */
+void
+asof_online_follow_protected(Oid relid)
+{
+	AsofAsOwner s;
+	List	   *views = NIL;
+	List	   *tables = NIL;
+	ListCell   *lv;
+	ListCell   *lt;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	asof_as_owner_begin(&s, false);
+	asof_online_spi("SELECT o.feature_view, o.online_table::pg_catalog.text FROM asof.online_tables o ORDER BY 1",
+					0, NULL, NULL, NULL, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		views = lappend(views, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		tables = lappend(tables, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+	}
+	forboth(lv, views, lt, tables)
+	{
+		AsofFeatureView *v = asof_load_feature_view(lfirst(lv));
+		AsofSourceShape shape;
+		ErrorContextCallback ctx = {error_context_stack, follow_context, lfirst(lv)};
+
+		error_context_stack = &ctx;
+		asof_source_shape_online(v->source, v->event_time, &shape);
+		if (list_member_oid(shape.hidden, relid))
+			asof_online_protect_table(v, lfirst(lt));
+		error_context_stack = ctx.previous;
+	}
+	asof_as_owner_end(&s);
+	SPI_finish();
 }
