@@ -990,6 +990,13 @@ read_source(AsofEngine *e, bool read_only)
 	range.kmax = e->kmax;
 	range.tmin = e->tmin;
 
+	/*
+	 * The lookup of the last visible rows (source_read.c) is a query of its
+	 * own, under the split's row filter: for a build that seals held-out
+	 * spine rows it would miss held-out rows their last values need.
+	 */
+	range.no_lookup = e->guard_exempt_sealed;
+
 	memset(&r, 0, sizeof(r));
 	r.pub.receiveSlot = source_receive;
 	r.pub.rStartup = source_startup;

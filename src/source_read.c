@@ -540,7 +540,7 @@ asof_source_read_plan(const AsofFeatureView *v, int ninputs, char **inputs,
 	{
 		int64		lo;
 
-		if (p->has_lo && p->has_index && keys_ok &&
+		if (p->has_lo && p->has_index && keys_ok && !r->no_lookup &&
 			lookup_last_bound(v, &n, r, eqs, arraytypes, read_only, &lo))
 			p->lo = Min(p->lo, lo);
 		else

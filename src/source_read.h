@@ -82,6 +82,8 @@ typedef struct AsofSourceRange
 	int64		kmin;			/* smallest effective time of any entity */
 	int64		kmax;			/* largest effective time */
 	int64		tmin;			/* smallest prediction time */
+	bool		no_lookup;		/* no lookup of L (a sealed build: it would run
+								 * under the split's filter, see engine.c) */
 } AsofSourceRange;
 
 typedef struct AsofSourceRead
