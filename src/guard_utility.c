@@ -369,10 +369,42 @@ check_after_utility(Node *parsetree, bool enforce)
 	}
 }
 
+/*
+ * CREATE TABLE ... INHERITS (not PARTITION OF) and ALTER TABLE ... INHERIT:
+ * a parent that tracks ingestion refuses new inheritance children.
+ */
+static void
+check_new_inheritance_child(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (!IsTransactionState())
+		return;
+	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound == NULL)
+	{
+		foreach(lc, ((CreateStmt *) parsetree)->inhRelations)
+			if (IsA(lfirst(lc), RangeVar))
+				asof_ingestion_check_new_child(RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true));
+	}
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *cmd = lfirst(lc);
+
+			if (cmd->subtype == AT_AddInherit && cmd->def != NULL && IsA(cmd->def, RangeVar))
+				asof_ingestion_check_new_child(RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true));
+		}
+	}
+}
+
 static void
 asof_process_utility(ASOF_PROCESS_UTILITY_PARAMS)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
+
+	/* not a guard rule: arrival times must not be forgeable (ingestion.c) */
+	check_new_inheritance_child(parsetree);
 
 	if (IsA(parsetree, DropStmt) &&
 		((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION)

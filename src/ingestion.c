@@ -34,6 +34,8 @@
  */
 #include "postgres.h"
 
+#include "commands/extension.h"
+
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -726,6 +728,15 @@ asof_track_ingestion(PG_FUNCTION_ARGS)
 								 rel_text(tracked))));
 			}
 			r = relation_open(lfirst_oid(lc), NoLock);
+			if (!r->rd_rel->relispartition && lfirst_oid(lc) != relid &&
+				list_member_oid(family, lfirst_oid(lc)) &&
+				!get_rel_relispartition(relid) && relkind == RELKIND_RELATION)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("table \"%s\" has inheritance children", get_rel_name(relid)),
+						 errdetail("An inheritance child (\"%s\") inherits the column but not the triggers that stamp and keep it: an UPDATE through the parent could set arrival times on its rows.",
+								   RelationGetRelationName(r)),
+						 errhint("Partition the table instead (partitions get the triggers).")));
 			if (r->rd_rel->relkind == RELKIND_RELATION && r->rd_rel->relam != HEAP_TABLE_AM_OID)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -851,4 +862,34 @@ asof_untrack_ingestion(PG_FUNCTION_ARGS)
 	}
 	asof_as_owner_end(&as_owner);
 	PG_RETURN_VOID();
+}
+
+/*
+ * CREATE TABLE ... INHERITS and ALTER TABLE ... INHERIT naming a parent
+ * that tracks ingestion (or whose ancestor does) are refused: an
+ * inheritance child inherits the column but not the triggers, so an UPDATE
+ * through the parent could set arrival times on its rows.  Partitions are
+ * not concerned: they get the triggers.  Called by the utility hook for
+ * every such statement.
+ */
+void
+asof_ingestion_check_new_child(Oid parent)
+{
+	Oid			tracked = InvalidOid;
+	char	   *c;
+
+	if (!OidIsValid(parent) || get_rel_relkind(parent) != RELKIND_RELATION ||
+		!OidIsValid(get_extension_oid("pg_asof", true)))
+		return;
+	c = tracked_column(parent, &tracked);
+	if (c == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot make a table an inheritance child of \"%s\", which tracks ingestion",
+					get_rel_name(parent)),
+			 errdetail("An inheritance child inherits column \"%s\" but not the triggers that stamp and keep it: an UPDATE through the parent could set arrival times on its rows.",
+					   c),
+			 errhint("Partition the table instead (partitions get the triggers), or call asof.untrack_ingestion('%s') first.",
+					 rel_text(tracked))));
 }

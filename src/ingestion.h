@@ -28,6 +28,13 @@ extern bool asof_ingestion_create_trigger_ok(Oid relid, CreateTrigStmt *stmt);
 extern bool asof_ingestion_trigger_ok(Oid relid, const Trigger *trig);
 
 /*
+ * ingestion.c: refuses (0A000) to make a table an inheritance child of
+ * parent when parent tracks ingestion (children get the column, not the
+ * triggers).
+ */
+extern void asof_ingestion_check_new_child(Oid parent);
+
+/*
  * ingestion_wait.c: before asof.materialize takes its snapshot, wait for
  * every transaction holding a write lock on a table the source reads
  * (views walked, partitions and children included).  Refuses a REPEATABLE

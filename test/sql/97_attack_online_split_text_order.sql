@@ -12,6 +12,9 @@
 --
 -- Fail-closed: the reader sees no row of a tick at or after 06:00 UTC.
 --
+-- Fixed (online_table.c, guard_sources.c): a source that reads two
+-- protected tables cannot be materialized at all (0A000), so no online
+-- table or log exists to follow the wrong split.
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 SET asof.progress_interval = 0;

@@ -18,6 +18,9 @@
 -- Fail-closed: the reader sees no value computed from held-out rows (no
 -- row of that tick; a guarded materialize of it is refused, 0A000).
 --
+-- Fixed (online_table.c, guard_sources.c): materialize refuses (0A000), with
+-- the guard on or off, a source whose event time is not the protected
+-- table's time column, unchanged: no online table is written.
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 SET asof.progress_interval = 0;

@@ -17,6 +17,9 @@
 -- Fail-closed: the online table is protected, linked to fp99, and the
 -- reader sees no row of a tick at or after the split.
 --
+-- Fixed (online_table.c, guard_sources.c): materialize refuses (0A000), with
+-- the guard on or off, a source that calls a function that is not built in
+-- while tables are protected: no online table is written.
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 SET asof.progress_interval = 0;
