@@ -321,9 +321,12 @@ protect_linked(const char *table, const char *prot, const char *future_cols,
 	Datum		values[2];
 	Oid			online;
 	Oid			source;
+	const AsofGuardedRel *g;
 
 	values[0] = CStringGetTextDatum(prot);
 	values[1] = CStringGetTextDatum(table);
+	online = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(table)));
+	source = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(prot)));
 	asof_online_spi("SELECT o.linked_to::pg_catalog.text FROM asof.protected_registry o WHERE o.tbl OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 			1, (Oid[]) {TEXTOID}, &values[1], NULL, SPI_OK_SELECT);
 	if (SPI_processed > 0)
@@ -331,33 +334,41 @@ protect_linked(const char *table, const char *prot, const char *future_cols,
 		char	   *linked = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
 		/* protected already: it must follow the table its source reads now */
-		if (linked == NULL || strcmp(linked, prot) != 0)
+		if (linked != NULL && strcmp(linked, prot) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("online table %s follows the train/test split of %s, but its feature view now reads protected table %s",
-							table, linked ? linked : "no table", prot),
+							table, linked, prot),
 					 errdetail("An online table follows the split of one protected table, chosen when it was first protected."),
 					 errhint("Drop and re-create the feature view (its online table is derived data), then materialize again.")));
-		return;
+		if (linked != NULL)
+			return;
+	}
+	else
+	{
+		/*
+		 * Derived data like a training set (G3): no statistics on any
+		 * column; the features may be derived from labels: future columns.
+		 */
+		asof_guard_stop_statistics(online);
+		/*
+		 * asof.protect's implementation, directly: this runs as the
+		 * extension's owner, who owns the online table, in a
+		 * security-restricted operation, where the public entry point
+		 * refuses to run.
+		 */
+		asof_online_spi(psprintf("SELECT asof._protect(%u, $2::pg_catalog.regclass, 'tick', '{}'::pg_catalog.name[], "
+								 "%s, %s, NULL)", GetUserId(), future_cols, entity_cols),
+						2, (Oid[]) {TEXTOID, TEXTOID}, values, NULL, SPI_OK_SELECT);
 	}
 	/*
-	 * Derived data like a training set (G3): no statistics on any column;
-	 * the features may be derived from labels: future columns; linked to
-	 * the protected source, whose split it follows.
+	 * Linked to the protected source once it has a split, whose split it
+	 * then follows; before that, its future columns are refused to roles
+	 * the guard applies to, as the source's labels are.
 	 */
-	online = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(table)));
-	source = DatumGetObjectId(DirectFunctionCall1(regclassin, CStringGetDatum(prot)));
-	asof_guard_stop_statistics(online);
-	/*
-	 * asof.protect's implementation, directly: this runs as the
-	 * extension's owner, who owns the online table, in a
-	 * security-restricted operation, where the public entry point
-	 * refuses to run.
-	 */
-	asof_online_spi(psprintf("SELECT asof._protect(%u, $2::pg_catalog.regclass, 'tick', '{}'::pg_catalog.name[], "
-							 "%s, %s, NULL)", GetUserId(), future_cols, entity_cols),
-					2, (Oid[]) {TEXTOID, TEXTOID}, values, NULL, SPI_OK_SELECT);
-	asof_guard_link(online, source);
+	g = asof_registry_lookup(source);
+	if (g != NULL && g->has_split)
+		asof_guard_link(online, source);
 }
 
 /*
