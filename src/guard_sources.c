@@ -385,8 +385,9 @@ asof_relation_depends_on_session(Oid relid)
 	return contain_mutable_functions((Node *) rewritten_query(relid, "*"));
 }
 
-void
-asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
+/* Phases 1 to 4 of asof_source_shape, shared with asof_source_shape_online. */
+static void
+analyze_source(Oid source, const char *event_time, AsofSourceShape *s)
 {
 	Query	   *q;
 	Oid			first = InvalidOid;
@@ -407,6 +408,12 @@ asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
 	/* Phase 4: foreign tables may lead anywhere, hidden tables included. */
 	if (s->foreign && (s->has_cutoff || any_hidden_table()))
 		mark_inexact(s, "a foreign table", InvalidOid);
+}
+
+void
+asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
+{
+	analyze_source(source, event_time, s);
 
 	/* Phase 5: with the guard off nothing is hidden. */
 	if (!asof_guard_active())
@@ -421,19 +428,11 @@ asof_source_shape(Oid source, const char *event_time, AsofSourceShape *s)
 void
 asof_source_shape_online(Oid source, const char *event_time, AsofSourceShape *s)
 {
-	Query	   *q;
-	Oid			first = InvalidOid;
-	Oid			timerel;
-
-	memset(s, 0, sizeof(*s));
 	shape_all_protected = true;
 	PG_TRY();
 	{
-		/* The phases of asof_source_shape, without "guard off: nothing hidden". */
-		q = rewritten_query(source, psprintf("(%s)", event_time));
-		(void) walk_query(q, s, &first);
-		timerel = trace_time(q, ((TargetEntry *) linitial(q->targetList))->expr);
-		s->time_exact = s->nreads == 1 && OidIsValid(timerel);
+		analyze_source(source, event_time, s);
+		/* with every protected table hidden, a foreign table is inexact too */
 		if (s->foreign && asof_registry_any_protected())
 			mark_inexact(s, "a foreign table", InvalidOid);
 	}
