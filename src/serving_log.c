@@ -28,9 +28,10 @@
  *	  One LWLock protects the ring, the counters and the worker slots; a
  *	  condition variable wakes asof.serving_log_flush when entries are done.
  *
- *	  Owns: the shared memory, the settings asof.log_serving and
- *	  asof.serving_log_buffer, the workers, asof.serving_log_flush and
- *	  asof.serving_log_status.
+ *	  Owns: the shared memory (serving_log_ring.h), the settings
+ *	  asof.log_serving and asof.serving_log_buffer, queueing and starting
+ *	  the workers (which run in serving_log_writer.c),
+ *	  asof.serving_log_flush and asof.serving_log_status.
  *	  Must not: decide what is served (online.c) or create log tables
  *	  (online_table.c).  Nothing SQL-callable queues an entry.
  *
@@ -68,94 +69,20 @@
 #include "compat.h"
 #include "online.h"
 #include "serving_log.h"
+#include "serving_log_ring.h"
 
 PG_FUNCTION_INFO_V1(asof_serving_log_flush);
 PG_FUNCTION_INFO_V1(asof_serving_log_status);
 
-PGDLLEXPORT void asof_serving_log_worker_main(Datum arg);
-
-/* databases whose entries can be queued at once (one worker each) */
-#define LOG_DATABASES 8
-/* the worker looks for entries this often (ms); asof.serving_log_flush wakes it */
-#define LOG_DELAY_MS 10L
-/* entries a worker writes in one transaction */
-#define LOG_BATCH 1000
-/* a worker without entries for this long exits (ms): DROP DATABASE waits 5 s for other sessions */
-#define LOG_IDLE_EXIT_MS 2000
-/* a requested worker that has not started after this long is requested again (ms) */
-#define LOG_START_RETRY_MS 2000
-
-#define LOG_PAD		0
-#define LOG_QUEUED	1
-#define LOG_TAKEN	2
-#define LOG_DONE	3
-
-typedef struct LogEntry
-{
-	uint32		len;			/* bytes, this header included, MAXALIGNed */
-	uint8		state;
-	bool		tz;				/* the view's time type is timestamptz */
-	Oid			dbid;
-	int			pid;			/* the serving backend */
-	uint64		seq;			/* per server, increasing */
-	TimestampTz served_at;
-	int64		at;
-	int64		tick;
-	NameData	view;
-	NameData	role;
-	Oid			served_type;	/* InvalidOid: "features" is the jsonb; else a row of this type */
-	uint32		entity_len;		/* text[] varlena, after the header */
-	uint32		features_len;	/* jsonb or row varlena, after the entity */
-} LogEntry;
-
-#define ENTRY_HDR MAXALIGN(sizeof(LogEntry))
-#define ENTRY_ENTITY(e) ((char *) (e) + ENTRY_HDR)
-#define ENTRY_FEATURES(e) (ENTRY_ENTITY(e) + MAXALIGN((e)->entity_len))
-
-typedef struct LogSlot
-{
-	Oid			dbid;			/* InvalidOid: free */
-	int			pid;			/* its worker, 0: none */
-	bool		starting;		/* a worker was requested */
-	bool		connected;		/* the worker is connected to dbid */
-	TimestampTz requested;		/* when it was requested */
-	Latch	   *latch;			/* the worker's */
-} LogSlot;
-
-typedef struct LogShared
-{
-	LWLock	   *lock;
-	ConditionVariable done_cv;	/* broadcast when entries become DONE */
-	uint64		head;			/* next byte to write */
-	uint64		tail;			/* first byte not DONE */
-	uint64		next_seq;
-	uint64		logged;
-	uint64		written;
-	uint64		failed;
-	uint64		dropped_full;
-	uint64		dropped_standby;
-	uint64		dropped_no_worker;
-	LogSlot		slots[LOG_DATABASES];
-	Size		size;			/* bytes of ring */
-	char		ring[FLEXIBLE_ARRAY_MEMBER];
-} LogShared;
-
 bool		asof_log_serving = false;
 static int	log_buffer_kb = 8192;
-static LogShared *log_shared = NULL;
+LogShared  *asof_log_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* the serving backend's last queued entry (asof.serving_log_flush) */
 static uint64 my_last_seq = 0;
 
-/* the worker's slot */
-static int	my_slot = -1;
-
-/* SIGTERM (shutdown, DROP DATABASE ... FORCE): write what is queued, then exit */
-static volatile sig_atomic_t got_sigterm = false;
-/* the longest a terminated worker keeps writing (ms) */
-#define LOG_DRAIN_MS 3000
 
 struct AsofLogBatch
 {
@@ -202,13 +129,13 @@ log_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	log_shared = ShmemInitStruct("pg_asof serving log", log_shmem_size(), &found);
+	asof_log_shared = ShmemInitStruct("pg_asof serving log", log_shmem_size(), &found);
 	if (!found)
 	{
-		memset(log_shared, 0, offsetof(LogShared, ring));
-		log_shared->lock = &(GetNamedLWLockTranche("pg_asof serving log"))->lock;
-		ConditionVariableInit(&log_shared->done_cv);
-		log_shared->size = log_ring_size();
+		memset(asof_log_shared, 0, offsetof(LogShared, ring));
+		asof_log_shared->lock = &(GetNamedLWLockTranche("pg_asof serving log"))->lock;
+		ConditionVariableInit(&asof_log_shared->done_cv);
+		asof_log_shared->size = log_ring_size();
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -239,34 +166,34 @@ asof_serving_log_init(void)
 }
 
 /* The entry at byte position pos (< head); NULL when pos is an implicit pad. */
-static LogEntry *
-entry_at(uint64 pos, uint64 *len)
+LogEntry   *
+asof_log_entry_at(uint64 pos, uint64 *len)
 {
-	Size		off = pos % log_shared->size;
+	Size		off = pos % asof_log_shared->size;
 	LogEntry   *e;
 
-	if (log_shared->size - off < ENTRY_HDR)
+	if (asof_log_shared->size - off < ENTRY_HDR)
 	{
-		*len = log_shared->size - off;
+		*len = asof_log_shared->size - off;
 		return NULL;
 	}
-	e = (LogEntry *) (log_shared->ring + off);
+	e = (LogEntry *) (asof_log_shared->ring + off);
 	*len = e->len;
 	return e;
 }
 
 /* Move the tail past DONE entries and pads.  Lock held exclusively. */
-static void
-advance_tail(void)
+void
+asof_log_advance_tail(void)
 {
-	while (log_shared->tail < log_shared->head)
+	while (asof_log_shared->tail < asof_log_shared->head)
 	{
 		uint64		len;
-		LogEntry   *e = entry_at(log_shared->tail, &len);
+		LogEntry   *e = asof_log_entry_at(asof_log_shared->tail, &len);
 
 		if (e != NULL && e->state != LOG_DONE && e->state != LOG_PAD)
 			break;
-		log_shared->tail += len;
+		asof_log_shared->tail += len;
 	}
 }
 
@@ -275,7 +202,7 @@ static int
 find_slot(Oid dbid)
 {
 	for (int i = 0; i < LOG_DATABASES; i++)
-		if (log_shared->slots[i].dbid == dbid)
+		if (asof_log_shared->slots[i].dbid == dbid)
 			return i;
 	return -1;
 }
@@ -287,7 +214,7 @@ find_slot(Oid dbid)
 static bool
 slot_needs_start(int i)
 {
-	LogSlot    *s = &log_shared->slots[i];
+	LogSlot    *s = &asof_log_shared->slots[i];
 	TimestampTz now;
 
 	if (s->pid != 0)
@@ -321,10 +248,10 @@ start_worker(int i, Oid dbid)
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
 		/* no free worker slot: the entries wait; the next request retries */
-		LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-		if (log_shared->slots[i].dbid == dbid && log_shared->slots[i].pid == 0)
-			log_shared->slots[i].starting = false;
-		LWLockRelease(log_shared->lock);
+		LWLockAcquire(asof_log_shared->lock, LW_EXCLUSIVE);
+		if (asof_log_shared->slots[i].dbid == dbid && asof_log_shared->slots[i].pid == 0)
+			asof_log_shared->slots[i].starting = false;
+		LWLockRelease(asof_log_shared->lock);
 		ereport(DEBUG1,
 				(errmsg("could not start the pg_asof serving log writer for database %u", dbid)));
 	}
@@ -368,7 +295,7 @@ asof_serving_log_add(AsofLogBatch *b, int64 tick, ArrayType *entity, Datum serve
 	int			start;
 
 	Assert(!VARATT_IS_EXTENDED(DatumGetPointer(served)));
-	if (log_shared == NULL || len > log_shared->size)
+	if (asof_log_shared == NULL || len > asof_log_shared->size)
 	{
 		b->too_large++;			/* can never fit: dropped as buffer full */
 		return;
@@ -410,9 +337,9 @@ orphan_start(int *slot, Oid *dbid)
 	LogEntry   *e;
 	int			i;
 
-	if (log_shared->tail >= log_shared->head)
+	if (asof_log_shared->tail >= asof_log_shared->head)
 		return false;
-	e = entry_at(log_shared->tail, &len);
+	e = asof_log_entry_at(asof_log_shared->tail, &len);
 	if (e == NULL || e->state != LOG_QUEUED)
 		return false;
 	i = find_slot(e->dbid);
@@ -438,45 +365,45 @@ asof_serving_log_end(AsofLogBatch *b)
 	int			orphan = -1;
 	Oid			orphan_db = InvalidOid;
 
-	if (log_shared == NULL || b->n + b->too_large == 0)
+	if (asof_log_shared == NULL || b->n + b->too_large == 0)
 		return;
 	if (RecoveryInProgress())
 	{
-		LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-		log_shared->dropped_standby += b->n + b->too_large;
-		LWLockRelease(log_shared->lock);
+		LWLockAcquire(asof_log_shared->lock, LW_EXCLUSIVE);
+		asof_log_shared->dropped_standby += b->n + b->too_large;
+		LWLockRelease(asof_log_shared->lock);
 		return;
 	}
-	LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-	log_shared->dropped_full += b->too_large;
+	LWLockAcquire(asof_log_shared->lock, LW_EXCLUSIVE);
+	asof_log_shared->dropped_full += b->too_large;
 	slot = find_slot(MyDatabaseId);
 	if (slot < 0)
 	{
 		slot = find_slot(InvalidOid);
 		if (slot < 0)
 		{
-			log_shared->dropped_no_worker += b->n;
+			asof_log_shared->dropped_no_worker += b->n;
 			(void) orphan_start(&orphan, &orphan_db);
-			LWLockRelease(log_shared->lock);
+			LWLockRelease(asof_log_shared->lock);
 			if (orphan >= 0)
 				start_worker(orphan, orphan_db);
 			return;
 		}
-		memset(&log_shared->slots[slot], 0, sizeof(LogSlot));
-		log_shared->slots[slot].dbid = MyDatabaseId;
+		memset(&asof_log_shared->slots[slot], 0, sizeof(LogSlot));
+		asof_log_shared->slots[slot].dbid = MyDatabaseId;
 	}
 	pos = 0;
 	for (int i = 0; i < b->n; i++)
 	{
 		LogEntry   *src = (LogEntry *) (b->buf.data + pos);
-		Size		size = log_shared->size;
-		Size		off = log_shared->head % size;
+		Size		size = asof_log_shared->size;
+		Size		off = asof_log_shared->head % size;
 		Size		pad = (size - off < src->len) ? size - off : 0;
 
 		pos += src->len;
-		if (src->len + pad > size - (log_shared->head - log_shared->tail))
+		if (src->len + pad > size - (asof_log_shared->head - asof_log_shared->tail))
 		{
-			log_shared->dropped_full++;
+			asof_log_shared->dropped_full++;
 			full = true;
 			continue;
 		}
@@ -484,20 +411,20 @@ asof_serving_log_end(AsofLogBatch *b)
 		{
 			if (pad >= ENTRY_HDR)
 			{
-				LogEntry   *p = (LogEntry *) (log_shared->ring + off);
+				LogEntry   *p = (LogEntry *) (asof_log_shared->ring + off);
 
 				p->len = pad;
 				p->state = LOG_PAD;
 			}
-			log_shared->head += pad;
+			asof_log_shared->head += pad;
 			off = 0;
 		}
-		memcpy(log_shared->ring + off, src, src->len);
-		((LogEntry *) (log_shared->ring + off))->seq = ++log_shared->next_seq;
-		((LogEntry *) (log_shared->ring + off))->state = LOG_QUEUED;
-		my_last_seq = log_shared->next_seq;
-		log_shared->head += src->len;
-		log_shared->logged++;
+		memcpy(asof_log_shared->ring + off, src, src->len);
+		((LogEntry *) (asof_log_shared->ring + off))->seq = ++asof_log_shared->next_seq;
+		((LogEntry *) (asof_log_shared->ring + off))->state = LOG_QUEUED;
+		my_last_seq = asof_log_shared->next_seq;
+		asof_log_shared->head += src->len;
+		asof_log_shared->logged++;
 	}
 	/*
 	 * The worker polls every LOG_DELAY_MS (so that it writes batches, not
@@ -506,11 +433,11 @@ asof_serving_log_end(AsofLogBatch *b)
 	 */
 	if (slot_needs_start(slot))
 		start = true;
-	else if (log_shared->head - log_shared->tail > log_shared->size / 2)
-		latch = log_shared->slots[slot].latch;
+	else if (asof_log_shared->head - asof_log_shared->tail > asof_log_shared->size / 2)
+		latch = asof_log_shared->slots[slot].latch;
 	if (full)
 		(void) orphan_start(&orphan, &orphan_db);
-	LWLockRelease(log_shared->lock);
+	LWLockRelease(asof_log_shared->lock);
 	if (latch != NULL)
 		SetLatch(latch);
 	if (start)
@@ -519,431 +446,6 @@ asof_serving_log_end(AsofLogBatch *b)
 		start_worker(orphan, orphan_db);
 }
 
-/* ----------------------------------------------------------------------
- * The worker
- * ----------------------------------------------------------------------
- */
-
-/*
- * At the worker's exit (error, SIGTERM, idle): entries it had taken go back
- * to the queue; if it never connected (the database is gone or refuses
- * connections), its database's entries are dropped as failed; the slot is
- * freed when nothing of its database is queued.
- */
-static void
-log_worker_exit(int code, Datum arg)
-{
-	LogSlot    *s;
-	uint64		pos;
-	bool		left = false;
-
-	if (my_slot < 0)
-		return;
-	LWLockReleaseAll();
-	LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-	s = &log_shared->slots[my_slot];
-	if (s->pid == MyProcPid)
-	{
-		for (pos = log_shared->tail; pos < log_shared->head;)
-		{
-			uint64		len;
-			LogEntry   *e = entry_at(pos, &len);
-
-			if (e != NULL && e->dbid == s->dbid &&
-				(e->state == LOG_QUEUED || e->state == LOG_TAKEN))
-			{
-				if (!s->connected)
-				{
-					e->state = LOG_DONE;
-					log_shared->failed++;
-				}
-				else
-				{
-					e->state = LOG_QUEUED;
-					left = true;
-				}
-			}
-			pos += len;
-		}
-		s->pid = 0;
-		s->latch = NULL;
-		s->starting = false;
-		s->connected = false;
-		if (!left)
-			s->dbid = InvalidOid;
-		advance_tail();
-	}
-	LWLockRelease(log_shared->lock);
-	ConditionVariableBroadcast(&log_shared->done_cv);
-}
-
-/*
- * Copy up to LOG_BATCH of this database's queued entries into local
- * memory, marking them TAKEN; their ring positions in *positions.
- */
-static int
-take_batch(Oid dbid, LogEntry **entries, uint64 *positions)
-{
-	int			n = 0;
-
-	LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-	for (uint64 pos = log_shared->tail; pos < log_shared->head && n < LOG_BATCH;)
-	{
-		uint64		len;
-		LogEntry   *e = entry_at(pos, &len);
-
-		if (e != NULL && e->state == LOG_QUEUED && e->dbid == dbid)
-		{
-			entries[n] = palloc(e->len);
-			memcpy(entries[n], e, e->len);
-			positions[n] = pos;
-			e->state = LOG_TAKEN;
-			n++;
-		}
-		pos += len;
-	}
-	LWLockRelease(log_shared->lock);
-	return n;
-}
-
-static void
-finish_batch(uint64 *positions, int n, uint64 written, uint64 failed)
-{
-	LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < n; i++)
-	{
-		uint64		len;
-		LogEntry   *e = entry_at(positions[i], &len);
-
-		Assert(e != NULL && e->state == LOG_TAKEN);
-		e->state = LOG_DONE;
-	}
-	log_shared->written += written;
-	log_shared->failed += failed;
-	advance_tail();
-	LWLockRelease(log_shared->lock);
-	ConditionVariableBroadcast(&log_shared->done_cv);
-}
-
-/*
- * The jsonb object online_features returns, from a row of the served type
- * expanded into the columns of "u": jsonb_build_object(feature, value, ...) over the
- * feature columns (after "tick", named <view>__<feature>), 50 pairs per
- * call (the argument limit), as online_table.c builds it for serving.
- */
-static char *
-features_from_row(const char *view, Oid served_type)
-{
-	TupleDesc	desc = lookup_rowtype_tupdesc(served_type, -1);
-	StringInfoData s;
-	int			nf = 0;
-	bool		after_tick = false;
-	size_t		plen = strlen(view) + 2;
-
-	initStringInfo(&s);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		const char *col = NameStr(att->attname);
-
-		if (att->attisdropped)
-			continue;
-		if (!after_tick)
-		{
-			after_tick = (strcmp(col, "tick") == 0);
-			continue;
-		}
-		if (strncmp(col, view, plen - 2) != 0 || strncmp(col + plen - 2, "__", 2) != 0)
-			elog(ERROR, "column \"%s\" of the served type of feature view \"%s\" is not a feature", col, view);
-		if (nf % 50 == 0)
-			appendStringInfoString(&s, nf == 0 ? "pg_catalog.jsonb_build_object(" :
-								   ") OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(");
-		else
-			appendStringInfoString(&s, ", ");
-		appendStringInfo(&s, "%s::pg_catalog.text, u.%s", quote_literal_cstr(col + plen),
-						 quote_identifier(col));
-		nf++;
-	}
-	ReleaseTupleDesc(desc);
-	if (nf == 0)
-		appendStringInfoString(&s, "pg_catalog.jsonb_build_object(");
-	appendStringInfoChar(&s, ')');
-	return s.data;
-}
-
-/*
- * INSERT entries i..j-1 (one view, one time type, one kind) into the
- * view's log table: one statement over arrays of the columns (unnest), so
- * a batch costs one executor run per view, not one per entry.  Rows of the
- * batch (served_type valid) become the jsonb here.  Returns the rows
- * written; 0 when the view has no log table, or another served type, any
- * more.  SPI connected.
- */
-static uint64
-insert_group(LogEntry **entries, int i, int j)
-{
-	LogEntry   *first = entries[i];
-	Oid			types[1] = {TEXTOID};
-	Datum		v[1] = {CStringGetTextDatum(NameStr(first->view))};
-	Oid			timearr = first->tz ? TIMESTAMPTZARRAYOID : TIMESTAMPARRAYOID;
-	bool		rows = OidIsValid(first->served_type);
-	Oid			ptypes[6] = {TIMESTAMPTZARRAYOID, timearr, timearr, TEXTARRAYOID, JSONBARRAYOID, NAMEARRAYOID};
-	Datum		args[6];
-	int			n = j - i;
-	Datum	   *served = palloc(sizeof(Datum) * n);
-	Datum	   *at = palloc(sizeof(Datum) * n);
-	Datum	   *tick = palloc(sizeof(Datum) * n);
-	Datum	   *entity = palloc(sizeof(Datum) * n);
-	Datum	   *features = palloc(sizeof(Datum) * n);
-	Datum	   *role = palloc(sizeof(Datum) * n);
-	char	   *table;
-	bool		isnull;
-
-	asof_online_spi("SELECT o.log_table::pg_catalog.text, o.served_type::pg_catalog.oid FROM asof.online_tables o "
-					"WHERE o.feature_view OPERATOR(pg_catalog.=) $1",
-					1, types, v, NULL, SPI_OK_SELECT);
-	if (SPI_processed != 1 ||
-		(rows && DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) !=
-		 first->served_type))
-		return 0;
-	table = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	for (int k = 0; k < n; k++)
-	{
-		LogEntry   *e = entries[i + k];
-
-		served[k] = TimestampTzGetDatum(e->served_at);
-		at[k] = Int64GetDatum(e->at);
-		tick[k] = Int64GetDatum(e->tick);
-		/* the entity as an array literal: text[] rows cannot be unnested as arrays */
-		entity[k] = DirectFunctionCall1(textin, OidFunctionCall1(F_ARRAY_OUT,
-																 PointerGetDatum(ENTRY_ENTITY(e))));
-		features[k] = PointerGetDatum(ENTRY_FEATURES(e));
-		role[k] = NameGetDatum(&e->role);
-	}
-	args[0] = PointerGetDatum(construct_array(served, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[1] = PointerGetDatum(construct_array(at, n, first->tz ? TIMESTAMPTZOID : TIMESTAMPOID, 8,
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[2] = PointerGetDatum(construct_array(tick, n, first->tz ? TIMESTAMPTZOID : TIMESTAMPOID, 8,
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[3] = PointerGetDatum(construct_array(entity, n, TEXTOID, -1, false, TYPALIGN_INT));
-	if (rows)
-	{
-		ptypes[4] = get_array_type(first->served_type);
-		if (!OidIsValid(ptypes[4]))
-			return 0;
-		args[4] = PointerGetDatum(construct_array(features, n, first->served_type, -1, false, TYPALIGN_DOUBLE));
-	}
-	else
-		args[4] = PointerGetDatum(construct_array(features, n, JSONBOID, -1, false, TYPALIGN_INT));
-	args[5] = PointerGetDatum(construct_array(role, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
-	/*
-	 * The rows' unnest comes last: ROWS FROM expands a composite into its
-	 * columns, which keep the served type's names (the entity columns,
-	 * tick, <view>__<feature>); the aliases name the others.
-	 */
-	asof_online_spi(psprintf("INSERT INTO %s (served_at, at, tick, entity, features, role) "
-							 "SELECT u.asof_l_s, u.asof_l_a, u.asof_l_t, u.asof_l_e::pg_catalog.text[], %s, u.asof_l_ro "
-							 "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
-							 "pg_catalog.unnest($4), pg_catalog.unnest($6), pg_catalog.unnest($5)) "
-							 "AS u(asof_l_s, asof_l_a, asof_l_t, asof_l_e, asof_l_ro%s)",
-							 table, rows ? features_from_row(NameStr(first->view), first->served_type) : "u.asof_l_f",
-							 rows ? "" : ", asof_l_f"),
-					6, ptypes, args, NULL, SPI_OK_INSERT);
-	return SPI_processed;
-}
-
-/*
- * INSERT entries into their views' log tables in one transaction, as the
- * extension's owner (search_path pg_catalog, pg_temp, security-restricted).
- * An entry whose view has no log table any more is counted as failed.
- * Returns false (the transaction rolled back, the error logged) on error.
- */
-static bool
-write_batch(LogEntry **entries, int n, uint64 *written, uint64 *failed)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool ok = true;
-	volatile uint64 w = 0;
-
-	*written = *failed = 0;
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "pg_asof serving log: writing entries");
-	PG_TRY();
-	{
-		AsofAsOwner s;
-
-		asof_as_owner_begin(&s, true);
-		for (int i = 0; i < n;)
-		{
-			int			j = i + 1;
-
-			while (j < n && entries[j]->tz == entries[i]->tz &&
-				   entries[j]->served_type == entries[i]->served_type &&
-				   strcmp(NameStr(entries[j]->view), NameStr(entries[i]->view)) == 0)
-				j++;
-			w += insert_group(entries, i, j);
-			i = j;
-		}
-		asof_as_owner_end(&s);
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		ok = false;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	if (ok)
-	{
-		*written = w;
-		*failed = n - w;
-	}
-	return ok;
-}
-
-static void
-log_worker_sigterm(SIGNAL_ARGS)
-{
-	int			save_errno = errno;
-
-	/* a second SIGTERM (pg_terminate_backend twice) ends it at once */
-	if (got_sigterm)
-		die(postgres_signal_arg);
-	got_sigterm = true;
-	SetLatch(MyLatch);
-	errno = save_errno;
-}
-
-void
-asof_serving_log_worker_main(Datum arg)
-{
-	Oid			dbid = DatumGetObjectId(arg);
-	int			slot;
-	LogSlot    *s;
-	MemoryContext batch_cxt;
-	LogEntry  **entries;
-	uint64	   *positions;
-	TimestampTz idle_since;
-	TimestampTz term_since = 0;
-
-	pqsignal(SIGTERM, log_worker_sigterm);
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	BackgroundWorkerUnblockSignals();
-	memcpy(&slot, MyBgworkerEntry->bgw_extra, sizeof(int));
-	if (log_shared == NULL || slot < 0 || slot >= LOG_DATABASES)
-		proc_exit(0);
-
-	/* claim the slot, unless another worker has it */
-	LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-	s = &log_shared->slots[slot];
-	if (s->dbid != dbid || s->pid != 0)
-	{
-		LWLockRelease(log_shared->lock);
-		proc_exit(0);
-	}
-	s->pid = MyProcPid;
-	s->latch = MyLatch;
-	s->starting = false;
-	s->connected = false;
-	LWLockRelease(log_shared->lock);
-	my_slot = slot;
-	before_shmem_exit(log_worker_exit, (Datum) 0);
-
-	/* the bootstrap superuser; writes switch to the extension's owner */
-	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
-	LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-	s->connected = true;
-	LWLockRelease(log_shared->lock);
-	/* no user code: ordinary triggers and rules do not fire, fixed search_path */
-	SetConfigOption("session_replication_role", "replica", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
-	pgstat_report_appname("pg_asof serving log writer");
-
-	batch_cxt = AllocSetContextCreate(TopMemoryContext, "pg_asof serving log batch",
-									  ALLOCSET_DEFAULT_SIZES);
-	entries = MemoryContextAlloc(TopMemoryContext, sizeof(LogEntry *) * LOG_BATCH);
-	positions = MemoryContextAlloc(TopMemoryContext, sizeof(uint64) * LOG_BATCH);
-	idle_since = GetCurrentTimestamp();
-	for (;;)
-	{
-		int			n;
-
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-		MemoryContextReset(batch_cxt);
-		MemoryContextSwitchTo(batch_cxt);
-		if (got_sigterm && term_since == 0)
-			term_since = GetCurrentTimestamp();
-		if (got_sigterm &&
-			TimestampDifferenceExceeds(term_since, GetCurrentTimestamp(), LOG_DRAIN_MS))
-			proc_exit(0);		/* what is left goes back to the queue */
-		n = take_batch(dbid, entries, positions);
-		if (n == 0 && got_sigterm)
-			proc_exit(0);
-		if (n > 0)
-		{
-			uint64		written;
-			uint64		failed;
-
-			if (write_batch(entries, n, &written, &failed))
-				finish_batch(positions, n, written, failed);
-			else
-			{
-				/* one entry per transaction: only the bad ones are lost */
-				for (int i = 0; i < n; i++)
-				{
-					if (!write_batch(&entries[i], 1, &written, &failed))
-					{
-						written = 0;
-						failed = 1;
-					}
-					finish_batch(&positions[i], 1, written, failed);
-				}
-			}
-			idle_since = GetCurrentTimestamp();
-			if (n == LOG_BATCH || got_sigterm)
-				continue;		/* more may be queued */
-		}
-		else if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), LOG_IDLE_EXIT_MS))
-		{
-			bool		left = false;
-
-			LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-			for (uint64 pos = log_shared->tail; pos < log_shared->head && !left;)
-			{
-				uint64		len;
-				LogEntry   *e = entry_at(pos, &len);
-
-				left = (e != NULL && e->dbid == dbid && e->state == LOG_QUEUED);
-				pos += len;
-			}
-			if (!left)
-			{
-				memset(s, 0, sizeof(LogSlot));
-				my_slot = -1;
-			}
-			LWLockRelease(log_shared->lock);
-			if (!left)
-				proc_exit(0);
-			continue;
-		}
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 LOG_DELAY_MS, PG_WAIT_EXTENSION);
-	}
-}
 
 /* ----------------------------------------------------------------------
  * SQL functions
@@ -962,11 +464,11 @@ own_entries_pending(void)
 	int			slot;
 	Latch	   *latch = NULL;
 
-	LWLockAcquire(log_shared->lock, LW_EXCLUSIVE);
-	for (uint64 pos = log_shared->tail; pos < log_shared->head && !pending;)
+	LWLockAcquire(asof_log_shared->lock, LW_EXCLUSIVE);
+	for (uint64 pos = asof_log_shared->tail; pos < asof_log_shared->head && !pending;)
 	{
 		uint64		len;
-		LogEntry   *e = entry_at(pos, &len);
+		LogEntry   *e = asof_log_entry_at(pos, &len);
 
 		pending = (e != NULL && e->pid == MyProcPid && e->seq <= my_last_seq &&
 				   (e->state == LOG_QUEUED || e->state == LOG_TAKEN));
@@ -978,9 +480,9 @@ own_entries_pending(void)
 		if (slot_needs_start(slot))
 			start = true;
 		else
-			latch = log_shared->slots[slot].latch;
+			latch = asof_log_shared->slots[slot].latch;
 	}
-	LWLockRelease(log_shared->lock);
+	LWLockRelease(asof_log_shared->lock);
 	if (latch)
 		SetLatch(latch);
 	if (start)
@@ -1005,10 +507,10 @@ asof_serving_log_flush(PG_FUNCTION_ARGS)
 				 errmsg("timeout_ms must be a non-negative number of milliseconds"),
 				 errhint("Pass the longest wait in milliseconds, for example asof.serving_log_flush(10000).")));
 	timeout_ms = PG_GETARG_INT32(0);
-	if (log_shared == NULL || my_last_seq == 0)
+	if (asof_log_shared == NULL || my_last_seq == 0)
 		PG_RETURN_BOOL(true);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
-	ConditionVariablePrepareToSleep(&log_shared->done_cv);
+	ConditionVariablePrepareToSleep(&asof_log_shared->done_cv);
 	while (own_entries_pending())
 	{
 		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
@@ -1019,7 +521,7 @@ asof_serving_log_flush(PG_FUNCTION_ARGS)
 			break;
 		}
 		/* wake at least every 100 ms: a worker that exits broadcasts, a failed start does not */
-		(void) ConditionVariableTimedSleep(&log_shared->done_cv, Min(left, 100L), PG_WAIT_EXTENSION);
+		(void) ConditionVariableTimedSleep(&asof_log_shared->done_cv, Min(left, 100L), PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
 	PG_RETURN_BOOL(done);
@@ -1037,33 +539,33 @@ asof_serving_log_status(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (log_shared == NULL)
+	if (asof_log_shared == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the serving log's shared memory is not set up")));
-	LWLockAcquire(log_shared->lock, LW_SHARED);
-	for (uint64 pos = log_shared->tail; pos < log_shared->head;)
+	LWLockAcquire(asof_log_shared->lock, LW_SHARED);
+	for (uint64 pos = asof_log_shared->tail; pos < asof_log_shared->head;)
 	{
 		uint64		len;
-		LogEntry   *e = entry_at(pos, &len);
+		LogEntry   *e = asof_log_entry_at(pos, &len);
 
 		if (e != NULL && (e->state == LOG_QUEUED || e->state == LOG_TAKEN))
 			queued++;
 		pos += len;
 	}
 	for (int i = 0; i < LOG_DATABASES; i++)
-		if (log_shared->slots[i].pid != 0)
+		if (asof_log_shared->slots[i].pid != 0)
 			workers++;
-	values[0] = Int64GetDatum((int64) log_shared->logged);
-	values[1] = Int64GetDatum((int64) log_shared->written);
+	values[0] = Int64GetDatum((int64) asof_log_shared->logged);
+	values[1] = Int64GetDatum((int64) asof_log_shared->written);
 	values[2] = Int64GetDatum(queued);
-	values[3] = Int64GetDatum((int64) log_shared->failed);
-	values[4] = Int64GetDatum((int64) log_shared->dropped_full);
-	values[5] = Int64GetDatum((int64) log_shared->dropped_standby);
-	values[6] = Int64GetDatum((int64) log_shared->dropped_no_worker);
-	values[7] = Int64GetDatum((int64) log_shared->size);
-	values[8] = Int64GetDatum((int64) (log_shared->head - log_shared->tail));
+	values[3] = Int64GetDatum((int64) asof_log_shared->failed);
+	values[4] = Int64GetDatum((int64) asof_log_shared->dropped_full);
+	values[5] = Int64GetDatum((int64) asof_log_shared->dropped_standby);
+	values[6] = Int64GetDatum((int64) asof_log_shared->dropped_no_worker);
+	values[7] = Int64GetDatum((int64) asof_log_shared->size);
+	values[8] = Int64GetDatum((int64) (asof_log_shared->head - asof_log_shared->tail));
 	values[9] = Int32GetDatum(workers);
-	LWLockRelease(log_shared->lock);
+	LWLockRelease(asof_log_shared->lock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
