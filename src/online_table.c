@@ -464,7 +464,12 @@ asof_online_follow_protected(Oid relid)
 
 		error_context_stack = &ctx;
 		asof_source_shape_online(v->source, v->event_time, &shape);
-		if (list_member_oid(shape.hidden, relid))
+		/*
+		 * Sources that read relid, and sources whose reads the analysis
+		 * cannot see (a function, a foreign table): those are refused now
+		 * that a table is protected, and so is this call.
+		 */
+		if (list_member_oid(shape.hidden, relid) || shape.user_code || shape.foreign)
 			asof_online_protect_table(v, lfirst(lt));
 		error_context_stack = ctx.previous;
 	}

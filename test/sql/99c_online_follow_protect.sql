@@ -55,12 +55,19 @@ SELECT asof.create_feature_view('fo_fn_v', 'fo_fn', '{k}', event_time => 'te',
          features => '{sum(v2) over 1 day}', cadence => '6 hours') IS NOT NULL AS created;
 SELECT asof.materialize('fo_fn_v', '2001-01-02 12:00'::timestamp);
 SELECT count(*) AS online_tables FROM asof.online_tables WHERE feature_view = 'fo_fn_v';
+-- an online table materialized while nothing was protected, over a source
+-- calling a function: protecting any table is then refused (the function
+-- could read it), naming the view
+SELECT asof.unprotect('fo_src');
+SELECT asof.materialize('fo_fn_v', '2001-01-02 12:00'::timestamp);
+CREATE TABLE fo_other (te timestamp, lab int);
+SELECT asof.protect('fo_other', 'te', '{lab}');
+SELECT count(*) AS protected FROM asof.protected_tables WHERE table_name = 'fo_other'::regclass;
 -- clean up
 SET client_min_messages = warning;
 SELECT asof.drop_feature_view('fo_fn_v');
 SELECT asof.drop_feature_view('fo_v');
-SELECT asof.unprotect('fo_src');
 DROP VIEW fo_fn;
-DROP TABLE fo_plain, fo_src;
+DROP TABLE fo_plain, fo_src, fo_other;
 DROP FUNCTION fo_double(int);
 DROP ROLE regress_fo_reader;
