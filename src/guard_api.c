@@ -160,7 +160,11 @@ call_implementation(FunctionCallInfo fcinfo, const char *signature)
 Datum
 asof_api_protect(PG_FUNCTION_ARGS)
 {
-	Datum		result = call_implementation(fcinfo, "asof._protect(pg_catalog.oid, pg_catalog.regclass, pg_catalog.name, pg_catalog.name[], pg_catalog.name[], pg_catalog.name[], pg_catalog.text)");
+	Datum		result;
+
+	if (!PG_ARGISNULL(0))
+		asof_online_refuse_direct(PG_GETARG_OID(0), "protect");
+	result = call_implementation(fcinfo, "asof._protect(pg_catalog.oid, pg_catalog.regclass, pg_catalog.name, pg_catalog.name[], pg_catalog.name[], pg_catalog.name[], pg_catalog.text)");
 
 	/* online tables derived from it are protected with it (online_table.c) */
 	asof_online_follow_protected(PG_GETARG_OID(0));
@@ -170,7 +174,11 @@ asof_api_protect(PG_FUNCTION_ARGS)
 Datum
 asof_api_split(PG_FUNCTION_ARGS)
 {
-	Datum		result = call_implementation(fcinfo, "asof._split(pg_catalog.oid, pg_catalog.regclass, pg_catalog.text)");
+	Datum		result;
+
+	if (!PG_ARGISNULL(0))
+		asof_online_refuse_direct(PG_GETARG_OID(0), "split");
+	result = call_implementation(fcinfo, "asof._split(pg_catalog.oid, pg_catalog.regclass, pg_catalog.text)");
 
 	asof_online_follow_protected(PG_GETARG_OID(0));
 	return result;
@@ -185,6 +193,8 @@ asof_api_unseal(PG_FUNCTION_ARGS)
 Datum
 asof_api_unprotect(PG_FUNCTION_ARGS)
 {
+	if (!PG_ARGISNULL(0))
+		asof_online_refuse_direct(PG_GETARG_OID(0), "unprotect");
 	return call_implementation(fcinfo, "asof._unprotect(pg_catalog.oid, pg_catalog.regclass)");
 }
 

@@ -298,7 +298,7 @@ asof_guard_refuse_features_at(Oid source, const char *view_name)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("features of feature view \"%s\" at this time would read held-out rows of protected table \"%s\"",
 					view_name, get_rel_name(shape.cutoff_rel)),
-			 errdetail("The effective time of the features is after the table's train/test split."),
+			 errdetail("The effective time of the features is at or after the table's train/test split."),
 			 errhint("Ask for an earlier time, or open the test set with asof.unseal('%s', reason => ...) in this transaction.",
 					 DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(shape.cutoff_rel))))));
 }

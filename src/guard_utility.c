@@ -270,9 +270,14 @@ check_drop_extension(DropStmt *stmt)
 		Oid			argtype = OIDOID;
 		char	   *name = asof_table_text(lfirst_oid(lc));
 
-		/* Training sets linked to a spine go with the spine. */
+		/*
+		 * Training sets linked to a spine go with the spine; online tables
+		 * and serving logs (linked or not yet) go with schema asof_online.
+		 */
 		if (SPI_execute_with_args("SELECT asof.unprotect(r.tbl) FROM asof.protected_registry r "
-								  "WHERE r.tbl = $1::pg_catalog.regclass AND r.linked_to IS NULL", 1,
+								  "WHERE r.tbl = $1::pg_catalog.regclass AND r.linked_to IS NULL "
+								  "AND NOT EXISTS (SELECT FROM asof.online_tables o "
+								  "WHERE r.tbl IN (o.online_table, o.log_table))", 1,
 								  &argtype, &arg, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not unprotect table %s", name);
 		ereport(WARNING,

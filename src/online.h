@@ -37,6 +37,7 @@ extern void asof_as_owner_end(AsofAsOwner *s);
  */
 extern char *asof_online_protected_input(Oid source, bool split_only);
 extern void asof_online_follow_protected(Oid relid);
+extern void asof_online_refuse_direct(Oid relid, const char *what);
 
 /* online_admin.c: run sql through SPI, erroring unless it returns expect. */
 extern void asof_online_spi(const char *sql, int nargs, Oid *types, Datum *values,

@@ -476,3 +476,35 @@ asof_online_follow_protected(Oid relid)
 	asof_as_owner_end(&s);
 	SPI_finish();
 }
+
+/*
+ * asof.protect, asof.split and asof.unprotect of an online table or a
+ * serving log are refused: they are protected, linked and split only as
+ * their feature view's source is (asof_online_protect_table); a split of
+ * their own would open their features before the source's split, and
+ * unprotecting them would open held-out ticks.  what: the refused call.
+ */
+void
+asof_online_refuse_direct(Oid relid, const char *what)
+{
+	Datum		arg = ObjectIdGetDatum(relid);
+	char	   *view = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	asof_online_spi("SELECT o.feature_view FROM asof.online_tables o "
+					"WHERE o.online_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
+					"OR o.log_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+					1, (Oid[]) {OIDOID}, &arg, NULL, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		view = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	if (view != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s %s, the online table or serving log of feature view \"%s\"",
+						what, asof_table_text(relid), view),
+				 errdetail("It is protected, linked and split only as the protected table its feature view reads is, so that its features never open before that table's split."),
+				 errhint("Call asof.%s on the protected table the feature view reads; the online table and serving log follow it.",
+						 what)));
+}
