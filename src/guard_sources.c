@@ -74,7 +74,7 @@ hidden_rel(Oid relid)
 	const AsofGuardedRel *g = asof_registry_lookup(relid);
 
 	if (g != NULL && shape_all_protected)
-		return OidIsValid(g->linked_to) ? NULL : g;
+		return g;				/* linked ones too: asof_source_refuse_online */
 	if (g == NULL || !g->has_split || asof_guard_rel_unsealed(g))
 		return NULL;
 	return g;
@@ -447,7 +447,21 @@ void
 asof_source_refuse_online(const char *view, Oid source, const AsofSourceShape *s)
 {
 	char	   *src = get_rel_name(source);
+	ListCell   *lc;
 
+	foreach(lc, s->hidden)
+	{
+		Oid			rel = lfirst_oid(lc);
+		const AsofGuardedRel *g = asof_registry_lookup(rel);
+
+		if (g != NULL && OidIsValid(g->linked_to))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("feature view \"%s\" cannot be materialized: its source \"%s\" reads \"%s\", a training set, online table or serving log derived from protected table \"%s\"",
+							view, src, get_rel_name(rel), get_rel_name(g->linked_to)),
+					 errdetail("Derived tables hide their held-out rows by their own time column; an online table computed from them could not follow that split."),
+					 errhint("Define the feature view over \"%s\" itself.", get_rel_name(g->linked_to))));
+	}
 	if (list_length(s->hidden) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

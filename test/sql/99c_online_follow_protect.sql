@@ -70,6 +70,31 @@ SELECT count(*) AS protected FROM asof.protected_tables WHERE table_name = 'fo_o
 -- clean up
 SET client_min_messages = warning;
 SELECT asof.drop_feature_view('fo_fn_v');
+RESET client_min_messages;
+-- a source that reads a training set (linked to a protected spine) cannot
+-- be materialized: its online table could not follow the spine's split
+-- (found by an attack: it was left unprotected, with held-out labels)
+CREATE TABLE fo_spine (k text, te timestamp, y int);
+INSERT INTO fo_spine SELECT 'e', '2001-01-01'::timestamp + i * interval '6 hours', 9000 + i
+  FROM generate_series(0, 7) i;
+SELECT asof.protect('fo_spine', 'te', '{y}');
+SELECT asof.split('fo_spine', '2001-01-02 00:00');
+SET client_min_messages = warning;
+SELECT asof.build_training_set('fo_ts', 'fo_spine', 'te', ARRAY['fo_v']);
+SELECT asof.create_feature_view('fo_tsv', 'fo_ts', '{k}', event_time => 'te',
+         features => '{max(y) over 1 day}', cadence => '6 hours') IS NOT NULL AS created;
+RESET client_min_messages;
+SET asof.guard = off;
+SELECT asof.materialize('fo_tsv', '2001-01-01 12:00'::timestamp);
+RESET asof.guard;
+SELECT count(*) AS online_tables FROM asof.online_tables WHERE feature_view = 'fo_tsv';
+SET client_min_messages = warning;
+SELECT asof.drop_feature_view('fo_tsv');
+DROP TABLE fo_ts;
+SELECT asof.unprotect('fo_spine');
+DROP TABLE fo_spine;
+RESET client_min_messages;
+SET client_min_messages = warning;
 SELECT asof.drop_feature_view('fo_v');
 DROP VIEW fo_fn;
 DROP TABLE fo_plain, fo_src, fo_other;
