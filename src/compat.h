@@ -33,6 +33,8 @@
 #define ASOF_HELPER_VIEW_OPTIONS " WITH (security_invoker = true)"
 #define asof_tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem) \
 	tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem, NULL, TUPLESORT_NONE)
+#define asof_tuplesort_begin_heap_coord(desc, nkeys, attnums, ops, colls, nullsfirst, mem, coord) \
+	tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem, coord, TUPLESORT_NONE)
 #define asof_parse_analyze(raw, sql) parse_analyze_fixedparams((raw), (sql), NULL, 0, NULL)
 #define ASOF_PROCESS_UTILITY_PARAMS \
 	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \

@@ -220,6 +220,8 @@ struct AsofEngine
 	TupleTableSlot *resslot;
 	Tuplesortstate *ressort;
 	bool		results_ready;
+	bool		results_taken;	/* ressort is a parallel worker's results */
+	bool		read_only;		/* queries on the active snapshot */
 
 	/* feature values at the current k */
 	Datum	   *kvalues;
@@ -386,6 +388,8 @@ setup_keys(AsofEngine *e)
 	}
 }
 
+static Tuplesortstate *results_sort(AsofEngine *e, SortCoordinate coord);
+
 static void
 setup_sorts(AsofEngine *e)
 {
@@ -398,10 +402,6 @@ setup_sorts(AsofEngine *e)
 	Oid		   *cops = palloc(sizeof(Oid) * nsrckeys);
 	Oid		   *ccolls = palloc0(sizeof(Oid) * nsrckeys);
 	bool	   *cnf = palloc0(sizeof(bool) * nsrckeys);
-	AttrNumber	rcols[1] = {1};
-	Oid			rops[1] = {Int8LessOperator};
-	Oid			rcolls[1] = {InvalidOid};
-	bool		rnf[1] = {false};
 	int			j;
 
 	/* spine: (key, id, k, t, ordinal) sorted by (key, id, k) */
@@ -472,8 +472,7 @@ setup_sorts(AsofEngine *e)
 	}
 	e->resput = MakeSingleTupleTableSlot(e->resdesc, &TTSOpsVirtual);
 	e->resslot = MakeSingleTupleTableSlot(e->resdesc, &TTSOpsMinimalTuple);
-	e->ressort = asof_tuplesort_begin_heap(e->resdesc, 1, rcols, rops, rcolls,
-										   rnf, maintenance_work_mem);
+	e->ressort = results_sort(e, NULL);
 }
 
 AsofEngine *
@@ -1747,8 +1746,10 @@ asof_engine_run(AsofEngine *e, Datum *filter_keys)
 	bool		merged = false;
 
 	/* no spine row needs the source: no need to read it at all */
+	if (e->results_taken)
+		elog(ERROR, "asof_engine_run called on an engine whose results a worker computed");
 	if (e->have_range)
-		merged = read_source(e, filter_keys != NULL);
+		merged = read_source(e, filter_keys != NULL || e->read_only);
 
 	old = MemoryContextSwitchTo(e->cxt);
 	if (!merged)
@@ -1766,6 +1767,73 @@ asof_engine_run(AsofEngine *e, Datum *filter_keys)
 	tuplesort_performsort(e->ressort);
 	e->results_ready = true;
 	MemoryContextSwitchTo(old);
+}
+
+void
+asof_engine_set_read_only(AsofEngine *e, bool read_only)
+{
+	e->read_only = read_only;
+}
+
+/* The results sort, in the shape setup_sorts gives it. */
+static Tuplesortstate *
+results_sort(AsofEngine *e, SortCoordinate coord)
+{
+	AttrNumber	rcols[1] = {1};
+	Oid			rops[1] = {Int8LessOperator};
+	Oid			rcolls[1] = {InvalidOid};
+	bool		rnf[1] = {false};
+	MemoryContext old = MemoryContextSwitchTo(e->cxt);
+	Tuplesortstate *s = asof_tuplesort_begin_heap_coord(e->resdesc, 1, rcols, rops, rcolls,
+														rnf, maintenance_work_mem, coord);
+
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+void
+asof_engine_set_result_worker(AsofEngine *e, Sharedsort *shared, dsm_segment *seg)
+{
+	SortCoordinate coord = MemoryContextAllocZero(e->cxt, sizeof(SortCoordinateData));
+
+	if (e->nspine > 0 || e->results_ready)
+		elog(ERROR, "asof_engine_set_result_worker called after the first spine row");
+	tuplesort_attach_shared(shared, seg);
+	coord->isWorker = true;
+	coord->nParticipants = -1;
+	coord->sharedsort = shared;
+	tuplesort_end(e->ressort);
+	e->ressort = results_sort(e, coord);
+}
+
+void
+asof_engine_take_results(AsofEngine *e, Sharedsort *shared)
+{
+	SortCoordinate coord = MemoryContextAllocZero(e->cxt, sizeof(SortCoordinateData));
+	MemoryContext old;
+
+	if (e->nspine > 0 || e->results_ready)
+		elog(ERROR, "asof_engine_take_results called on an engine with spine rows");
+	coord->isWorker = false;
+	coord->nParticipants = 1;
+	coord->sharedsort = shared;
+	tuplesort_end(e->srcsort);
+	e->srcsort = NULL;
+	tuplesort_end(e->spinesort);
+	e->spinesort = NULL;
+	tuplesort_end(e->ressort);
+	e->ressort = results_sort(e, coord);
+	old = MemoryContextSwitchTo(e->cxt);
+	tuplesort_performsort(e->ressort);
+	MemoryContextSwitchTo(old);
+	e->results_taken = true;
+	e->results_ready = true;
+}
+
+char *
+asof_engine_source_query(AsofEngine *e)
+{
+	return asof_engine_source_sql(e->view, e->ninputs, e->inputs, false);
 }
 
 bool

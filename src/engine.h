@@ -21,6 +21,7 @@
 #include "access/tupdesc.h"
 #include "nodes/params.h"
 #include "tcop/dest.h"
+#include "utils/tuplesort.h"
 
 #include "feature_view.h"
 
@@ -52,6 +53,22 @@ extern void asof_engine_add_spine(AsofEngine *e, int64 ordinal,
  * bounds come from the spine rows either way.
  */
 extern void asof_engine_run(AsofEngine *e, Datum *filter_keys);
+
+/*
+ * Parallel builds (build_parallel.h).  asof_engine_set_read_only: the
+ * engine's queries use the active snapshot and take no new one (required
+ * in parallel mode).  asof_engine_set_result_worker: before any spine row,
+ * in a worker: the results go to the shared sort `shared` (one worker per
+ * sort); asof_engine_take_results: in the leader, once that worker has
+ * finished: the engine's results are read from it (asof_engine_next), and
+ * the engine has no spine rows of its own.  asof_engine_source_query: the
+ * engine's unbounded source query, for the parallel-safety check.
+ */
+extern void asof_engine_set_read_only(AsofEngine *e, bool read_only);
+extern void asof_engine_set_result_worker(AsofEngine *e, Sharedsort *shared,
+										  dsm_segment *seg);
+extern void asof_engine_take_results(AsofEngine *e, Sharedsort *shared);
+extern char *asof_engine_source_query(AsofEngine *e);
 
 /* The results: one per spine row, in increasing ordinal. */
 extern bool asof_engine_next(AsofEngine *e, int64 *ordinal,

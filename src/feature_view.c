@@ -28,6 +28,7 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
@@ -423,8 +424,9 @@ static void
 spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 		 const char *nulls, int expect)
 {
+	/* in a parallel build's worker, reads only (build_parallel.c) */
 	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
-										   false, 0);
+										   IsInParallelMode(), 0);
 
 	if (rc != expect)
 		elog(ERROR, "SPI_execute_with_args(\"%s\") returned %d", sql, rc);

@@ -21,6 +21,8 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+
 /* The aggregate a feature computes. */
 typedef enum AsofAgg
 {
@@ -92,6 +94,12 @@ typedef struct AsofFeatureView
  * feature_view.c.
  */
 extern AsofFeatureView *asof_load_feature_view(const char *name);
+
+/*
+ * The view's definition as recorded with a training set (a JSON object;
+ * training_set.c); parallel builds compare it between leader and worker.
+ */
+extern void asof_view_definition_json(StringInfo b, const AsofFeatureView *v);
 
 /*
  * The role that owns pg_asof's schemas (as which registries are written),

@@ -95,6 +95,16 @@ extern void asof_guard_check_source(Oid source, const char *event_time);
  */
 extern char *asof_guard_reference_spine(Oid source, const char *spine_sql);
 extern void asof_guard_source_read_begin(void);
+
+/*
+ * build_parallel.c: this process is a parallel build's worker.  Unlike the
+ * workers of a parallel query, whose plans the leader checked, it plans
+ * its own queries: the guard checks them, and refuses any read of a
+ * protected table (the leader chose a parallel build only for sources
+ * that read none; guard_columns.c).
+ */
+extern void asof_guard_enter_build_worker(void);
+extern bool asof_guard_in_build_worker(void);
 extern void asof_guard_source_read_end(Oid source, const char *event_time);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);
 extern void asof_guard_training_set_built(Oid spine, Oid output);

@@ -223,8 +223,11 @@ asof_check_perms(ASOF_CHECK_PERMS_PARAMS)
 		!prev_check_perms_hook(ASOF_CHECK_PERMS_ARGS))
 		return false;
 
-	/* Parallel workers run plans their leader already checked. */
-	if (!asof_guard_active() || IsParallelWorker())
+	/*
+	 * Parallel workers run plans their leader already checked; a parallel
+	 * build's worker plans its own (guard.h).
+	 */
+	if (!asof_guard_active() || (IsParallelWorker() && !asof_guard_in_build_worker()))
 		return true;
 	/* A plan that reads no relation needs no registry (see guard_rows.c). */
 	foreach(lc, rangeTable)
@@ -245,6 +248,14 @@ asof_check_perms(ASOF_CHECK_PERMS_PARAMS)
 		g = asof_registry_lookup(rte->relid);
 		if (g == NULL)
 			continue;
+		/* A parallel build's worker reads no protected table (guard.h). */
+		if (asof_guard_in_build_worker())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("a parallel worker of asof.build_training_set cannot read protected table \"%s\"",
+							g->regname),
+					 errdetail("Builds whose sources read protected tables run without parallel workers; this read was not visible before the build started (a function, or a table protected since)."),
+					 errhint("Set max_parallel_maintenance_workers to 0 for this build.")));
 		/* The guard's own query over the one relation it reads whole. */
 		if (current_pstmt != NULL && current_pstmt->rtable == rangeTable &&
 			asof_guard_exemption_covers(current_pstmt, g->regrelid))

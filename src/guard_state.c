@@ -61,10 +61,25 @@ static SubTransactionId build_subid = InvalidSubTransactionId;
 
 static Oid	api_caller = InvalidOid;
 
+/* This process is a parallel build's worker (build_parallel.c). */
+static bool build_worker = false;
+
 bool
 asof_guard_active(void)
 {
 	return asof_guard_enabled;
+}
+
+void
+asof_guard_enter_build_worker(void)
+{
+	build_worker = true;
+}
+
+bool
+asof_guard_in_build_worker(void)
+{
+	return build_worker;
 }
 
 /* ---- the exemption ---- */

@@ -50,6 +50,7 @@
 #include "utils/typcache.h"
 #include "utils/varlena.h"
 
+#include "build_parallel.h"
 #include "compat.h"
 #include "engine.h"
 #include "feature_view.h"
@@ -273,8 +274,8 @@ json_int(StringInfo b, const char *key, bool has, int64 val)
 		appendStringInfoString(b, ":null");
 }
 
-static void
-view_definition_json(StringInfo b, const AsofFeatureView *v)
+void
+asof_view_definition_json(StringInfo b, const AsofFeatureView *v)
 {
 	appendStringInfoChar(b, '{');
 	json_str(b, "name", v->name);
@@ -365,6 +366,8 @@ typedef struct Build
 
 	/* engines and the spine store (build_read_spine) */
 	AsofEngine **engines;
+	AsofParallelBuild *parallel;	/* NULL: a serial build */
+	int64	   *heldout;		/* per view: spine rows held out */
 	Oid			at_type;
 	Tuplestorestate *store;
 	TupleTableSlot *storeslot;
@@ -435,8 +438,12 @@ spine_receive(TupleTableSlot *in, DestReceiver *self)
 			b->keybuf[j] = in->tts_values[b->keycols[i][j]];
 			b->keynullbuf[j] = in->tts_isnull[b->keycols[i][j]];
 		}
-		asof_engine_add_spine(b->engines[i], b->nrows, b->keybuf, b->keynullbuf,
-							  t, t_valid);
+		if (asof_parallel_build_ships(b->parallel, i))
+			asof_parallel_build_ship(b->parallel, i, b->nrows, b->keybuf, b->keynullbuf,
+									 t, t_valid);
+		else
+			asof_engine_add_spine(b->engines[i], b->nrows, b->keybuf, b->keynullbuf,
+								  t, t_valid);
 	}
 	b->nrows++;
 	if (b->nrows % 65536 == 0)
@@ -696,7 +703,7 @@ build_create_table(Build *b)
 	{
 		if (i)
 			appendStringInfoChar(&defs, ',');
-		view_definition_json(&defs, b->views[i]);
+		asof_view_definition_json(&defs, b->views[i]);
 	}
 	appendStringInfoChar(&defs, ']');
 	b->definitions = defs.data;
@@ -712,9 +719,10 @@ build_create_table(Build *b)
 }
 
 /*
- * Phase 3: one engine per view, and the spine read once: every row into
- * the store (for the output) and, per view, its entity and k(t) into the
- * view's engine.
+ * Phase 3: one engine per view, parallel workers when the build qualifies
+ * (build_parallel.h), and the spine read once: every row into the store
+ * (for the output) and, per view, its entity and k(t) into the view's
+ * engine, or to the worker computing the view.
  */
 static void
 build_read_spine(Build *b)
@@ -732,6 +740,13 @@ build_read_spine(Build *b)
 		b->engines[i] = asof_engine_create(b->views[i]);
 		asof_engine_set_progress(b->engines[i], progress_report, &b->progress);
 	}
+	b->heldout = palloc0(sizeof(int64) * b->nviews);
+	b->parallel = asof_parallel_build_begin(b->views, b->engines, b->nviews);
+	if (b->parallel)
+		ereport(DEBUG1,
+				(errmsg_internal("training set %s: %d views, %d parallel workers",
+								 b->target, b->nviews,
+								 asof_parallel_build_workers(b->parallel))));
 	b->keybuf = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
 	b->keynullbuf = palloc(sizeof(bool) * INDEX_MAX_KEYS);
 	b->store = tuplestore_begin_heap(false, false, maintenance_work_mem);
@@ -756,22 +771,37 @@ build_read_spine(Build *b)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	asof_guard_before_spine_read(b->spine);
-	asof_engine_run_query(q.data, NULL, false, false, &recv.pub);
+	/* a parallel build reads on the snapshot its workers have */
+	asof_engine_run_query(q.data, NULL, b->parallel != NULL, false, &recv.pub);
 	error_context_stack = errcb.previous;
+	asof_parallel_build_spine_done(b->parallel);
 	ExecDropSingleTupleTableSlot(b->storeslot);
 	b->storeslot = NULL;
 }
 
-/* Phase 4: each view's engine reads its source (bounded) and merges. */
+/*
+ * Phase 4: each view's engine reads its source (bounded) and merges; the
+ * workers' views are handed over once they have finished.
+ */
 static void
 build_run_engines(Build *b)
 {
 	for (int i = 0; i < b->nviews; i++)
 	{
+		if (asof_parallel_build_ships(b->parallel, i))
+			continue;
 		b->progress.view = b->views[i]->name;
 		asof_engine_run(b->engines[i], NULL);
+		b->heldout[i] = asof_engine_heldout_rows(b->engines[i]);
 	}
 	b->progress.view = NULL;
+	if (b->parallel)
+	{
+		asof_parallel_build_finish(b->parallel);
+		for (int i = 0; i < b->nviews; i++)
+			if (asof_parallel_build_ships(b->parallel, i))
+				b->heldout[i] = asof_parallel_build_heldout(b->parallel, i);
+	}
 }
 
 /*
@@ -837,6 +867,10 @@ build_write(Build *b)
 	table_close(out, NoLock);
 	if (b->written != b->nrows)
 		elog(ERROR, "wrote " INT64_FORMAT " rows for " INT64_FORMAT " spine rows", b->written, b->nrows);
+
+	/* the workers' results are read: parallel mode ends before recording */
+	asof_parallel_build_end(b->parallel);
+	b->parallel = NULL;
 }
 
 /*
@@ -847,8 +881,7 @@ static void
 build_record(Build *b)
 {
 	for (int i = 0; i < b->nviews; i++)
-		asof_guard_report_heldout_features(b->target, b->views[i]->name,
-										   asof_engine_heldout_rows(b->engines[i]));
+		asof_guard_report_heldout_features(b->target, b->views[i]->name, b->heldout[i]);
 	record_build(b->target, b->spine_name, b->at, b->views_arr, b->definitions,
 				 b->written, b->started);
 	asof_guard_build_end();

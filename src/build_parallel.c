@@ -1,0 +1,622 @@
+/*-------------------------------------------------------------------------
+ *
+ * build_parallel.c
+ *	  Parallel builds of training sets (build_parallel.h): the views of one
+ *	  build computed by parallel workers, one view per participant at a
+ *	  time, the leader taking its share.
+ *
+ *	  The leader reads the spine once and streams to each worker, over a
+ *	  shm_mq, the spine rows of the views that worker computes: (ordinal,
+ *	  t, entity keys) as minimal tuples, in spine order.  The worker feeds
+ *	  them to its own engine exactly as a serial build feeds its engines,
+ *	  reads the view's source on the leader's snapshot, merges, and sorts
+ *	  the results into a shared tuplesort (the worker side of a coordinated
+ *	  sort); once it has finished, the leader reads them from there in
+ *	  spine order.  Every view is computed by the code of a serial build,
+ *	  from the same spine rows in the same order, over the same rows of its
+ *	  source: the results are the same bytes (test 93).
+ *
+ *	  When.  max_parallel_maintenance_workers above 0 (the setting of
+ *	  CREATE INDEX), at least two views, sources of at least
+ *	  min_parallel_table_scan_size in all, not already in parallel mode,
+ *	  and every view's source query safe in a worker: no temporary or
+ *	  foreign relation, no function that is not PARALLEL SAFE, and for the
+ *	  leakage guard no protected relation, no build sealing held-out spine
+ *	  rows and, while any table is protected, no function that is not
+ *	  built in.  A worker refuses any read of a protected table
+ *	  (guard_columns.c), so a read this check could not see fails closed.
+ *
+ *	  Owns: the decision, the shared memory layout, the spine stream, the
+ *	  workers' entry point, the hand-over of results.
+ *	  Must not: compute features (engine.c) or write the training set
+ *	  (training_set.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
+#include "storage/bufmgr.h"
+#include "parser/parser.h"
+#include "pgstat.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplesort.h"
+
+#include "build_parallel.h"
+#include "compat.h"
+#include "guard.h"
+#include "guard_registry.h"
+
+#define KEY_SHARED		UINT64CONST(0xA50F0B0000000001)
+#define KEY_SORTS		UINT64CONST(0xA50F0B0000000002)
+#define KEY_QUEUES		UINT64CONST(0xA50F0B0000000003)
+
+#define QUEUE_SIZE		(1024 * 1024)	/* per worker */
+#define CHUNK_SIZE		(64 * 1024) /* spine rows are sent in chunks */
+#define NAME_SIZE		256			/* a feature view's name, with its NUL */
+
+/* a record of the spine stream: a header, then a minimal tuple */
+typedef struct StreamRecord
+{
+	int32		view;			/* -1: the end, len = rows sent */
+	uint32		len;
+} StreamRecord;
+
+typedef struct SharedView
+{
+	char		name[NAME_SIZE];
+	uint32		definition_hash;	/* of asof_view_definition_json */
+	int			owner;			/* 0: the leader; w + 1: worker w */
+	int64		nheldout;		/* written by its worker */
+} SharedView;
+
+typedef struct BuildShared
+{
+	int			nviews;
+	Size		sortsize;		/* bytes per Sharedsort */
+	SharedView	views[FLEXIBLE_ARRAY_MEMBER];
+} BuildShared;
+
+struct AsofParallelBuild
+{
+	ParallelContext *pcxt;
+	BuildShared *shared;
+	char	   *sorts;
+	int			nviews;
+	AsofFeatureView **views;
+	AsofEngine **engines;
+	TupleDesc  *descs;			/* per view: (ordinal, t, keys...) */
+	Datum	   *vals;
+	bool	   *nulls;
+	shm_mq_handle **mqh;		/* per worker */
+	StringInfoData *chunks;		/* per worker: records not sent yet */
+	int64	   *sent;			/* per worker: rows sent */
+};
+
+static Sharedsort *
+view_sort(char *sorts, Size sortsize, int view)
+{
+	return (Sharedsort *) (sorts + sortsize * view);
+}
+
+/* The stream's tuples of one view: (ordinal, t, the view's keys). */
+static TupleDesc
+stream_desc(const AsofFeatureView *v)
+{
+	TupleDesc	d = CreateTemplateTupleDesc(2 + v->nkeys);
+
+	TupleDescInitEntry(d, 1, "ordinal", INT8OID, -1, 0);
+	TupleDescInitEntry(d, 2, "t", INT8OID, -1, 0);
+	for (int i = 0; i < v->nkeys; i++)
+		TupleDescInitEntry(d, 3 + i, NULL, v->key_types[i], -1, 0);
+	return d;
+}
+
+static uint32
+definition_hash(const AsofFeatureView *v)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	asof_view_definition_json(&b, v);
+	return hash_bytes((unsigned char *) b.data, b.len);
+}
+
+/* ----------------------------------------------------------------------
+ * The decision
+ * ----------------------------------------------------------------------
+ */
+typedef struct SafetyCheck
+{
+	bool		any_protected;
+	bool		safe;
+	BlockNumber blocks;			/* of the relations read */
+} SafetyCheck;
+
+static bool
+user_function(Oid func_id, void *context)
+{
+	return func_id >= FirstNormalObjectId;
+}
+
+/*
+ * Can a worker read relation relid (and its inheritance children)?  Adds
+ * their sizes to c->blocks.
+ */
+static bool
+relation_safe(Oid relid, SafetyCheck *c)
+{
+	List	   *rels = list_make1_oid(relid);
+	ListCell   *lc;
+
+	if (has_subclass(relid))
+		rels = find_all_inheritors(relid, AccessShareLock, NULL);
+	foreach(lc, rels)
+	{
+		Oid			r = lfirst_oid(lc);
+		char		persistence = get_rel_persistence(r);
+		char		kind = get_rel_relkind(r);
+
+		if (persistence == RELPERSISTENCE_TEMP || kind == RELKIND_FOREIGN_TABLE)
+			return false;
+		if (c->any_protected && asof_registry_lookup(r) != NULL)
+			return false;
+		if (RELKIND_HAS_STORAGE(kind))
+		{
+			Relation	rel = relation_open(r, AccessShareLock);
+
+			c->blocks += RelationGetNumberOfBlocks(rel);
+			relation_close(rel, NoLock);
+		}
+	}
+	return true;
+}
+
+static bool
+safety_walker(Node *node, SafetyCheck *c)
+{
+	if (node == NULL || !c->safe)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION && !relation_safe(rte->relid, c))
+				c->safe = false;
+			/* row security policies and view quals */
+			if (c->any_protected && rte->securityQuals != NIL &&
+				check_functions_in_node((Node *) rte->securityQuals, user_function, NULL))
+				c->safe = false;
+		}
+		return query_tree_walker(q, safety_walker, c, QTW_EXAMINE_RTES_BEFORE) || !c->safe;
+	}
+	if (IsA(node, RangeTblEntry))
+		return false;			/* seen with its query; its contents follow */
+	if (c->any_protected && check_functions_in_node(node, user_function, NULL))
+	{
+		c->safe = false;
+		return true;
+	}
+	return expression_tree_walker(node, safety_walker, c);
+}
+
+/*
+ * Is the source query of engine e safe to run in a parallel worker?  Adds
+ * the size of what it reads to *blocks.
+ */
+static bool
+source_safe(AsofEngine *e, bool any_protected, BlockNumber *blocks)
+{
+	char	   *sql = asof_engine_source_query(e);
+	List	   *raw;
+	ListCell   *lc;
+	SafetyCheck c;
+	int			nest;
+
+	c.any_protected = any_protected;
+	c.safe = true;
+	c.blocks = 0;
+	/* as the engine reads it (asof_engine_run_query) */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	raw = asof_raw_parser(sql);
+	foreach(lc, raw)
+	{
+		List	   *queries = pg_analyze_and_rewrite_fixedparams(lfirst_node(RawStmt, lc),
+																 sql, NULL, 0, NULL);
+		ListCell   *qc;
+
+		foreach(qc, queries)
+		{
+			Query	   *q = lfirst_node(Query, qc);
+
+			if (q->commandType != CMD_SELECT || max_parallel_hazard(q) != PROPARALLEL_SAFE)
+				c.safe = false;
+			else
+				(void) safety_walker((Node *) q, &c);
+		}
+	}
+	AtEOXact_GUC(true, nest);
+	*blocks += c.blocks;
+	return c.safe;
+}
+
+/* How many workers should this build have (0: a serial build)? */
+static int
+plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews)
+{
+	int			nworkers = Min(nviews - 1, max_parallel_maintenance_workers);
+	bool		any_protected;
+	BlockNumber blocks = 0;
+	Oid			unused_spine;
+	int64		unused_from;
+
+	if (nworkers <= 0 || IsInParallelMode() || max_worker_processes <= 1)
+		return 0;
+	/* the guard: a build sealing held-out spine rows exempts its reads */
+	if (asof_guard_get_build(&unused_spine, &unused_from))
+		return 0;
+	any_protected = asof_guard_active() && asof_registry_any_protected();
+	for (int i = 0; i < nviews; i++)
+		if (!source_safe(engines[i], any_protected, &blocks))
+			return 0;
+	if (blocks < (BlockNumber) min_parallel_table_scan_size)
+		return 0;
+	return nworkers;
+}
+
+/* ----------------------------------------------------------------------
+ * The leader
+ * ----------------------------------------------------------------------
+ */
+AsofParallelBuild *
+asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nviews)
+{
+	int			nworkers = plan_workers(views, engines, nviews);
+	AsofParallelBuild *pb;
+	ParallelContext *pcxt;
+	Size		sortsize;
+	Size		sharedsize = add_size(offsetof(BuildShared, views),
+									  mul_size(sizeof(SharedView), nviews));
+	char	   *queues;
+	int			nparts;
+
+	if (nworkers == 0)
+		return NULL;
+	for (int i = 0; i < nviews; i++)
+		if (strlen(views[i]->name) >= NAME_SIZE)
+			return NULL;
+
+	/* phase 1: parallel mode, the snapshot every read of the build uses */
+	EnterParallelMode();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pcxt = CreateParallelContext("pg_asof", "asof_build_worker_main", nworkers);
+
+	/* phase 2: shared memory: the views, a results sort each, the queues */
+	sortsize = MAXALIGN(tuplesort_estimate_shared(1));
+	shm_toc_estimate_chunk(&pcxt->estimator, sharedsize);
+	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sortsize, nviews));
+	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(QUEUE_SIZE, nworkers));
+	shm_toc_estimate_keys(&pcxt->estimator, 3);
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL)
+	{
+		/* no dynamic shared memory to be had: serially */
+		DestroyParallelContext(pcxt);
+		PopActiveSnapshot();
+		ExitParallelMode();
+		return NULL;
+	}
+	pb = palloc0(sizeof(AsofParallelBuild));
+	pb->pcxt = pcxt;
+	pb->nviews = nviews;
+	pb->views = views;
+	pb->engines = engines;
+	pb->shared = shm_toc_allocate(pcxt->toc, sharedsize);
+	memset(pb->shared, 0, sharedsize);
+	pb->shared->nviews = nviews;
+	pb->shared->sortsize = sortsize;
+	pb->sorts = shm_toc_allocate(pcxt->toc, mul_size(sortsize, nviews));
+	for (int i = 0; i < nviews; i++)
+	{
+		strlcpy(pb->shared->views[i].name, views[i]->name, NAME_SIZE);
+		pb->shared->views[i].definition_hash = definition_hash(views[i]);
+		tuplesort_initialize_shared(view_sort(pb->sorts, sortsize, i), 1, pcxt->seg);
+	}
+	queues = shm_toc_allocate(pcxt->toc, mul_size(QUEUE_SIZE, nworkers));
+	for (int w = 0; w < nworkers; w++)
+		shm_mq_set_sender(shm_mq_create(queues + (Size) w * QUEUE_SIZE, QUEUE_SIZE), MyProc);
+	shm_toc_insert(pcxt->toc, KEY_SHARED, pb->shared);
+	shm_toc_insert(pcxt->toc, KEY_SORTS, pb->sorts);
+	shm_toc_insert(pcxt->toc, KEY_QUEUES, queues);
+
+	/* phase 3: the workers, and the views of each participant */
+	LaunchParallelWorkers(pcxt);
+	nparts = 1 + pcxt->nworkers_launched;
+	for (int i = 0; i < nviews; i++)
+		pb->shared->views[i].owner = i % nparts;
+	pb->mqh = palloc0(sizeof(shm_mq_handle *) * Max(pcxt->nworkers_launched, 1));
+	pb->chunks = palloc0(sizeof(StringInfoData) * Max(pcxt->nworkers_launched, 1));
+	pb->sent = palloc0(sizeof(int64) * Max(pcxt->nworkers_launched, 1));
+	for (int w = 0; w < pcxt->nworkers_launched; w++)
+	{
+		pb->mqh[w] = shm_mq_attach((shm_mq *) (queues + (Size) w * QUEUE_SIZE),
+								   pcxt->seg, pcxt->worker[w].bgwhandle);
+		initStringInfo(&pb->chunks[w]);
+	}
+	pb->descs = palloc0(sizeof(TupleDesc) * nviews);
+	for (int i = 0; i < nviews; i++)
+		if (pb->shared->views[i].owner != 0)
+			pb->descs[i] = stream_desc(views[i]);
+	pb->vals = palloc(sizeof(Datum) * (2 + INDEX_MAX_KEYS));
+	pb->nulls = palloc(sizeof(bool) * (2 + INDEX_MAX_KEYS));
+
+	/* every read of the build is now on the pushed snapshot */
+	for (int i = 0; i < nviews; i++)
+		asof_engine_set_read_only(engines[i], true);
+	return pb;
+}
+
+bool
+asof_parallel_build_ships(AsofParallelBuild *pb, int view)
+{
+	return pb != NULL && pb->shared->views[view].owner != 0;
+}
+
+/* Send worker w's pending records; a worker that is gone raises its error. */
+static void
+flush_chunk(AsofParallelBuild *pb, int w)
+{
+	StringInfo	c = &pb->chunks[w];
+	shm_mq_result r;
+
+	if (c->len == 0)
+		return;
+	r = shm_mq_send(pb->mqh[w], c->len, c->data, false, true);
+	if (r != SHM_MQ_SUCCESS)
+	{
+		WaitForParallelWorkersToFinish(pb->pcxt);	/* rethrows its error */
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("parallel worker of asof.build_training_set exited before reading the spine")));
+	}
+	resetStringInfo(c);
+}
+
+static void
+append_record(StringInfo c, int32 view, uint32 len, const void *data)
+{
+	StreamRecord h;
+
+	h.view = view;
+	h.len = len;
+	appendBinaryStringInfo(c, (char *) &h, sizeof(h));
+	if (data != NULL)
+		appendBinaryStringInfo(c, data, len);
+	/* the next header on an 8-byte boundary of the chunk */
+	while (c->len % MAXIMUM_ALIGNOF != 0)
+		appendStringInfoChar(c, '\0');
+}
+
+void
+asof_parallel_build_ship(AsofParallelBuild *pb, int view, int64 ordinal,
+						 Datum *keys, bool *keynulls, int64 t, bool t_valid)
+{
+	int			w = pb->shared->views[view].owner - 1;
+	AsofFeatureView *v = pb->views[view];
+	MinimalTuple tup;
+
+	pb->vals[0] = Int64GetDatum(ordinal);
+	pb->nulls[0] = false;
+	pb->vals[1] = Int64GetDatum(t);
+	pb->nulls[1] = !t_valid;
+	memcpy(pb->vals + 2, keys, sizeof(Datum) * v->nkeys);
+	memcpy(pb->nulls + 2, keynulls, sizeof(bool) * v->nkeys);
+	tup = heap_form_minimal_tuple(pb->descs[view], pb->vals, pb->nulls);
+	append_record(&pb->chunks[w], view, tup->t_len, tup);
+	pfree(tup);
+	pb->sent[w]++;
+	if (pb->chunks[w].len >= CHUNK_SIZE)
+		flush_chunk(pb, w);
+}
+
+void
+asof_parallel_build_spine_done(AsofParallelBuild *pb)
+{
+	if (pb == NULL)
+		return;
+	for (int w = 0; w < pb->pcxt->nworkers_launched; w++)
+	{
+		append_record(&pb->chunks[w], -1, (uint32) pb->sent[w], NULL);
+		flush_chunk(pb, w);
+	}
+}
+
+void
+asof_parallel_build_finish(AsofParallelBuild *pb)
+{
+	if (pb == NULL)
+		return;
+	WaitForParallelWorkersToFinish(pb->pcxt);
+	for (int i = 0; i < pb->nviews; i++)
+		if (pb->shared->views[i].owner != 0)
+			asof_engine_take_results(pb->engines[i],
+									 view_sort(pb->sorts, pb->shared->sortsize, i));
+}
+
+int64
+asof_parallel_build_heldout(AsofParallelBuild *pb, int view)
+{
+	return pb->shared->views[view].nheldout;
+}
+
+int
+asof_parallel_build_workers(AsofParallelBuild *pb)
+{
+	return pb == NULL ? 0 : pb->pcxt->nworkers_launched;
+}
+
+void
+asof_parallel_build_end(AsofParallelBuild *pb)
+{
+	if (pb == NULL)
+		return;
+	DestroyParallelContext(pb->pcxt);
+	PopActiveSnapshot();
+	ExitParallelMode();
+}
+
+/* ----------------------------------------------------------------------
+ * The workers
+ * ----------------------------------------------------------------------
+ */
+typedef struct WorkerView
+{
+	AsofEngine *engine;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+} WorkerView;
+
+/* Feed one chunk's records to the engines; true at the end record. */
+static bool
+worker_chunk(WorkerView *wv, int nviews, const char *data, Size nbytes,
+			 MinimalTuple *buf, Size *bufsize, int64 *received)
+{
+	Size		off = 0;
+
+	while (off < nbytes)
+	{
+		StreamRecord h;
+		WorkerView *w;
+		int64		ordinal,
+					t;
+		bool		t_valid;
+
+		memcpy(&h, data + off, sizeof(h));
+		off += sizeof(h);
+		if (h.view == -1)
+		{
+			if ((int64) h.len != *received)
+				elog(ERROR, "spine stream ended after " INT64_FORMAT " rows, " UINT64_FORMAT " sent",
+					 *received, (uint64) h.len);
+			return true;
+		}
+		if (h.view < 0 || h.view >= nviews || wv[h.view].engine == NULL ||
+			off + h.len > nbytes)
+			elog(ERROR, "malformed spine stream record");
+		w = &wv[h.view];
+		/* a copy, on a boundary the tuple's fields can be read at */
+		if (h.len > *bufsize)
+		{
+			*bufsize = Max(h.len, *bufsize * 2);
+			*buf = repalloc(*buf, *bufsize);
+		}
+		memcpy(*buf, data + off, h.len);
+		off = MAXALIGN(off + h.len);
+		ExecStoreMinimalTuple(*buf, w->slot, false);
+		slot_getallattrs(w->slot);
+		ordinal = DatumGetInt64(w->slot->tts_values[0]);
+		t_valid = !w->slot->tts_isnull[1];
+		t = t_valid ? DatumGetInt64(w->slot->tts_values[1]) : 0;
+		asof_engine_add_spine(w->engine, ordinal, w->slot->tts_values + 2,
+							  w->slot->tts_isnull + 2, t, t_valid);
+		ExecClearTuple(w->slot);
+		(*received)++;
+	}
+	return false;
+}
+
+void
+asof_build_worker_main(dsm_segment *seg, shm_toc *toc)
+{
+	BuildShared *shared = shm_toc_lookup(toc, KEY_SHARED, false);
+	char	   *sorts = shm_toc_lookup(toc, KEY_SORTS, false);
+	char	   *queues = shm_toc_lookup(toc, KEY_QUEUES, false);
+	shm_mq	   *mq = (shm_mq *) (queues + (Size) ParallelWorkerNumber * QUEUE_SIZE);
+	shm_mq_handle *mqh;
+	int			me = ParallelWorkerNumber + 1;
+	WorkerView *wv = palloc0(sizeof(WorkerView) * shared->nviews);
+	Size		bufsize = BLCKSZ;
+	MinimalTuple buf = palloc(bufsize);
+	int64		received = 0;
+	bool		first = true;
+
+	/* phase 1: the guard's rules for a worker that plans its own queries */
+	asof_guard_enter_build_worker();
+	shm_mq_set_receiver(mq, MyProc);
+	mqh = shm_mq_attach(mq, seg, NULL);
+
+	/* phase 2: the spine stream; its first chunk means the views are assigned */
+	for (;;)
+	{
+		Size		nbytes;
+		void	   *data;
+
+		if (shm_mq_receive(mqh, &nbytes, &data, false) != SHM_MQ_SUCCESS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("the leader of asof.build_training_set detached before the end of the spine")));
+		if (first)
+		{
+			/* an engine per view of ours, built from the same definition */
+			for (int i = 0; i < shared->nviews; i++)
+			{
+				AsofFeatureView *v;
+
+				if (shared->views[i].owner != me)
+					continue;
+				v = asof_load_feature_view(shared->views[i].name);
+				if (definition_hash(v) != shared->views[i].definition_hash)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("feature view \"%s\" changed during the build", v->name)));
+				wv[i].engine = asof_engine_create(v);
+				asof_engine_set_read_only(wv[i].engine, true);
+				asof_engine_set_result_worker(wv[i].engine,
+											  view_sort(sorts, shared->sortsize, i), seg);
+				wv[i].desc = stream_desc(v);
+				wv[i].slot = MakeSingleTupleTableSlot(wv[i].desc, &TTSOpsMinimalTuple);
+			}
+			first = false;
+		}
+		if (worker_chunk(wv, shared->nviews, data, nbytes, &buf, &bufsize, &received))
+			break;
+	}
+	shm_mq_detach(mqh);
+
+	/* phase 3: each view: read its source, merge, hand the results over */
+	for (int i = 0; i < shared->nviews; i++)
+	{
+		if (wv[i].engine == NULL)
+			continue;
+		asof_engine_run(wv[i].engine, NULL);
+		shared->views[i].nheldout = asof_engine_heldout_rows(wv[i].engine);
+		asof_engine_end(wv[i].engine);
+	}
+}
