@@ -438,7 +438,7 @@ asof_parallel_build_ship(AsofParallelBuild *pb, int view, int64 ordinal,
 	pb->nulls[1] = !t_valid;
 	memcpy(pb->vals + 2, keys, sizeof(Datum) * v->nkeys);
 	memcpy(pb->nulls + 2, keynulls, sizeof(bool) * v->nkeys);
-	tup = heap_form_minimal_tuple(pb->descs[view], pb->vals, pb->nulls);
+	tup = asof_heap_form_minimal_tuple(pb->descs[view], pb->vals, pb->nulls);
 	append_record(&pb->chunks[w], view, tup->t_len, tup);
 	pfree(tup);
 	pb->sent[w]++;

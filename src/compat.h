@@ -33,6 +33,14 @@
 #define ASOF_HELPER_VIEW_OPTIONS " WITH (security_invoker = true)"
 #define asof_tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem) \
 	tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem, NULL, TUPLESORT_NONE)
+/* 18 added the bytes to reserve before the tuple */
+#if PG_VERSION_NUM >= 180000
+#define asof_heap_form_minimal_tuple(desc, values, isnull) \
+	heap_form_minimal_tuple((desc), (values), (isnull), 0)
+#else
+#define asof_heap_form_minimal_tuple(desc, values, isnull) \
+	heap_form_minimal_tuple((desc), (values), (isnull))
+#endif
 #define asof_tuplesort_begin_heap_coord(desc, nkeys, attnums, ops, colls, nullsfirst, mem, coord) \
 	tuplesort_begin_heap(desc, nkeys, attnums, ops, colls, nullsfirst, mem, coord, TUPLESORT_NONE)
 #define asof_parse_analyze(raw, sql) parse_analyze_fixedparams((raw), (sql), NULL, 0, NULL)

@@ -11,10 +11,13 @@
 # Cases, all in one run, each in a fresh backend (ENGINE_BENCH_CASES, default
 # "day week sparse full", chooses; the full job always runs, it is the
 # 30M case's baseline):
-#   full    the spine is all 3M flights: the engine against the same job in
+#   full    the spine is all 3M flights: the engine (parallel workers on,
+#           the default) against the same job in
 #           DuckDB (npm @duckdb/node-api 1.5.6-r.1, 2 threads, installed
 #           under test/bench/.duckdb at bench time, never committed;
-#           duckdb_job.mjs holds its formulation; its load is not timed)
+#           duckdb_job.mjs holds its formulation; its load is not timed),
+#           and against itself without parallel workers (the two training
+#           sets must be the same bytes)
 #   day     the 17,005 flights of 2001-03-01 against asof.feature_view_sql
 #           (both views, same indexes)
 #   week    the flights of 2001-03-01 to 2001-03-07, same comparison
@@ -186,6 +189,18 @@ else
 fi
 row "full (3,000,000 spine rows)" "$fs" "$(mb "$fkb")" "$fread" "DuckDB 1.5.6 (2 threads)" "$ds" "" \
 	"$(ratio "$fs" "$ds")x DuckDB's time" "<= 5 s, <= 0.25x"
+# the same job without parallel workers: what the second core brings
+if [[ $cases == *" full "* ]]; then
+	echo "engine, full job, serial (max_parallel_maintenance_workers = 0)..." >&2
+	psql -c "DROP TABLE IF EXISTS ts_full_serial" >/dev/null 2>&1
+	run_one "SET max_parallel_maintenance_workers = 0;
+SELECT asof.build_training_set('ts_full_serial', 'flights', 'dep_time', '{by_origin, by_dest}');"
+	read -r ss skb <"$tmp/run"
+	same=$(psql -At -c "SELECT (SELECT md5(string_agg(md5(p::text), '' ORDER BY ctid)) FROM ts_full p) =
+	                          (SELECT md5(string_agg(md5(s::text), '' ORDER BY ctid)) FROM ts_full_serial s)")
+	row "full, parallel (above) against serial" "$fs" "$(mb "$fkb")" "" "the same build, no workers" "$ss" "$(mb "$skb")" \
+		"$(ratio "$ss" "$fs")x faster" "both cores"
+fi
 
 if [ "${ENGINE_BENCH_30M:-0}" = 1 ]; then
 	echo "30M rows: building flights30 (10 copies, shifted by 182 days)..." >&2
@@ -218,4 +233,7 @@ echo "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |"
 printf '%s\n' "${rows[@]}"
 echo
 echo "day: mismatches $mism (14 features of every spine row against feature_view_sql)"
+[ -n "${same:-}" ] && echo "full: parallel and serial training sets are the same bytes: $same"
+echo "(peak MB is the VmHWM of the backend that ran the build, including the shared buffers it touched; a parallel build's workers hold the sorts of their views besides)"
 [ "$mism" = 0 ] || [ "$mism" = n/a ]
+[ "${same:-t}" = t ]
