@@ -487,6 +487,9 @@ asof_parallel_build_end(AsofParallelBuild *pb)
 {
 	if (pb == NULL)
 		return;
+	/* the workers' results live in the shared memory about to go */
+	for (int i = 0; i < pb->nviews; i++)
+		asof_engine_release_results(pb->engines[i]);
 	DestroyParallelContext(pb->pcxt);
 	PopActiveSnapshot();
 	ExitParallelMode();

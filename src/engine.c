@@ -1830,6 +1830,15 @@ asof_engine_take_results(AsofEngine *e, Sharedsort *shared)
 	e->results_ready = true;
 }
 
+void
+asof_engine_release_results(AsofEngine *e)
+{
+	if (e->ressort)
+		tuplesort_end(e->ressort);
+	e->ressort = NULL;
+	e->results_ready = false;
+}
+
 char *
 asof_engine_source_query(AsofEngine *e)
 {

@@ -70,6 +70,12 @@ extern void asof_engine_set_result_worker(AsofEngine *e, Sharedsort *shared,
 extern void asof_engine_take_results(AsofEngine *e, Sharedsort *shared);
 extern char *asof_engine_source_query(AsofEngine *e);
 
+/*
+ * The results are read: free their sort (before a worker's shared sort's
+ * memory goes away).
+ */
+extern void asof_engine_release_results(AsofEngine *e);
+
 /* The results: one per spine row, in increasing ordinal. */
 extern bool asof_engine_next(AsofEngine *e, int64 *ordinal,
 							 Datum *values, bool *isnull);
