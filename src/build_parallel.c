@@ -19,6 +19,8 @@
  *	  When.  max_parallel_maintenance_workers above 0 (the setting of
  *	  CREATE INDEX), at least two views, sources of at least
  *	  min_parallel_table_scan_size in all, not already in parallel mode,
+ *	  a spine query the leader can run in parallel mode (no PARALLEL UNSAFE
+ *	  function: the spine is read in the leader, temporary tables are fine),
  *	  and every view's source query safe in a worker: no temporary or
  *	  foreign relation, no function that is not PARALLEL SAFE, and for the
  *	  leakage guard no protected relation, no build sealing held-out spine
@@ -59,6 +61,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplesort.h"
 
@@ -267,9 +270,39 @@ source_safe(AsofEngine *e, bool any_protected, BlockNumber *blocks)
 	return c.safe;
 }
 
+/*
+ * Can the leader read the spine in parallel mode: does the spine query
+ * (the spine, a view's functions, the prediction time) call nothing that
+ * is PARALLEL UNSAFE (writes, nextval)?  Read with the caller's
+ * search_path, as build_read_spine reads it.
+ */
+static bool
+spine_safe(const char *spine_sql)
+{
+	List	   *raw = asof_raw_parser(spine_sql);
+	ListCell   *lc;
+
+	foreach(lc, raw)
+	{
+		List	   *queries = pg_analyze_and_rewrite_fixedparams(lfirst_node(RawStmt, lc),
+																 spine_sql, NULL, 0, NULL);
+		ListCell   *qc;
+
+		foreach(qc, queries)
+		{
+			Query	   *q = lfirst_node(Query, qc);
+
+			if (q->commandType != CMD_SELECT || max_parallel_hazard(q) == PROPARALLEL_UNSAFE)
+				return false;
+		}
+	}
+	return true;
+}
+
 /* How many workers should this build have (0: a serial build)? */
 static int
-plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews)
+plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
+			 const char *spine_sql)
 {
 	int			nworkers = Min(nviews - 1, max_parallel_maintenance_workers);
 	bool		any_protected;
@@ -288,6 +321,56 @@ plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews)
 			return 0;
 	if (blocks < (BlockNumber) min_parallel_table_scan_size)
 		return 0;
+	if (!spine_safe(spine_sql))
+		return 0;
+	return nworkers;
+}
+
+/*
+ * plan_workers in a subtransaction: a query that does not parse or analyze
+ * (a missing column, a bad prediction time: errors of classes 42, 22 and
+ * 0A) makes the build serial, and the serial read raises the error exactly
+ * as it always has, in its own context; any other error (a cancel) is
+ * raised.
+ */
+static int
+plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews,
+					   const char *spine_sql)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile int nworkers = 0;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		nworkers = plan_workers(views, engines, nviews, spine_sql);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		int			category;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		/* a cancel, a timeout, no memory: not a question for the read */
+		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+		if (category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+			category != ERRCODE_DATA_EXCEPTION &&
+			category != ERRCODE_FEATURE_NOT_SUPPORTED)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		nworkers = 0;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
 	return nworkers;
 }
 
@@ -296,9 +379,10 @@ plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews)
  * ----------------------------------------------------------------------
  */
 AsofParallelBuild *
-asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nviews)
+asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nviews,
+						  const char *spine_sql)
 {
-	int			nworkers = plan_workers(views, engines, nviews);
+	int			nworkers = plan_workers_or_serial(views, engines, nviews, spine_sql);
 	AsofParallelBuild *pb;
 	ParallelContext *pcxt;
 	Size		sortsize;

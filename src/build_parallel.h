@@ -6,7 +6,8 @@
  *	  builds").
  *
  *	  The leader (training_set.c), in this order:
- *	  - asof_parallel_build_begin: NULL when the build runs serially;
+ *	  - asof_parallel_build_begin (the views, their engines, the query that
+ *		reads the spine): NULL when the build runs serially;
  *		else the workers are running, the leader is in parallel mode with
  *		a snapshot pushed, and every query of the build must be read-only
  *		on the active snapshot;
@@ -34,7 +35,8 @@ typedef struct AsofParallelBuild AsofParallelBuild;
 
 extern AsofParallelBuild *asof_parallel_build_begin(AsofFeatureView **views,
 													AsofEngine **engines,
-													int nviews);
+													int nviews,
+													const char *spine_sql);
 extern bool asof_parallel_build_ships(AsofParallelBuild *pb, int view);
 extern void asof_parallel_build_ship(AsofParallelBuild *pb, int view, int64 ordinal,
 									 Datum *keys, bool *keynulls,

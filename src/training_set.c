@@ -740,13 +740,6 @@ build_read_spine(Build *b)
 		b->engines[i] = asof_engine_create(b->views[i]);
 		asof_engine_set_progress(b->engines[i], progress_report, &b->progress);
 	}
-	b->heldout = palloc0(sizeof(int64) * b->nviews);
-	b->parallel = asof_parallel_build_begin(b->views, b->engines, b->nviews);
-	if (b->parallel)
-		ereport(DEBUG1,
-				(errmsg_internal("training set %s: %d views, %d parallel workers",
-								 b->target, b->nviews,
-								 asof_parallel_build_workers(b->parallel))));
 	b->keybuf = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
 	b->keynullbuf = palloc(sizeof(bool) * INDEX_MAX_KEYS);
 	b->store = tuplestore_begin_heap(false, false, maintenance_work_mem);
@@ -766,6 +759,13 @@ build_read_spine(Build *b)
 						 quote_identifier(NameStr(TupleDescAttr(b->spinedesc, i)->attname)));
 	/* no alias: `at` may qualify columns with the spine's name */
 	appendStringInfo(&q, "(%s) FROM %s", b->at, b->spine_name);
+	b->heldout = palloc0(sizeof(int64) * b->nviews);
+	b->parallel = asof_parallel_build_begin(b->views, b->engines, b->nviews, q.data);
+	if (b->parallel)
+		ereport(DEBUG1,
+				(errmsg_internal("training set %s: %d views, %d parallel workers",
+								 b->target, b->nviews,
+								 asof_parallel_build_workers(b->parallel))));
 	errcb.callback = spine_error_context;
 	errcb.arg = b;
 	errcb.previous = error_context_stack;

@@ -114,9 +114,21 @@ CREATE VIEW par_boom_t AS SELECT k, te, 1 / (k - k) AS boom FROM par_src2;
 SELECT asof.create_feature_view('par_boom_t', 'par_boom_t', '{k}', 'te', '{sum(boom) over 1 hour}');
 SELECT asof.build_training_set('par_fail', 'par_spine', 't', '{par_k, par_boom_t}');
 -- (d) sources smaller than min_parallel_table_scan_size
-RESET min_parallel_table_scan_size;
+SET min_parallel_table_scan_size = '8MB';
 SELECT asof.build_training_set('par_fail', 'par_spine', 't', '{par_k, par_boom}');
 SET min_parallel_table_scan_size = 0;
+-- (g) a prediction time that writes (PARALLEL UNSAFE): the leader reads the
+-- spine in parallel mode, where writes fail; serially it works, once per
+-- spine row
+CREATE TABLE par_log (t timestamp);
+CREATE FUNCTION par_logged(t timestamp) RETURNS timestamp LANGUAGE plpgsql AS
+  'BEGIN INSERT INTO par_log VALUES (t); RETURN t; END';
+SELECT asof.build_training_set('par_logged', 'par_spine', 'par_logged(t)', '{par_k, par_city}');
+SELECT count(*) AS logged FROM par_log;
+DROP TABLE par_logged, par_log;
+DROP FUNCTION par_logged(timestamp);
+-- (h) a prediction time that does not analyze: the serial read's error
+SELECT asof.build_training_set('par_fail', 'par_spine', 'nosuch', '{par_k, par_city}');
 -- and PARALLEL SAFE user code runs in the worker
 CREATE FUNCTION par_div_s(a int, b int) RETURNS int LANGUAGE plpgsql PARALLEL SAFE AS 'BEGIN RETURN a / b; END';
 CREATE VIEW par_boom_s AS SELECT k, te, par_div_s(1, k - k) AS boom FROM par_src;
