@@ -341,6 +341,8 @@ plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews
 	ResourceOwner owner = CurrentResourceOwner;
 	volatile int nworkers = 0;
 
+	if (nviews < 2 || max_parallel_maintenance_workers <= 0 || IsInParallelMode())
+		return 0;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
