@@ -1,12 +1,10 @@
 --
 -- 99d_attack_parallel_spine_unsafe: a parallel build must give what a
--- serial build gives.  The leader reads the spine in parallel mode, but
--- the decision to go parallel (build_parallel.c, plan_workers) checks the
--- views' sources only, never the spine: a spine that calls code not
--- allowed in parallel mode (a sequence, a PL/pgSQL EXCEPTION block) makes
--- the parallel build fail where the serial build succeeds.  The spine is
--- read by the leader alone, so such a build should either stay serial or
--- read the spine before entering parallel mode.
+-- serial build gives.  The leader reads the spine in parallel mode: a
+-- spine that calls code not allowed there (a sequence, a PL/pgSQL
+-- EXCEPTION block) must keep the build serial (build_parallel.c,
+-- spine_safe), or it would fail where the serial build succeeds (found by
+-- an attack on the first version, which checked the views' sources only).
 --
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
