@@ -304,7 +304,7 @@ static int
 plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
 			 const char *spine_sql)
 {
-	int			nworkers = Min(nviews - 1, max_parallel_maintenance_workers);
+	int			nworkers = Min(nviews, max_parallel_maintenance_workers);
 	bool		any_protected;
 	BlockNumber blocks = 0;
 	Oid			unused_spine;
@@ -444,9 +444,14 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 
 	/* phase 3: the workers, and the views of each participant */
 	LaunchParallelWorkers(pcxt);
+	/*
+	 * A worker per view when there are enough: the leader reads the spine
+	 * and writes, which is half the build (docs/engine.md); else the
+	 * leader takes its turn.
+	 */
 	nparts = 1 + pcxt->nworkers_launched;
 	for (int i = 0; i < nviews; i++)
-		pb->shared->views[i].owner = i % nparts;
+		pb->shared->views[i].owner = pcxt->nworkers_launched >= nviews ? 1 + i : i % nparts;
 	pb->mqh = palloc0(sizeof(shm_mq_handle *) * Max(pcxt->nworkers_launched, 1));
 	pb->chunks = palloc0(sizeof(StringInfoData) * Max(pcxt->nworkers_launched, 1));
 	pb->sent = palloc0(sizeof(int64) * Max(pcxt->nworkers_launched, 1));

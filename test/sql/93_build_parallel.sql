@@ -5,9 +5,9 @@
 -- worker's error reaches the caller and leaves nothing behind.
 --
 -- Which process computed a view shows in the CONTEXT of an error raised
--- while reading its source: "parallel worker" when a worker did.  Views
--- go to participants in turn: the first to the leader, the second to the
--- first worker.
+-- while reading its source: "parallel worker" when a worker did.  With
+-- max_parallel_maintenance_workers = 2, a build of two views has a worker
+-- per view; of three, two workers and the leader, in turn.
 --
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
