@@ -17,10 +17,12 @@
  *	  source: the results are the same bytes (test 93).
  *
  *	  When.  max_parallel_maintenance_workers above 0 (the setting of
- *	  CREATE INDEX), at least two views, sources of at least
- *	  min_parallel_table_scan_size in all, not already in parallel mode,
- *	  a spine query the leader can run in parallel mode (no PARALLEL UNSAFE
- *	  function: the spine is read in the leader, temporary tables are fine),
+ *	  CREATE INDEX), at least two views, a spine (or, for a spine that is a
+ *	  view, sources) of at least min_parallel_table_scan_size: below that
+ *	  the workers' start costs more than they save; not already in
+ *	  parallel mode; a spine query the leader can run in parallel mode (no
+ *	  PARALLEL UNSAFE function: the spine is read in the leader, temporary
+ *	  tables are fine),
  *	  and every view's source query safe in a worker: no temporary or
  *	  foreign relation, no function that is not PARALLEL SAFE, and for the
  *	  leakage guard no protected relation, no build sealing held-out spine
@@ -299,10 +301,27 @@ spine_safe(const char *spine_sql)
 	return true;
 }
 
+/*
+ * The size of the build's work, in blocks: the spine's when it is stored
+ * (the source reads are bounded to what its rows need), else the
+ * sources'.
+ */
+static BlockNumber
+work_blocks(Oid spine, BlockNumber source_blocks)
+{
+	Relation	rel = relation_open(spine, AccessShareLock);
+	BlockNumber n = source_blocks;
+
+	if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		n = RelationGetNumberOfBlocks(rel);
+	relation_close(rel, NoLock);
+	return n;
+}
+
 /* How many workers should this build have (0: a serial build)? */
 static int
 plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
-			 const char *spine_sql)
+			 Oid spine, const char *spine_sql)
 {
 	int			nworkers = Min(nviews, max_parallel_maintenance_workers);
 	bool		any_protected;
@@ -319,7 +338,7 @@ plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
 	for (int i = 0; i < nviews; i++)
 		if (!source_safe(engines[i], any_protected, &blocks))
 			return 0;
-	if (blocks < (BlockNumber) min_parallel_table_scan_size)
+	if (work_blocks(spine, blocks) < (BlockNumber) min_parallel_table_scan_size)
 		return 0;
 	if (!spine_safe(spine_sql))
 		return 0;
@@ -335,7 +354,7 @@ plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
  */
 static int
 plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews,
-					   const char *spine_sql)
+					   Oid spine, const char *spine_sql)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -347,7 +366,7 @@ plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		nworkers = plan_workers(views, engines, nviews, spine_sql);
+		nworkers = plan_workers(views, engines, nviews, spine, spine_sql);
 		ReleaseCurrentSubTransaction();
 	}
 	PG_CATCH();
@@ -382,9 +401,9 @@ plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews
  */
 AsofParallelBuild *
 asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nviews,
-						  const char *spine_sql)
+						  Oid spine, const char *spine_sql)
 {
-	int			nworkers = plan_workers_or_serial(views, engines, nviews, spine_sql);
+	int			nworkers = plan_workers_or_serial(views, engines, nviews, spine, spine_sql);
 	AsofParallelBuild *pb;
 	ParallelContext *pcxt;
 	Size		sortsize;
