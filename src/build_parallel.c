@@ -17,8 +17,10 @@
  *	  source: the results are the same bytes (test 93).
  *
  *	  When.  max_parallel_maintenance_workers above 0 (the setting of
- *	  CREATE INDEX), at least two views, a spine (or, for a spine that is a
- *	  view, sources) of at least min_parallel_table_scan_size: below that
+ *	  CREATE INDEX), at least two views, a build whose average view reads at
+ *	  least min_parallel_table_scan_size (the spine, and the share of its
+ *	  source the bounded read takes by the statistics of the prediction
+ *	  time and event time columns, else the whole source): below that
  *	  the workers' start costs more than they save; not already in
  *	  parallel mode; a spine query the leader can run in parallel mode (no
  *	  PARALLEL UNSAFE function: the spine is read in the leader, temporary
@@ -46,8 +48,10 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "common/int.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
@@ -61,16 +65,19 @@
 #include "storage/shm_toc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/tuplesort.h"
 
 #include "build_parallel.h"
 #include "compat.h"
 #include "guard.h"
 #include "guard_registry.h"
+#include "source_read.h"
 
 #define KEY_SHARED		UINT64CONST(0xA50F0B0000000001)
 #define KEY_SORTS		UINT64CONST(0xA50F0B0000000002)
@@ -302,32 +309,101 @@ spine_safe(const char *spine_sql)
 }
 
 /*
- * The size of the build's work, in blocks: the spine's when it is stored
- * (the source reads are bounded to what its rows need), else the
- * sources'.
+ * The spine's prediction times, from the histogram of its column when `at`
+ * is a plain timestamp column of a stored spine; false when unknown.
  */
-static BlockNumber
-work_blocks(Oid spine, BlockNumber source_blocks)
+static bool
+spine_time_range(Oid spine, const char *at, int64 *tmin, int64 *tmax)
 {
 	Relation	rel = relation_open(spine, AccessShareLock);
-	BlockNumber n = source_blocks;
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attnum = InvalidAttrNumber;
+	HeapTuple	st;
+	AttStatsSlot sslot;
+	bool		found = false;
 
-	if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
-		n = RelationGetNumberOfBlocks(rel);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (!a->attisdropped &&
+			(a->atttypid == TIMESTAMPOID || a->atttypid == TIMESTAMPTZOID) &&
+			(strcmp(at, NameStr(a->attname)) == 0 ||
+			 strcmp(at, quote_identifier(NameStr(a->attname))) == 0))
+			attnum = a->attnum;
+	}
 	relation_close(rel, NoLock);
-	return n;
+	if (attnum == InvalidAttrNumber)
+		return false;
+	st = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(spine),
+						 Int16GetDatum(attnum), BoolGetDatum(false));
+	if (!HeapTupleIsValid(st))
+		return false;
+	if (get_attstatsslot(&sslot, st, STATISTIC_KIND_HISTOGRAM, InvalidOid,
+						 ATTSTATSSLOT_VALUES))
+	{
+		if (sslot.nvalues >= 2)
+		{
+			*tmin = DatumGetInt64(sslot.values[0]);
+			*tmax = DatumGetInt64(sslot.values[sslot.nvalues - 1]);
+			found = true;
+		}
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(st);
+	return found;
+}
+
+/*
+ * The blocks of view v's source that a spine with prediction times in
+ * [tmin, tmax] makes the build read (its bounded read, source_read.h, as
+ * far as the statistics tell): the share of the source with event times
+ * from tmin less the longest window, TTL, delay and cadence (no lower
+ * bound with last values and no TTL) to tmax.  All of source_blocks when
+ * unknown.
+ */
+static BlockNumber
+view_read_blocks(const AsofFeatureView *v, BlockNumber source_blocks,
+				 bool have_range, int64 tmin, int64 tmax)
+{
+	int64		reach = v->delay_us + (v->has_cadence ? v->cadence_us : 0);
+	bool		bounded = true;
+	int64		lo = PG_INT64_MIN;
+	double		f;
+
+	if (!have_range)
+		return source_blocks;
+	for (int i = 0; i < v->nfeatures; i++)
+	{
+		if (v->features[i].window_us > 0)
+			reach = Max(reach, v->features[i].window_us + v->delay_us);
+		else if (v->has_ttl)
+			reach = Max(reach, v->ttl_us + v->delay_us);
+		else
+			bounded = false;
+	}
+	if (reach < 0 || pg_sub_s64_overflow(tmin, reach, &lo))
+		bounded = false;
+	f = asof_source_range_fraction(v, bounded, lo, tmax == PG_INT64_MAX ? tmax : tmax + 1);
+	if (f < 0)
+		return source_blocks;
+	return (BlockNumber) (f * source_blocks);
 }
 
 /* How many workers should this build have (0: a serial build)? */
 static int
 plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
-			 Oid spine, const char *spine_sql)
+			 Oid spine, const char *at, const char *spine_sql)
 {
 	int			nworkers = Min(nviews, max_parallel_maintenance_workers);
 	bool		any_protected;
-	BlockNumber blocks = 0;
 	Oid			unused_spine;
 	int64		unused_from;
+	int64		tmin = 0,
+				tmax = 0;
+	bool		have_range;
+	double		work = 0;
+	Relation	rel;
 
 	if (nworkers <= 0 || IsInParallelMode() || max_worker_processes <= 1)
 		return 0;
@@ -335,10 +411,26 @@ plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
 	if (asof_guard_get_build(&unused_spine, &unused_from))
 		return 0;
 	any_protected = asof_guard_active() && asof_registry_any_protected();
+	/*
+	 * The work of the average view, in blocks: the spine, and what its
+	 * bounded read takes of the source.  A worker's start (a new process,
+	 * its caches cold) costs more than a view below
+	 * min_parallel_table_scan_size saves.
+	 */
+	have_range = spine_time_range(spine, at, &tmin, &tmax);
 	for (int i = 0; i < nviews; i++)
+	{
+		BlockNumber blocks = 0;
+
 		if (!source_safe(engines[i], any_protected, &blocks))
 			return 0;
-	if (work_blocks(spine, blocks) < (BlockNumber) min_parallel_table_scan_size)
+		work += view_read_blocks(views[i], blocks, have_range, tmin, tmax);
+	}
+	rel = relation_open(spine, AccessShareLock);
+	if (RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		work += (double) RelationGetNumberOfBlocks(rel) * nviews;
+	relation_close(rel, NoLock);
+	if (work / nviews < (double) min_parallel_table_scan_size)
 		return 0;
 	if (!spine_safe(spine_sql))
 		return 0;
@@ -354,7 +446,7 @@ plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
  */
 static int
 plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews,
-					   Oid spine, const char *spine_sql)
+					   Oid spine, const char *at, const char *spine_sql)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -366,7 +458,7 @@ plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		nworkers = plan_workers(views, engines, nviews, spine, spine_sql);
+		nworkers = plan_workers(views, engines, nviews, spine, at, spine_sql);
 		ReleaseCurrentSubTransaction();
 	}
 	PG_CATCH();
@@ -401,9 +493,9 @@ plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews
  */
 AsofParallelBuild *
 asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nviews,
-						  Oid spine, const char *spine_sql)
+						  Oid spine, const char *at, const char *spine_sql)
 {
-	int			nworkers = plan_workers_or_serial(views, engines, nviews, spine, spine_sql);
+	int			nworkers = plan_workers_or_serial(views, engines, nviews, spine, at, spine_sql);
 	AsofParallelBuild *pb;
 	ParallelContext *pcxt;
 	Size		sortsize;

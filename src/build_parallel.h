@@ -6,8 +6,9 @@
  *	  builds").
  *
  *	  The leader (training_set.c), in this order:
- *	  - asof_parallel_build_begin (the views, their engines, the spine and
- *		the query that reads it): NULL when the build runs serially;
+ *	  - asof_parallel_build_begin (the views, their engines, the spine, the
+ *		prediction time and the query that reads the spine): NULL when the
+ *		build runs serially;
  *		else the workers are running, the leader is in parallel mode with
  *		a snapshot pushed, and every query of the build must be read-only
  *		on the active snapshot;
@@ -36,6 +37,7 @@ typedef struct AsofParallelBuild AsofParallelBuild;
 extern AsofParallelBuild *asof_parallel_build_begin(AsofFeatureView **views,
 													AsofEngine **engines,
 													int nviews, Oid spine,
+													const char *at,
 													const char *spine_sql);
 extern bool asof_parallel_build_ships(AsofParallelBuild *pb, int view);
 extern void asof_parallel_build_ship(AsofParallelBuild *pb, int view, int64 ordinal,

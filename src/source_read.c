@@ -403,8 +403,8 @@ asks_most_entities(const AsofFeatureView *v, const AsofSourceRange *r)
  * histogram of the event time column (ANALYZE); -1 when there is none (an
  * expression, no statistics).
  */
-static double
-range_fraction(const AsofFeatureView *v, bool has_lo, int64 lo, int64 hi)
+double
+asof_source_range_fraction(const AsofFeatureView *v, bool has_lo, int64 lo, int64 hi)
 {
 	AttrNumber	te = column_of(v->source, v->event_time);
 	HeapTuple	st;
@@ -587,7 +587,7 @@ asof_source_read_plan(const AsofFeatureView *v, int ninputs, char **inputs,
 	p->last_lookup = n.last && !v->has_ttl;
 
 	/* reads by entity: a small share of the source, through the index */
-	p->fraction = range_fraction(v, p->has_lo, p->lo, p->hi);
+	p->fraction = asof_source_range_fraction(v, p->has_lo, p->lo, p->hi);
 	if (keys_ok && r->klast && r->tfirst &&
 		(asof_engine_read_by_entity == ASOF_READ_BY_ENTITY_ON ||
 		 (asof_engine_read_by_entity == ASOF_READ_BY_ENTITY_AUTO && p->has_index &&

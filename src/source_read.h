@@ -137,4 +137,12 @@ extern void asof_source_read_entity(const AsofFeatureView *view,
 									const AsofSourceRange *range, int i,
 									ParamListInfo params);
 
+/*
+ * The share of the view's source rows with event time in [lo, hi) (no lower
+ * bound without has_lo), from the event time column's histogram; -1 when
+ * unknown (an expression, no statistics).
+ */
+extern double asof_source_range_fraction(const AsofFeatureView *view,
+										 bool has_lo, int64 lo, int64 hi);
+
 #endif							/* PG_ASOF_SOURCE_READ_H */

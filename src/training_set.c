@@ -760,7 +760,8 @@ build_read_spine(Build *b)
 	/* no alias: `at` may qualify columns with the spine's name */
 	appendStringInfo(&q, "(%s) FROM %s", b->at, b->spine_name);
 	b->heldout = palloc0(sizeof(int64) * b->nviews);
-	b->parallel = asof_parallel_build_begin(b->views, b->engines, b->nviews, b->spine, q.data);
+	b->parallel = asof_parallel_build_begin(b->views, b->engines, b->nviews, b->spine,
+											b->at, q.data);
 	if (b->parallel)
 		ereport(DEBUG1,
 				(errmsg_internal("training set %s: %d views, %d parallel workers",

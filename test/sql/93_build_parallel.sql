@@ -113,7 +113,7 @@ INSERT INTO par_tmp SELECT * FROM par_src;
 CREATE VIEW par_boom_t AS SELECT k, te, 1 / (k - k) AS boom FROM par_src2;
 SELECT asof.create_feature_view('par_boom_t', 'par_boom_t', '{k}', 'te', '{sum(boom) over 1 hour}');
 SELECT asof.build_training_set('par_fail', 'par_spine', 't', '{par_k, par_boom_t}');
--- (d) a spine smaller than min_parallel_table_scan_size
+-- (d) views that read less than min_parallel_table_scan_size each
 SET min_parallel_table_scan_size = '8MB';
 SELECT asof.build_training_set('par_fail', 'par_spine', 't', '{par_k, par_boom}');
 SET min_parallel_table_scan_size = 0;
