@@ -72,6 +72,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/tuplesort.h"
+#include "utils/typcache.h"
 
 #include "build_parallel.h"
 #include "compat.h"
@@ -98,8 +99,11 @@ typedef struct SharedView
 {
 	char		name[NAME_SIZE];
 	uint32		definition_hash;	/* of asof_view_definition_json */
-	int			owner;			/* 0: the leader; w + 1: worker w */
-	int64		nheldout;		/* written by its worker */
+	int			nparts;			/* 0: the leader computes the view; else */
+	int			first;			/* workers first .. first + nparts - 1
+								 * (ParallelWorkerNumber + 1) each compute
+								 * the entities of one part */
+	pg_atomic_uint64 nheldout;	/* added to by its workers */
 } SharedView;
 
 typedef struct BuildShared
@@ -118,6 +122,7 @@ struct AsofParallelBuild
 	AsofFeatureView **views;
 	AsofEngine **engines;
 	TupleDesc  *descs;			/* per view: (ordinal, t, keys...) */
+	FmgrInfo  **hashfns;		/* per view split in parts: per key */
 	Datum	   *vals;
 	bool	   *nulls;
 	shm_mq_handle **mqh;		/* per worker */
@@ -395,7 +400,7 @@ static int
 plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
 			 Oid spine, const char *at, const char *spine_sql)
 {
-	int			nworkers = Min(nviews, max_parallel_maintenance_workers);
+	int			nworkers = Min(Max(nviews, 2), max_parallel_maintenance_workers);
 	bool		any_protected;
 	Oid			unused_spine;
 	int64		unused_from;
@@ -406,6 +411,9 @@ plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
 	Relation	rel;
 
 	if (nworkers <= 0 || IsInParallelMode() || max_worker_processes <= 1)
+		return 0;
+	/* one view: split between at least two workers, or not at all */
+	if (nviews == 1 && nworkers < 2)
 		return 0;
 	/* the guard: a build sealing held-out spine rows exempts its reads */
 	if (asof_guard_get_build(&unused_spine, &unused_from))
@@ -452,7 +460,7 @@ plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews
 	ResourceOwner owner = CurrentResourceOwner;
 	volatile int nworkers = 0;
 
-	if (nviews < 2 || max_parallel_maintenance_workers <= 0 || IsInParallelMode())
+	if (max_parallel_maintenance_workers <= 0 || IsInParallelMode())
 		return 0;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
@@ -487,6 +495,80 @@ plan_workers_or_serial(AsofFeatureView **views, AsofEngine **engines, int nviews
 	return nworkers;
 }
 
+/*
+ * Views to participants, once the launched workers are known.  At least as
+ * many workers as views: every view to workers, its entities split between
+ * as many of them as there are to spare (parts by hash); the leader only
+ * reads the spine and writes, which is about half of a full build on its
+ * own (docs/engine.md).  Fewer: one participant per view, the leader
+ * taking its turn.
+ */
+static void
+assign_views(BuildShared *shared, int nviews, int launched)
+{
+	int			next = 1;
+
+	for (int i = 0; i < nviews; i++)
+	{
+		SharedView *sv = &shared->views[i];
+
+		if (launched >= nviews)
+		{
+			sv->nparts = launched / nviews + (i < launched % nviews ? 1 : 0);
+			sv->first = next;
+			next += sv->nparts;
+		}
+		else
+		{
+			int			who = i % (launched + 1);
+
+			sv->nparts = who == 0 ? 0 : 1;
+			sv->first = who;
+		}
+	}
+}
+
+/*
+ * The hash functions of a view's entity keys: those of the hash opclass of
+ * each key type's equality, so that keys the engine finds equal (also
+ * under a nondeterministic collation) land in the same part.
+ */
+static FmgrInfo *
+key_hash_functions(const AsofFeatureView *v)
+{
+	FmgrInfo   *fns = palloc0(sizeof(FmgrInfo) * v->nkeys);
+
+	for (int i = 0; i < v->nkeys; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(v->key_types[i], TYPECACHE_EQ_OPR);
+		RegProcedure lhash,
+					rhash;
+
+		if (!OidIsValid(tc->eq_opr) || !get_op_hash_functions(tc->eq_opr, &lhash, &rhash))
+			elog(ERROR, "entity column \"%s\" of feature view \"%s\" cannot be hashed",
+				 v->key_names[i], v->name);
+		fmgr_info(lhash, &fns[i]);
+	}
+	return fns;
+}
+
+/* The part (0 .. nparts - 1) of a spine row's entity; NULL keys: part 0. */
+static int
+entity_part(const AsofFeatureView *v, FmgrInfo *fns, Datum *keys, bool *keynulls,
+			int nparts)
+{
+	uint32		h = 0;
+
+	for (int i = 0; i < v->nkeys; i++)
+	{
+		if (keynulls[i])
+			return 0;
+		h = hash_combine(h, DatumGetUInt32(FunctionCall1Coll(&fns[i], v->key_collations[i],
+															 keys[i])));
+	}
+	return (int) (murmurhash32(h) % (uint32) nparts);
+}
+
 /* ----------------------------------------------------------------------
  * The leader
  * ----------------------------------------------------------------------
@@ -502,7 +584,6 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 	Size		sharedsize = add_size(offsetof(BuildShared, views),
 									  mul_size(sizeof(SharedView), nviews));
 	char	   *queues;
-	int			nparts;
 
 	if (nworkers == 0)
 		return NULL;
@@ -516,7 +597,7 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 	pcxt = CreateParallelContext("pg_asof", "asof_build_worker_main", nworkers);
 
 	/* phase 2: shared memory: the views, a results sort each, the queues */
-	sortsize = MAXALIGN(tuplesort_estimate_shared(1));
+	sortsize = MAXALIGN(tuplesort_estimate_shared(nworkers));
 	shm_toc_estimate_chunk(&pcxt->estimator, sharedsize);
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sortsize, nviews));
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(QUEUE_SIZE, nworkers));
@@ -544,7 +625,8 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 	{
 		strlcpy(pb->shared->views[i].name, views[i]->name, NAME_SIZE);
 		pb->shared->views[i].definition_hash = definition_hash(views[i]);
-		tuplesort_initialize_shared(view_sort(pb->sorts, sortsize, i), 1, pcxt->seg);
+		tuplesort_initialize_shared(view_sort(pb->sorts, sortsize, i), nworkers, pcxt->seg);
+		pg_atomic_init_u64(&pb->shared->views[i].nheldout, 0);
 	}
 	queues = shm_toc_allocate(pcxt->toc, mul_size(QUEUE_SIZE, nworkers));
 	for (int w = 0; w < nworkers; w++)
@@ -555,14 +637,7 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 
 	/* phase 3: the workers, and the views of each participant */
 	LaunchParallelWorkers(pcxt);
-	/*
-	 * A worker per view when there are enough: the leader reads the spine
-	 * and writes, which is half the build (docs/engine.md); else the
-	 * leader takes its turn.
-	 */
-	nparts = 1 + pcxt->nworkers_launched;
-	for (int i = 0; i < nviews; i++)
-		pb->shared->views[i].owner = pcxt->nworkers_launched >= nviews ? 1 + i : i % nparts;
+	assign_views(pb->shared, nviews, pcxt->nworkers_launched);
 	pb->mqh = palloc0(sizeof(shm_mq_handle *) * Max(pcxt->nworkers_launched, 1));
 	pb->chunks = palloc0(sizeof(StringInfoData) * Max(pcxt->nworkers_launched, 1));
 	pb->sent = palloc0(sizeof(int64) * Max(pcxt->nworkers_launched, 1));
@@ -573,9 +648,14 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 		initStringInfo(&pb->chunks[w]);
 	}
 	pb->descs = palloc0(sizeof(TupleDesc) * nviews);
+	pb->hashfns = palloc0(sizeof(FmgrInfo *) * nviews);
 	for (int i = 0; i < nviews; i++)
-		if (pb->shared->views[i].owner != 0)
+	{
+		if (pb->shared->views[i].nparts > 0)
 			pb->descs[i] = stream_desc(views[i]);
+		if (pb->shared->views[i].nparts > 1)
+			pb->hashfns[i] = key_hash_functions(views[i]);
+	}
 	pb->vals = palloc(sizeof(Datum) * (2 + INDEX_MAX_KEYS));
 	pb->nulls = palloc(sizeof(bool) * (2 + INDEX_MAX_KEYS));
 
@@ -588,7 +668,7 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 bool
 asof_parallel_build_ships(AsofParallelBuild *pb, int view)
 {
-	return pb != NULL && pb->shared->views[view].owner != 0;
+	return pb != NULL && pb->shared->views[view].nparts > 0;
 }
 
 /* Send worker w's pending records; a worker that is gone raises its error. */
@@ -630,10 +710,13 @@ void
 asof_parallel_build_ship(AsofParallelBuild *pb, int view, int64 ordinal,
 						 Datum *keys, bool *keynulls, int64 t, bool t_valid)
 {
-	int			w = pb->shared->views[view].owner - 1;
+	SharedView *sv = &pb->shared->views[view];
 	AsofFeatureView *v = pb->views[view];
+	int			w = sv->first - 1;
 	MinimalTuple tup;
 
+	if (sv->nparts > 1)
+		w += entity_part(v, pb->hashfns[view], keys, keynulls, sv->nparts);
 	pb->vals[0] = Int64GetDatum(ordinal);
 	pb->nulls[0] = false;
 	pb->vals[1] = Int64GetDatum(t);
@@ -667,15 +750,16 @@ asof_parallel_build_finish(AsofParallelBuild *pb)
 		return;
 	WaitForParallelWorkersToFinish(pb->pcxt);
 	for (int i = 0; i < pb->nviews; i++)
-		if (pb->shared->views[i].owner != 0)
+		if (pb->shared->views[i].nparts > 0)
 			asof_engine_take_results(pb->engines[i],
-									 view_sort(pb->sorts, pb->shared->sortsize, i));
+									 view_sort(pb->sorts, pb->shared->sortsize, i),
+									 pb->shared->views[i].nparts);
 }
 
 int64
 asof_parallel_build_heldout(AsofParallelBuild *pb, int view)
 {
-	return pb->shared->views[view].nheldout;
+	return (int64) pg_atomic_read_u64(&pb->shared->views[view].nheldout);
 }
 
 int
@@ -794,7 +878,8 @@ asof_build_worker_main(dsm_segment *seg, shm_toc *toc)
 			{
 				AsofFeatureView *v;
 
-				if (shared->views[i].owner != me)
+				if (me < shared->views[i].first ||
+					me >= shared->views[i].first + shared->views[i].nparts)
 					continue;
 				v = asof_load_feature_view(shared->views[i].name);
 				if (definition_hash(v) != shared->views[i].definition_hash)
@@ -821,7 +906,8 @@ asof_build_worker_main(dsm_segment *seg, shm_toc *toc)
 		if (wv[i].engine == NULL)
 			continue;
 		asof_engine_run(wv[i].engine, NULL);
-		shared->views[i].nheldout = asof_engine_heldout_rows(wv[i].engine);
+		pg_atomic_fetch_add_u64(&shared->views[i].nheldout,
+								(uint64) asof_engine_heldout_rows(wv[i].engine));
 		asof_engine_end(wv[i].engine);
 	}
 }

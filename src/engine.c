@@ -1807,7 +1807,7 @@ asof_engine_set_result_worker(AsofEngine *e, Sharedsort *shared, dsm_segment *se
 }
 
 void
-asof_engine_take_results(AsofEngine *e, Sharedsort *shared)
+asof_engine_take_results(AsofEngine *e, Sharedsort *shared, int nworkers)
 {
 	SortCoordinate coord = MemoryContextAllocZero(e->cxt, sizeof(SortCoordinateData));
 	MemoryContext old;
@@ -1815,7 +1815,7 @@ asof_engine_take_results(AsofEngine *e, Sharedsort *shared)
 	if (e->nspine > 0 || e->results_ready)
 		elog(ERROR, "asof_engine_take_results called on an engine with spine rows");
 	coord->isWorker = false;
-	coord->nParticipants = 1;
+	coord->nParticipants = nworkers;
 	coord->sharedsort = shared;
 	tuplesort_end(e->srcsort);
 	e->srcsort = NULL;

@@ -58,16 +58,19 @@ extern void asof_engine_run(AsofEngine *e, Datum *filter_keys);
  * Parallel builds (build_parallel.h).  asof_engine_set_read_only: the
  * engine's queries use the active snapshot and take no new one (required
  * in parallel mode).  asof_engine_set_result_worker: before any spine row,
- * in a worker: the results go to the shared sort `shared` (one worker per
- * sort); asof_engine_take_results: in the leader, once that worker has
- * finished: the engine's results are read from it (asof_engine_next), and
- * the engine has no spine rows of its own.  asof_engine_source_query: the
- * engine's unbounded source query, for the parallel-safety check.
+ * in a worker: the results go to the shared sort `shared` of the view
+ * (each of the view's workers is one participant of it);
+ * asof_engine_take_results: in the leader, once the nworkers workers of
+ * the view have finished: the engine's results are read from that sort,
+ * merged by ordinal (asof_engine_next), and the engine has no spine rows
+ * of its own.  asof_engine_source_query: the engine's unbounded source
+ * query, for the parallel-safety check.
  */
 extern void asof_engine_set_read_only(AsofEngine *e, bool read_only);
 extern void asof_engine_set_result_worker(AsofEngine *e, Sharedsort *shared,
 										  dsm_segment *seg);
-extern void asof_engine_take_results(AsofEngine *e, Sharedsort *shared);
+extern void asof_engine_take_results(AsofEngine *e, Sharedsort *shared,
+									 int nworkers);
 extern char *asof_engine_source_query(AsofEngine *e);
 
 /*

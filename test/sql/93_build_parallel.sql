@@ -7,7 +7,8 @@
 -- Which process computed a view shows in the CONTEXT of an error raised
 -- while reading its source: "parallel worker" when a worker did.  With
 -- max_parallel_maintenance_workers = 2, a build of two views has a worker
--- per view; of three, two workers and the leader, in turn.
+-- per view; of three, two workers and the leader, in turn; of one, two
+-- workers with half of the entities each (by hash).
 --
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
@@ -63,6 +64,61 @@ SELECT (SELECT md5(string_agg(s::text, E'\n' ORDER BY ctid)) FROM par_serial s) 
        (SELECT count(*) FROM par_parallel) AS spine_rows,
        (SELECT count(*) FROM par_parallel WHERE par_city__n_30m > 0) > 1000 AS city_features_found,
        (SELECT count(*) FROM par_parallel WHERE par_kc__n_1d > 0) > 1000 AS kc_features_found;
+-- one view, its entities split between two workers; two views between
+-- three workers (two and one); a spine of one entity (one worker gets
+-- none of it)
+SET max_parallel_maintenance_workers = 0;
+SELECT asof.build_training_set('par_serial1', 'par_spine', 't', '{par_k}');
+SELECT asof.build_training_set('par_serial2', 'par_spine', 't', '{par_city, par_kc}');
+CREATE TABLE par_spine_one AS SELECT * FROM par_spine WHERE k = 3;
+SELECT asof.build_training_set('par_serial3', 'par_spine_one', 't', '{par_k}');
+SET max_parallel_maintenance_workers = 2;
+SELECT asof.build_training_set('par_parallel1', 'par_spine', 't', '{par_k}');
+SELECT asof.build_training_set('par_parallel3', 'par_spine_one', 't', '{par_k}');
+SET max_parallel_maintenance_workers = 3;
+SELECT asof.build_training_set('par_parallel2', 'par_spine', 't', '{par_city, par_kc}');
+SET max_parallel_maintenance_workers = 2;
+SELECT (SELECT md5(string_agg(s::text, E'\n' ORDER BY ctid)) FROM par_serial1 s) =
+       (SELECT md5(string_agg(p::text, E'\n' ORDER BY ctid)) FROM par_parallel1 p) AS one_view_same,
+       (SELECT md5(string_agg(s::text, E'\n' ORDER BY ctid)) FROM par_serial2 s) =
+       (SELECT md5(string_agg(p::text, E'\n' ORDER BY ctid)) FROM par_parallel2 p) AS three_workers_same,
+       (SELECT md5(string_agg(s::text, E'\n' ORDER BY ctid)) FROM par_serial3 s) =
+       (SELECT md5(string_agg(p::text, E'\n' ORDER BY ctid)) FROM par_parallel3 p) AS one_entity_same,
+       (SELECT count(*) FROM par_parallel3 WHERE par_k__n_1h > 0) > 100 AS one_entity_found;
+DROP TABLE par_serial1, par_parallel1, par_serial2, par_parallel2, par_serial3, par_parallel3, par_spine_one;
+
+-- case-insensitive entity keys: 'AMS' and 'ams' are one entity.  Each
+-- worker reads every source row of the entities it has, compared with the
+-- key's collation, so its values are right wherever a key lands (the hash
+-- of the key type's hash opclass keeps equal keys in one part, which only
+-- saves work); 'Ams' at 12:00 counts the rows of the hour before (one
+-- every 12 s: i in [3300, 3600)) with i % 10 < 3, 30 each as 'ams', 'AMS'
+-- and 'Ams': 90
+CREATE COLLATION par_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE par_ci_src (city text COLLATE par_ci, te timestamp, x int);
+INSERT INTO par_ci_src
+  SELECT (ARRAY['ams', 'AMS', 'Ams', 'bos', 'BOS', 'cdg', 'den', 'ewr', 'fra', 'gru'])[1 + i % 10],
+         timestamp '2024-01-01' + i * interval '12 seconds', i
+    FROM generate_series(0, 29999) i;
+ANALYZE par_ci_src;
+CREATE TABLE par_ci_spine (id int, city text COLLATE par_ci, t timestamp);
+INSERT INTO par_ci_spine
+  SELECT i, (ARRAY['Ams', 'aMs', 'bOs', 'Cdg', 'DEN', 'ewr', 'FRA', 'gru', 'xyz'])[1 + i % 9],
+         timestamp '2024-01-01' + (i % 96) * interval '1 hour'
+    FROM generate_series(1, 2000) i;
+SELECT asof.create_feature_view('par_ci', 'par_ci_src', '{city}', 'te', '{count(*) over 1 hour as n_1h, sum(x) over 1 day as s_1d}');
+SET max_parallel_maintenance_workers = 0;
+SELECT asof.build_training_set('par_ci_serial', 'par_ci_spine', 't', '{par_ci}');
+SET max_parallel_maintenance_workers = 2;
+SELECT asof.build_training_set('par_ci_parallel', 'par_ci_spine', 't', '{par_ci}');
+SELECT (SELECT md5(string_agg(s::text, E'\n' ORDER BY ctid)) FROM par_ci_serial s) =
+       (SELECT md5(string_agg(p::text, E'\n' ORDER BY ctid)) FROM par_ci_parallel p) AS ci_same;
+SELECT DISTINCT city, t, par_ci__n_1h FROM par_ci_parallel
+ WHERE t = '2024-01-01 12:00' AND city = 'ams';
+SELECT asof.drop_feature_view('par_ci');
+DROP TABLE par_ci_serial, par_ci_parallel, par_ci_spine, par_ci_src;
+DROP COLLATION par_ci;
+
 -- one value by hand: k = 0 at 12:00 counts its rows with te in [11:00,
 -- 12:00) visible before 12:00 (ta = te + i % 13 minutes): i in [660, 719],
 -- i % 7 = 0, i % 101 <> 0, i + i % 13 < 720: i = 665, 672, ..., 700 (6
@@ -98,8 +154,11 @@ SELECT to_regclass('par_again') IS NULL AS rolled_back;
 
 -- builds that stay serial: the failing view second, so that a worker would
 -- have computed it
--- (a) one view
+-- (a) one view, and fewer than two workers to split it
 SELECT asof.build_training_set('par_fail', 'par_spine', 't', '{par_boom}');
+SET max_parallel_maintenance_workers = 1;
+SELECT asof.build_training_set('par_fail', 'par_spine', 't', '{par_boom}');
+SET max_parallel_maintenance_workers = 2;
 -- (b) a function that is not PARALLEL SAFE in the source
 CREATE FUNCTION par_div(a int, b int) RETURNS int LANGUAGE sql PARALLEL RESTRICTED AS 'SELECT a / b';
 CREATE VIEW par_boom_r AS SELECT k, te, par_div(1, k - k) AS boom FROM par_src;
