@@ -2,11 +2,12 @@
  *
  * build_parallel.c
  *	  Parallel builds of training sets (build_parallel.h): the views of one
- *	  build computed by parallel workers, one view per participant at a
- *	  time, the leader taking its share.
+ *	  build computed by parallel workers; with workers to spare, a view's
+ *	  entities split between several of them (parts by hash); with fewer
+ *	  workers than views, the leader takes its turn.
  *
  *	  The leader reads the spine once and streams to each worker, over a
- *	  shm_mq, the spine rows of the views that worker computes: (ordinal,
+ *	  shm_mq, the spine rows of the views (or parts) it computes: (ordinal,
  *	  t, entity keys) as minimal tuples, in spine order.  The worker feeds
  *	  them to its own engine exactly as a serial build feeds its engines,
  *	  reads the view's source on the leader's snapshot, merges, and sorts
@@ -17,7 +18,7 @@
  *	  source: the results are the same bytes (test 93).
  *
  *	  When.  max_parallel_maintenance_workers above 0 (the setting of
- *	  CREATE INDEX), at least two views, a build whose average view reads at
+ *	  CREATE INDEX; at least 2 for one view), a build whose average view reads at
  *	  least min_parallel_table_scan_size (the spine, and the share of its
  *	  source the bounded read takes by the statistics of the prediction
  *	  time and event time columns, else the whole source): below that
@@ -886,6 +887,9 @@ asof_build_worker_main(dsm_segment *seg, shm_toc *toc)
 					ereport(ERROR,
 							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 							 errmsg("feature view \"%s\" changed during the build", v->name)));
+				/* a view split in parts names a missing index once */
+				if (me > shared->views[i].first)
+					asof_source_read_notices = false;
 				wv[i].engine = asof_engine_create(v);
 				asof_engine_set_read_only(wv[i].engine, true);
 				asof_engine_set_result_worker(wv[i].engine,

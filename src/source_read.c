@@ -71,6 +71,9 @@
  */
 #define ALL_ENTITIES_MIN_FRACTION 0.25
 
+/* asof_source_read_plan names a missing index (source_read.h) */
+bool		asof_source_read_notices = true;
+
 /* The alias of the per-entity bounds in the lookup query. */
 #define BOUNDS_ALIAS "asof_read_bounds"
 
@@ -628,8 +631,8 @@ asof_source_read_plan(const AsofFeatureView *v, int ninputs, char **inputs,
 	p->params->numParams = nparams;
 	p->sql = sql.data;
 
-	/* phase 4: name the index that would help */
-	if (!p->has_index && (p->has_lo || p->by_entity) &&
+	/* phase 4: name the index that would help (once per view and build) */
+	if (asof_source_read_notices && !p->has_index && (p->has_lo || p->by_entity) &&
 		column_of(v->source, v->event_time) != InvalidAttrNumber &&
 		source_blocks(v->source) >= INDEX_HINT_MIN_BLOCKS)
 		index_notice(v, p);

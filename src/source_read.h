@@ -123,6 +123,13 @@ typedef enum AsofReadByEntity
 
 extern PGDLLIMPORT int asof_engine_read_by_entity;
 
+/*
+ * Whether asof_source_read_plan raises its NOTICE naming a missing index:
+ * off in the parallel workers of a view's later parts (build_parallel.c),
+ * so that a view split between workers says it once.
+ */
+extern PGDLLIMPORT bool asof_source_read_notices;
+
 extern AsofSourceRead *asof_source_read_plan(const AsofFeatureView *view,
 											 int ninputs, char **inputs,
 											 const AsofSourceRange *range,
