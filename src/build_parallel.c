@@ -532,7 +532,10 @@ assign_views(BuildShared *shared, int nviews, int launched)
 /*
  * The hash functions of a view's entity keys: those of the hash opclass of
  * each key type's equality, so that keys the engine finds equal (also
- * under a nondeterministic collation) land in the same part.
+ * under a nondeterministic collation) land in the same part.  NULL when a
+ * key has none: then every row goes to the view's first part, which is
+ * still right (each worker reads every source row of its own entities),
+ * only not split.
  */
 static FmgrInfo *
 key_hash_functions(const AsofFeatureView *v)
@@ -545,9 +548,9 @@ key_hash_functions(const AsofFeatureView *v)
 		RegProcedure lhash,
 					rhash;
 
-		if (!OidIsValid(tc->eq_opr) || !get_op_hash_functions(tc->eq_opr, &lhash, &rhash))
-			elog(ERROR, "entity column \"%s\" of feature view \"%s\" cannot be hashed",
-				 v->key_names[i], v->name);
+		if (!OidIsValid(tc->eq_opr) || !get_op_hash_functions(tc->eq_opr, &lhash, &rhash) ||
+			!OidIsValid(lhash))
+			return NULL;
 		fmgr_info(lhash, &fns[i]);
 	}
 	return fns;
@@ -560,6 +563,8 @@ entity_part(const AsofFeatureView *v, FmgrInfo *fns, Datum *keys, bool *keynulls
 {
 	uint32		h = 0;
 
+	if (fns == NULL)
+		return 0;
 	for (int i = 0; i < v->nkeys; i++)
 	{
 		if (keynulls[i])
