@@ -243,6 +243,21 @@ safety_walker(Node *node, SafetyCheck *c)
 	return expression_tree_walker(node, safety_walker, c);
 }
 
+/* The rewritten query trees of sql, as SPI would run them. */
+static List *
+analyzed_queries(const char *sql)
+{
+	List	   *raw = asof_raw_parser(sql);
+	List	   *queries = NIL;
+	ListCell   *lc;
+
+	foreach(lc, raw)
+		queries = list_concat(queries,
+							  pg_analyze_and_rewrite_fixedparams(lfirst_node(RawStmt, lc),
+																 sql, NULL, 0, NULL));
+	return queries;
+}
+
 /*
  * Is the source query of engine e safe to run in a parallel worker?  Adds
  * the size of what it reads to *blocks.
@@ -251,7 +266,6 @@ static bool
 source_safe(AsofEngine *e, bool any_protected, BlockNumber *blocks)
 {
 	char	   *sql = asof_engine_source_query(e);
-	List	   *raw;
 	ListCell   *lc;
 	SafetyCheck c;
 	int			nest;
@@ -263,22 +277,14 @@ source_safe(AsofEngine *e, bool any_protected, BlockNumber *blocks)
 	nest = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	raw = asof_raw_parser(sql);
-	foreach(lc, raw)
+	foreach(lc, analyzed_queries(sql))
 	{
-		List	   *queries = pg_analyze_and_rewrite_fixedparams(lfirst_node(RawStmt, lc),
-																 sql, NULL, 0, NULL);
-		ListCell   *qc;
+		Query	   *q = lfirst_node(Query, lc);
 
-		foreach(qc, queries)
-		{
-			Query	   *q = lfirst_node(Query, qc);
-
-			if (q->commandType != CMD_SELECT || max_parallel_hazard(q) != PROPARALLEL_SAFE)
-				c.safe = false;
-			else
-				(void) safety_walker((Node *) q, &c);
-		}
+		if (q->commandType != CMD_SELECT || max_parallel_hazard(q) != PROPARALLEL_SAFE)
+			c.safe = false;
+		else
+			(void) safety_walker((Node *) q, &c);
 	}
 	AtEOXact_GUC(true, nest);
 	*blocks += c.blocks;
@@ -294,22 +300,14 @@ source_safe(AsofEngine *e, bool any_protected, BlockNumber *blocks)
 static bool
 spine_safe(const char *spine_sql)
 {
-	List	   *raw = asof_raw_parser(spine_sql);
 	ListCell   *lc;
 
-	foreach(lc, raw)
+	foreach(lc, analyzed_queries(spine_sql))
 	{
-		List	   *queries = pg_analyze_and_rewrite_fixedparams(lfirst_node(RawStmt, lc),
-																 spine_sql, NULL, 0, NULL);
-		ListCell   *qc;
+		Query	   *q = lfirst_node(Query, lc);
 
-		foreach(qc, queries)
-		{
-			Query	   *q = lfirst_node(Query, qc);
-
-			if (q->commandType != CMD_SELECT || max_parallel_hazard(q) == PROPARALLEL_UNSAFE)
-				return false;
-		}
+		if (q->commandType != CMD_SELECT || max_parallel_hazard(q) == PROPARALLEL_UNSAFE)
+			return false;
 	}
 	return true;
 }
