@@ -171,12 +171,6 @@ typedef struct SafetyCheck
 	BlockNumber blocks;			/* of the relations read */
 } SafetyCheck;
 
-static bool
-user_function(Oid func_id, void *context)
-{
-	return func_id >= FirstNormalObjectId;
-}
-
 /*
  * Can a worker read relation relid (and its inheritance children)?  Adds
  * their sizes to c->blocks.
@@ -226,16 +220,13 @@ safety_walker(Node *node, SafetyCheck *c)
 
 			if (rte->rtekind == RTE_RELATION && !relation_safe(rte->relid, c))
 				c->safe = false;
-			/* row security policies and view quals */
-			if (c->any_protected && rte->securityQuals != NIL &&
-				check_functions_in_node((Node *) rte->securityQuals, user_function, NULL))
-				c->safe = false;
 		}
 		return query_tree_walker(q, safety_walker, c, QTW_EXAMINE_RTES_BEFORE) || !c->safe;
 	}
 	if (IsA(node, RangeTblEntry))
 		return false;			/* seen with its query; its contents follow */
-	if (c->any_protected && check_functions_in_node(node, user_function, NULL))
+	/* every expression, row security policies' too (query_tree_walker) */
+	if (c->any_protected && asof_guard_node_calls_user_code(node))
 	{
 		c->safe = false;
 		return true;
@@ -319,25 +310,16 @@ spine_safe(const char *spine_sql)
 static bool
 spine_time_range(Oid spine, const char *at, int64 *tmin, int64 *tmax)
 {
-	Relation	rel = relation_open(spine, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	AttrNumber	attnum = InvalidAttrNumber;
+	AttrNumber	attnum = asof_column_of(spine, at);
+	Oid			type;
 	HeapTuple	st;
 	AttStatsSlot sslot;
 	bool		found = false;
 
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-
-		if (!a->attisdropped &&
-			(a->atttypid == TIMESTAMPOID || a->atttypid == TIMESTAMPTZOID) &&
-			(strcmp(at, NameStr(a->attname)) == 0 ||
-			 strcmp(at, quote_identifier(NameStr(a->attname))) == 0))
-			attnum = a->attnum;
-	}
-	relation_close(rel, NoLock);
 	if (attnum == InvalidAttrNumber)
+		return false;
+	type = get_atttype(spine, attnum);
+	if (type != TIMESTAMPOID && type != TIMESTAMPTZOID)
 		return false;
 	st = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(spine),
 						 Int16GetDatum(attnum), BoolGetDatum(false));
@@ -581,7 +563,7 @@ AsofParallelBuild *
 asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nviews,
 						  Oid spine, const char *at, const char *spine_sql)
 {
-	int			nworkers = plan_workers_or_serial(views, engines, nviews, spine, at, spine_sql);
+	int			nworkers;
 	AsofParallelBuild *pb;
 	ParallelContext *pcxt;
 	Size		sortsize;
@@ -589,11 +571,12 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 									  mul_size(sizeof(SharedView), nviews));
 	char	   *queues;
 
-	if (nworkers == 0)
-		return NULL;
 	for (int i = 0; i < nviews; i++)
 		if (strlen(views[i]->name) >= NAME_SIZE)
 			return NULL;
+	nworkers = plan_workers_or_serial(views, engines, nviews, spine, at, spine_sql);
+	if (nworkers == 0)
+		return NULL;
 
 	/* phase 1: parallel mode, the snapshot every read of the build uses */
 	EnterParallelMode();

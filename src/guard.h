@@ -104,6 +104,13 @@ extern void asof_guard_source_read_begin(void);
  * that read none; guard_columns.c).
  */
 extern void asof_guard_enter_build_worker(void);
+
+/*
+ * guard_engine.c: does this node itself (not its children) call code that
+ * is not built in (a function or operator of a user, a domain with CHECK
+ * constraints)?  What user code reads cannot be seen before it runs.
+ */
+extern bool asof_guard_node_calls_user_code(Node *node);
 extern bool asof_guard_in_build_worker(void);
 extern void asof_guard_source_read_end(Oid source, const char *event_time);
 extern void asof_guard_refuse_features_at(Oid source, const char *view_name);

@@ -70,16 +70,22 @@ user_function_checker(Oid func_id, void *context)
 	return func_id >= FirstNormalObjectId;
 }
 
+bool
+asof_guard_node_calls_user_code(Node *node)
+{
+	if (check_functions_in_node(node, user_function_checker, NULL))
+		return true;
+	/* a domain's CHECK constraints may call anything: treat them as user code */
+	return IsA(node, CoerceToDomain) &&
+		DomainHasConstraints(((CoerceToDomain *) node)->resulttype);
+}
+
 static bool
 contains_user_function(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
-	if (check_functions_in_node(node, user_function_checker, context))
-		return true;
-	/* a domain's CHECK constraints may call anything: treat them as user code */
-	if (IsA(node, CoerceToDomain) &&
-		DomainHasConstraints(((CoerceToDomain *) node)->resulttype))
+	if (asof_guard_node_calls_user_code(node))
 		return true;
 	return expression_tree_walker(node, contains_user_function, context);
 }

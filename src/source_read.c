@@ -115,9 +115,8 @@ view_needs(const AsofFeatureView *v, Needs *n)
 	}
 }
 
-/* The attribute number of a plain column written as expr, or 0. */
-static AttrNumber
-column_of(Oid relid, const char *expr)
+AttrNumber
+asof_column_of(Oid relid, const char *expr)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -146,7 +145,7 @@ column_of(Oid relid, const char *expr)
 static bool
 has_entity_time_index(const AsofFeatureView *v)
 {
-	AttrNumber	te = column_of(v->source, v->event_time);
+	AttrNumber	te = asof_column_of(v->source, v->event_time);
 	AttrNumber *keys = palloc(sizeof(AttrNumber) * v->nkeys);
 	Relation	rel;
 	List	   *indexes;
@@ -156,7 +155,7 @@ has_entity_time_index(const AsofFeatureView *v)
 	if (te == InvalidAttrNumber)
 		return false;
 	for (int i = 0; i < v->nkeys; i++)
-		if ((keys[i] = column_of(v->source, quote_identifier(v->key_names[i]))) == InvalidAttrNumber)
+		if ((keys[i] = asof_column_of(v->source, quote_identifier(v->key_names[i]))) == InvalidAttrNumber)
 			return false;
 	rel = relation_open(v->source, AccessShareLock);
 	indexes = RelationGetIndexList(rel);
@@ -388,7 +387,7 @@ asks_most_entities(const AsofFeatureView *v, const AsofSourceRange *r)
 	double		nd;
 
 	if (v->nkeys != 1 ||
-		(key = column_of(v->source, quote_identifier(v->key_names[0]))) == InvalidAttrNumber)
+		(key = asof_column_of(v->source, quote_identifier(v->key_names[0]))) == InvalidAttrNumber)
 		return false;
 	st = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(v->source),
 						 Int16GetDatum(key), BoolGetDatum(false));
@@ -409,7 +408,7 @@ asks_most_entities(const AsofFeatureView *v, const AsofSourceRange *r)
 double
 asof_source_range_fraction(const AsofFeatureView *v, bool has_lo, int64 lo, int64 hi)
 {
-	AttrNumber	te = column_of(v->source, v->event_time);
+	AttrNumber	te = asof_column_of(v->source, v->event_time);
 	HeapTuple	st;
 	AttStatsSlot sslot;
 	double		fraction = -1;
@@ -633,7 +632,7 @@ asof_source_read_plan(const AsofFeatureView *v, int ninputs, char **inputs,
 
 	/* phase 4: name the index that would help (once per view and build) */
 	if (asof_source_read_notices && !p->has_index && (p->has_lo || p->by_entity) &&
-		column_of(v->source, v->event_time) != InvalidAttrNumber &&
+		asof_column_of(v->source, v->event_time) != InvalidAttrNumber &&
 		source_blocks(v->source) >= INDEX_HINT_MIN_BLOCKS)
 		index_notice(v, p);
 	return p;

@@ -144,6 +144,9 @@ extern void asof_source_read_entity(const AsofFeatureView *view,
 									const AsofSourceRange *range, int i,
 									ParamListInfo params);
 
+/* The attribute number of relid's column written as expr (as is or quoted), or 0. */
+extern AttrNumber asof_column_of(Oid relid, const char *expr);
+
 /*
  * The share of the view's source rows with event time in [lo, hi) (no lower
  * bound without has_lo), from the event time column's histogram; -1 when
