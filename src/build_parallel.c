@@ -23,7 +23,8 @@
  *	  source the bounded read takes by the statistics of the prediction
  *	  time and event time columns, else the whole source): below that
  *	  the workers' start costs more than they save; not already in
- *	  parallel mode; a spine query the leader can run in parallel mode (no
+ *	  parallel mode; entity key types whose equality and hash function
+ *	  are PARALLEL SAFE; a spine query the leader can run in parallel mode (no
  *	  PARALLEL UNSAFE function: the spine is read in the leader, temporary
  *	  tables are fine),
  *	  and every view's source query safe in a worker: no temporary or
@@ -42,6 +43,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "access/relation.h"
@@ -124,6 +126,7 @@ struct AsofParallelBuild
 	AsofEngine **engines;
 	TupleDesc  *descs;			/* per view: (ordinal, t, keys...) */
 	FmgrInfo  **hashfns;		/* per view split in parts: per key */
+	bool	  **keyvarlena;		/* per shipped view: per key, typlen -1 */
 	Datum	   *vals;
 	bool	   *nulls;
 	shm_mq_handle **mqh;		/* per worker */
@@ -376,6 +379,31 @@ view_read_blocks(const AsofFeatureView *v, BlockNumber source_blocks,
 	return (BlockNumber) (f * source_blocks);
 }
 
+/*
+ * Are the functions the engine calls on a view's entity keys (the key
+ * type's equality and its hash function) PARALLEL SAFE?  Workers call them
+ * in their hash tables, the leader to split a view's entities.
+ */
+static bool
+keys_safe(const AsofFeatureView *v)
+{
+	for (int i = 0; i < v->nkeys; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(v->key_types[i], TYPECACHE_EQ_OPR);
+		RegProcedure lhash,
+					rhash;
+
+		if (!OidIsValid(tc->eq_opr) ||
+			func_parallel(get_opcode(tc->eq_opr)) != PROPARALLEL_SAFE)
+			return false;
+		if (get_op_hash_functions(tc->eq_opr, &lhash, &rhash) &&
+			((OidIsValid(lhash) && func_parallel(lhash) != PROPARALLEL_SAFE) ||
+			 (OidIsValid(rhash) && func_parallel(rhash) != PROPARALLEL_SAFE)))
+			return false;
+	}
+	return true;
+}
+
 /* How many workers should this build have (0: a serial build)? */
 static int
 plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
@@ -411,7 +439,7 @@ plan_workers(AsofFeatureView **views, AsofEngine **engines, int nviews,
 	{
 		BlockNumber blocks = 0;
 
-		if (!source_safe(engines[i], any_protected, &blocks))
+		if (!source_safe(engines[i], any_protected, &blocks) || !keys_safe(views[i]))
 			return 0;
 		work += view_read_blocks(views[i], blocks, have_range, tmin, tmax);
 	}
@@ -636,10 +664,16 @@ asof_parallel_build_begin(AsofFeatureView **views, AsofEngine **engines, int nvi
 	}
 	pb->descs = palloc0(sizeof(TupleDesc) * nviews);
 	pb->hashfns = palloc0(sizeof(FmgrInfo *) * nviews);
+	pb->keyvarlena = palloc0(sizeof(bool *) * nviews);
 	for (int i = 0; i < nviews; i++)
 	{
 		if (pb->shared->views[i].nparts > 0)
+		{
 			pb->descs[i] = stream_desc(views[i]);
+			pb->keyvarlena[i] = palloc(sizeof(bool) * views[i]->nkeys);
+			for (int k = 0; k < views[i]->nkeys; k++)
+				pb->keyvarlena[i][k] = get_typlen(views[i]->key_types[k]) == -1;
+		}
 		if (pb->shared->views[i].nparts > 1)
 			pb->hashfns[i] = key_hash_functions(views[i]);
 	}
@@ -710,9 +744,22 @@ asof_parallel_build_ship(AsofParallelBuild *pb, int view, int64 ordinal,
 	pb->nulls[1] = !t_valid;
 	memcpy(pb->vals + 2, keys, sizeof(Datum) * v->nkeys);
 	memcpy(pb->nulls + 2, keynulls, sizeof(bool) * v->nkeys);
+
+	/*
+	 * A key stored out of line is a pointer into the spine's TOAST table,
+	 * which a worker may not be able to read (a temporary spine): send the
+	 * value itself.
+	 */
+	for (int k = 0; k < v->nkeys; k++)
+		if (!keynulls[k] && pb->keyvarlena[view][k] &&
+			VARATT_IS_EXTERNAL(DatumGetPointer(keys[k])))
+			pb->vals[2 + k] = PointerGetDatum(detoast_external_attr((struct varlena *) DatumGetPointer(keys[k])));
 	tup = asof_heap_form_minimal_tuple(pb->descs[view], pb->vals, pb->nulls);
 	append_record(&pb->chunks[w], view, tup->t_len, tup);
 	pfree(tup);
+	for (int k = 0; k < v->nkeys; k++)
+		if (!keynulls[k] && pb->vals[2 + k] != keys[k])
+			pfree(DatumGetPointer(pb->vals[2 + k]));
 	pb->sent[w]++;
 	if (pb->chunks[w].len >= CHUNK_SIZE)
 		flush_chunk(pb, w);

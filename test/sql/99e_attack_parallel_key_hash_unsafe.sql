@@ -1,15 +1,11 @@
 --
 -- 99e_attack_parallel_key_hash_unsafe: a parallel build must give what a
 -- serial build gives.  The engine calls the entity key type's equality
--- and hash functions (its default btree and hash opclasses), in the
--- workers for the views they compute, and the leader calls the hash
--- function in parallel mode to split a view's entities.  The decision
--- (plan_workers) checks the parallel safety of the sources' and the
--- spine's queries only, not of these functions: a key type whose hash
--- function is PARALLEL UNSAFE (here: it writes a row, as a careless
--- logging or caching function would) makes the parallel build fail
--- ("cannot execute INSERT during a parallel operation") where the serial
--- build succeeds.
+-- and hash functions in the workers, and the leader calls the hash
+-- function in parallel mode to split a view's entities: a key type whose
+-- hash function is PARALLEL UNSAFE (here it writes a row) keeps the build
+-- serial (found by an attack: the parallel build failed with "cannot
+-- execute INSERT during a parallel operation").
 --
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;

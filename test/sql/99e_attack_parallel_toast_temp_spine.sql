@@ -1,11 +1,10 @@
 --
 -- 99e_attack_parallel_toast_temp_spine: a parallel build must give what a
 -- serial build gives.  A temporary spine is allowed (the leader reads
--- it), but an entity key stored out of line in the temporary spine's
--- TOAST table is shipped to the workers as a TOAST pointer; the worker
--- cannot read a temporary relation and the build fails ("cannot access
--- temporary tables during a parallel operation", CONTEXT parallel worker)
--- where the serial build succeeds.
+-- it); an entity key stored out of line in its TOAST table is sent to the
+-- workers as the value itself, not as a TOAST pointer a worker could not
+-- read (found by an attack: the build failed with "cannot access
+-- temporary tables during a parallel operation").
 --
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
